@@ -441,3 +441,35 @@ def extra_field_names() -> tuple[str, ...]:
             if not field_for(c).store and c != "EndofRecord":
                 names.append(c)
     return tuple(names)
+
+
+def _values_text(kind: Kind) -> str:
+    if kind.values:
+        return ", ".join(kind.values) + ("" if kind.name == "end" else "; blank")
+    return kind.description
+
+
+def layout_table(year: str) -> list[dict[str, str]]:
+    """The layout of ``year`` as rows: position, header, canonical field, type, values, meaning.
+
+    This is the "file layout with field descriptions and acceptable values" an LEA hands to its
+    SIS vendor; ``elpac layout`` prints it as Markdown or CSV.
+    """
+    lay = layout(year)
+    rows: list[dict[str, str]] = []
+    for pos, (header, canon) in enumerate(zip(lay.headers, lay.canonical, strict=True), 1):
+        if canon is None:
+            rows.append({"position": str(pos), "header": header, "field": "", "type": "filler",
+                         "acceptable_values": "blank", "meaning": "Blank filler column",
+                         "store_column": ""})
+            continue
+        f = field_for(canon)
+        rows.append({
+            "position": str(pos), "header": header, "field": canon, "type": f.kind.name,
+            "acceptable_values": f.kind.description if f.kind.name == "enum" and f.kind.description
+            != "one of the listed codes" else _values_text(f.kind),
+            "meaning": f.meaning + (" (required)" if f.required else ""),
+            "store_column": f.store or (f"(fills {f.fallback_for} when the locked copy is "
+                                        "missing)" if f.fallback_for else "extra_fields"),
+        })
+    return rows

@@ -23,7 +23,7 @@ ROW = "__row"
 SHEET = "__sheet"
 
 _TOMS_NAME = re.compile(
-    r"(?P<cds>\d{14})_.*?(?P<kind>Enrolled|Tested)StudentScoreData_(?P<year>\d{4})", re.I)
+    r"(?:(?P<cds>\d{14})_)?.*?(?P<kind>Enrolled|Tested)StudentScoreData_(?P<year>\d{4})", re.I)
 _YEAR_IN_NAME = re.compile(r"(?<!\d)(20\d\d)-(\d\d)(?!\d)")
 _KIND_IN_NAME = re.compile(r"(enrolled|tested)", re.I)
 

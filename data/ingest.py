@@ -1,0 +1,204 @@
+"""Load Student Score Data Files into the store: read, check everything, then load atomically.
+
+Strict by default: one bad row in any file and nothing from any file is loaded. Every problem is
+reported with its file, row, field, value and reason.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from data import domain
+from data.normalise import Normalised, normalise, test_dates, with_year
+from data.problems import FileProblem, InputError, empty_row_problems
+from data.read import RawFile, read_file
+from data.store import LeaLoad, PendingLoad, Store
+
+FIRST_YEAR = "2018-19"
+"""Earlier results used other thresholds and are not comparable (ELPAC.md §1.1)."""
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one input file."""
+
+    file: str
+    status: str  # "loaded", "unchanged", "refused", "checked"
+    message: str = ""
+    school_year: str | None = None
+    kind: str | None = None
+    n_records: int = 0
+    n_rejected: int = 0
+    leas: list[str] = field(default_factory=list)
+    load_id: int | None = None
+    layout_year: str | None = None
+
+
+@dataclass
+class IngestResult:
+    """Everything an ``ingest`` call found and did."""
+
+    outcomes: list[FileOutcome]
+    file_problems: list[FileProblem]
+    row_problems: pl.DataFrame
+    loaded: bool
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was refused."""
+        return not self.file_problems and self.row_problems.height == 0
+
+
+def school_year_of(d: date) -> str:
+    """The school year (July-June) a date falls in.
+
+    Examples
+    --------
+    >>> school_year_of(date(2025, 3, 4))
+    '2024-25'
+    >>> school_year_of(date(2024, 8, 20))
+    '2024-25'
+    """
+    return domain.school_year_label(d.year + 1 if d.month >= 7 else d.year)
+
+
+def _decide_year(raw: RawFile, norm: Normalised, given: str | None) -> str:
+    src = raw.source
+    dates = test_dates(norm.frame)
+    from_dates = sorted({school_year_of(d) for d in dates.to_list()}) if len(dates) else []
+    if len(from_dates) > 1:
+        counts = Counter(school_year_of(d) for d in dates.to_list())
+        detail = ", ".join(f"{y}: {n}" for y, n in sorted(counts.items()))
+        raise InputError(f"{src.name}: test dates fall in more than one school year ({detail}); "
+                         "a Student Score Data File holds one year")
+    candidates = {
+        "the file name": src.name_year,
+        "the test dates": from_dates[0] if from_dates else None,
+        "--year": given,
+    }
+    found = {k: v for k, v in candidates.items() if v}
+    if len(set(found.values())) > 1:
+        detail = "; ".join(f"{k} says {v}" for k, v in found.items())
+        raise InputError(f"{src.name}: the school year is contradictory ({detail})")
+    if found:
+        year = next(iter(found.values()))
+    elif src.layout.year != "2024-25":
+        # Layouts up to 2023-24 were each used for exactly one year.
+        year = src.layout.year
+    else:
+        raise InputError(f"{src.name}: cannot tell the school year (no test dates and no year "
+                         "in the file name); pass --year, e.g. --year 2024-25")
+    if year < FIRST_YEAR:
+        raise InputError(f"{src.name}: {year} results used other thresholds and cannot be "
+                         f"compared with {FIRST_YEAR} onwards (ELPAC.md §1.1); not loaded")
+    return year
+
+
+def _decide_kind(raw: RawFile, frame: pl.DataFrame, given: str | None) -> str:
+    src = raw.source
+    if src.name_kind and given and src.name_kind != given:
+        raise InputError(f"{src.name}: the file name says {src.name_kind} but --kind is {given}")
+    if src.name_kind or given:
+        return src.name_kind or given  # type: ignore[return-value]
+    n_enrolled = frame.get_column("enrolled_lea_code").drop_nulls().n_unique()
+    n_tested = frame.get_column("tested_lea_code").drop_nulls().n_unique()
+    if n_tested == 1 and n_enrolled > 1:
+        return "tested"
+    if n_enrolled == 1 and n_tested > 1:
+        return "enrolled"
+    raise InputError(f"{src.name}: cannot tell an enrolled-LEA file from a tested-LEA file (the "
+                     "TOMS file name says which); pass --kind enrolled or --kind tested")
+
+
+def _pending(raw: RawFile, norm: Normalised, year: str, kind: str) -> PendingLoad:
+    src = raw.source
+    frame = with_year(norm.frame, year)
+    lea_column = "enrolled_lea_code" if kind == "enrolled" else "tested_lea_code"
+    source_lea = pl.lit(src.name_lea) if src.name_lea else pl.col(lea_column)
+    frame = frame.with_columns(source_lea.alias("source_lea_code"))
+    counts = frame.group_by("source_lea_code").len().sort("source_lea_code")
+    leas = [LeaLoad(str(code), int(n)) for code, n in counts.iter_rows()]
+    created = frame.get_column("report_created_date").max()
+    return PendingLoad(src.name, src.sha256, kind, year, src.layout.year,
+                       created if isinstance(created, date) else None,
+                       norm.problems.select(pl.col("row").n_unique()).item(),
+                       leas, frame)
+
+
+def ingest(paths: list[Path], *, store: Store, year: str | None = None, kind: str | None = None,
+           date_order: str | None = None, skip_bad_rows: bool = False, dry_run: bool = False,
+           loaded_by: str | None = None) -> IngestResult:
+    """Check ``paths`` and load them into ``store`` in one atomic step.
+
+    With ``skip_bad_rows`` the valid rows of files with row problems are loaded and the others
+    reported; files that cannot be read at all are never loaded. With ``dry_run`` nothing is
+    written.
+    """
+    if year is not None:
+        year = domain.school_year_label(domain.spring_year(year))
+    outcomes: list[FileOutcome] = []
+    file_problems: list[FileProblem] = []
+    row_frames: list[pl.DataFrame] = []
+    pending: list[PendingLoad] = []
+    known = _loaded_hashes(store)
+    for path in paths:
+        try:
+            raw = read_file(path)
+            norm = normalise(raw, date_order=date_order)
+            row_frames.append(norm.problems)
+            y = _decide_year(raw, norm, year)
+            k = _decide_kind(raw, norm.frame, kind)
+        except InputError as exc:
+            file_problems.append(FileProblem(path.name, str(exc).removeprefix(f"{path.name}: ")))
+            outcomes.append(FileOutcome(path.name, "refused", str(exc)))
+            continue
+        outcome = FileOutcome(path.name, "checked", school_year=y, kind=k,
+                              n_records=norm.frame.height,
+                              n_rejected=norm.n_input_rows - norm.frame.height,
+                              layout_year=raw.source.layout.year)
+        if raw.source.sha256 in known:
+            outcome.status = "unchanged"
+            outcome.message = f"already loaded as load {known[raw.source.sha256]}; nothing to do"
+        elif norm.frame.height == 0 and norm.problems.height == 0:
+            outcome.status = "refused"
+            outcome.message = "the file has a header but no records"
+            file_problems.append(FileProblem(path.name, outcome.message))
+        else:
+            p = _pending(raw, norm, y, k)
+            outcome.leas = [lea.lea_code for lea in p.leas]
+            pending.append(p)
+        outcomes.append(outcome)
+    rows = pl.concat(row_frames) if row_frames else empty_row_problems()
+    result = IngestResult(outcomes, file_problems, rows, loaded=False)
+    blocked = bool(file_problems) or (rows.height > 0 and not skip_bad_rows)
+    if blocked or dry_run or not pending:
+        if blocked:
+            for o in outcomes:
+                if o.status == "checked":
+                    o.status = "refused"
+                    o.message = "not loaded: another problem in this batch stopped the load"
+        return result
+    pending = [p for p in pending if p.frame.height > 0]
+    ids = store.apply(pending, loaded_by=loaded_by)
+    by_name = {p.file_name: load_id for p, load_id in zip(pending, ids, strict=True)}
+    for o in outcomes:
+        if o.file in by_name and o.status == "checked":
+            o.status = "loaded"
+            o.load_id = by_name[o.file]
+    result.loaded = True
+    return result
+
+
+def _loaded_hashes(store: Store) -> dict[str, int]:
+    """sha256 of every current load, so the same file twice changes nothing."""
+    loads = store.loads()
+    if loads.height == 0:
+        return {}
+    current = loads.filter(pl.col("is_current"))
+    return dict(zip(current.get_column("sha256").to_list(),
+                    current.get_column("load_id").to_list(), strict=True))

@@ -1,0 +1,389 @@
+"""The results store: Parquet files partitioned by school year plus a DuckDB catalog.
+
+Layout of a store directory::
+
+    catalog.duckdb                      load history, data version, (later) users and groups
+    data/v000007/school_year=2024-25/part-0.parquet
+    .staging/                           a load being written; never read
+
+Every load writes a complete new data version beside the current one (unchanged years are
+hard links, so this is cheap), then makes it current in one catalog transaction. A crash, a kill
+or an error before that commit leaves the store as it was: the catalog still names the old
+version, and the next load deletes what the failed one left behind. Readers only ever see a
+committed version.
+
+Each year's file is sorted by tested LEA and school with 128k-row row groups: measured on
+9.5 M rows, unsorted data made single-LEA queries 5-6x slower and one file per LEA cost
+0.1-1 s per query (../shared/TOOLCHAIN.md).
+
+DuckDB cannot encrypt files here (its crypto needs an extension that cannot be installed):
+protect the store directory with file permissions and the host's disk encryption.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from data.layout import extra_field_names
+from data.normalise import STORE_SCHEMA
+from data.problems import InputError
+
+ROW_GROUP_SIZE = 131_072
+SORT_KEY = ("tested_lea_code", "tested_school_code", "grade_assessed", "ssid", "record_type")
+DEFAULT_STORE = Path("data/store")
+
+_CATALOG_DDL = [
+    """CREATE TABLE IF NOT EXISTS loads (
+        load_id INTEGER PRIMARY KEY,
+        file_name VARCHAR NOT NULL,
+        sha256 VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,            -- enrolled | tested
+        school_year VARCHAR NOT NULL,
+        layout_year VARCHAR NOT NULL,
+        report_created_date DATE,
+        n_records INTEGER NOT NULL,
+        n_rejected INTEGER NOT NULL,
+        loaded_at TIMESTAMP NOT NULL,
+        loaded_by VARCHAR
+    )""",
+    """CREATE TABLE IF NOT EXISTS load_leas (
+        load_id INTEGER NOT NULL,
+        lea_code VARCHAR NOT NULL,
+        n_records INTEGER NOT NULL,
+        superseded_by INTEGER,            -- the later load of the same LEA, year and kind
+        PRIMARY KEY (load_id, lea_code)
+    )""",
+    """CREATE TABLE IF NOT EXISTS store_meta (
+        key VARCHAR PRIMARY KEY,
+        value VARCHAR NOT NULL
+    )""",
+]
+
+
+def store_path(path: str | Path | None = None) -> Path:
+    """The store directory: the argument, else ``$ELPAC_STORE``, else ``data/store``."""
+    if path is not None:
+        return Path(path)
+    env = os.environ.get("ELPAC_STORE")
+    return Path(env) if env else DEFAULT_STORE
+
+
+@dataclass(frozen=True)
+class LeaLoad:
+    """One (file, LEA) pair about to be loaded."""
+
+    lea_code: str
+    n_records: int
+
+
+@dataclass
+class PendingLoad:
+    """A validated file ready to be loaded."""
+
+    file_name: str
+    sha256: str
+    kind: str
+    school_year: str
+    layout_year: str
+    report_created_date: date | None
+    n_rejected: int
+    leas: list[LeaLoad]
+    frame: pl.DataFrame  # store rows; load_id is filled in by the store
+
+
+class Store:
+    """A results store on disk. Cheap to create; opens DuckDB connections only when used."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = store_path(path)
+        self.catalog_path = self.path / "catalog.duckdb"
+        self.data_path = self.path / "data"
+        self.staging_path = self.path / ".staging"
+
+    # -- reading ---------------------------------------------------------------------------
+    def exists(self) -> bool:
+        """Whether a catalog has been created here."""
+        return self.catalog_path.exists()
+
+    @contextlib.contextmanager
+    def catalog(self, *, write: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived catalog connection (a long-lived one would lock out other processes)."""
+        if not write and not self.exists():
+            raise InputError(f"no store at {self.path}: run `elpac demo` or `elpac ingest` first")
+        if write:
+            self.path.mkdir(parents=True, exist_ok=True)
+        con = _connect_with_retry(self.catalog_path, read_only=not write)
+        try:
+            if write:
+                for ddl in _CATALOG_DDL:
+                    con.sql(ddl)
+            yield con
+        finally:
+            con.close()
+
+    def version(self) -> int:
+        """The committed data version (0 for an empty store)."""
+        if not self.exists():
+            return 0
+        with self.catalog() as con:
+            return _meta_int(con, "data_version")
+
+    def version_path(self, version: int | None = None) -> Path:
+        """Directory of a data version."""
+        v = self.version() if version is None else version
+        return self.data_path / f"v{v:06d}"
+
+    def year_files(self, version: int | None = None) -> dict[str, Path]:
+        """Parquet file of each school year in a version."""
+        root = self.version_path(version)
+        out: dict[str, Path] = {}
+        if root.exists():
+            for part in sorted(root.glob("school_year=*/part-0.parquet")):
+                out[part.parent.name.removeprefix("school_year=")] = part
+        return out
+
+    def extra_names(self) -> list[str]:
+        """Order of the fields packed in ``extra_fields`` for this store."""
+        if not self.exists():
+            return list(extra_field_names())
+        with self.catalog() as con:
+            return self._extra_names(con)
+
+    @staticmethod
+    def _extra_names(con: duckdb.DuckDBPyConnection) -> list[str]:
+        rows = con.sql("SELECT value FROM store_meta WHERE key = 'extra_fields'").fetchall()
+        names: list[str] = json.loads(rows[0][0]) if rows else []
+        # New layouts only ever append fields, so rows written earlier stay readable.
+        return names + [n for n in extra_field_names() if n not in names]
+
+    def results(self, con: duckdb.DuckDBPyConnection, name: str = "results") -> None:
+        """Create (or replace) a view ``name`` over the committed results in ``con``."""
+        files = [str(p) for p in self.year_files().values()]
+        if not files:
+            con.register(name, pl.DataFrame(schema=STORE_SCHEMA).to_arrow())
+            return
+        rel = con.sql("SELECT * FROM read_parquet(?, hive_partitioning = true, "
+                      "hive_types = {'school_year': 'VARCHAR'})", params=[files])
+        rel.create_view(name, replace=True)
+
+    def loads(self) -> pl.DataFrame:
+        """Load history, newest first, one row per file and LEA."""
+        if not self.exists():
+            return pl.DataFrame()
+        with self.catalog() as con:
+            return con.sql("""
+                SELECT l.load_id, l.file_name, l.kind, l.school_year, ll.lea_code,
+                       ll.n_records, l.n_rejected, l.report_created_date, l.loaded_at,
+                       ll.superseded_by IS NULL AS is_current, ll.superseded_by, l.sha256
+                FROM loads AS l JOIN load_leas AS ll USING (load_id)
+                ORDER BY l.load_id DESC, ll.lea_code
+            """).pl()
+
+    # -- writing ---------------------------------------------------------------------------
+    def apply(self, pending: list[PendingLoad], *, loaded_by: str | None = None,
+              fail_after: str | None = None) -> list[int]:
+        """Load validated files atomically; return their load ids.
+
+        ``fail_after`` names a step after which to raise, so tests can prove atomicity.
+        """
+        with self._lock():
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._collect_garbage()
+            with self.catalog(write=True) as con:
+                current = _meta_int(con, "data_version")
+                next_id = con.sql("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]
+                active = con.sql("""
+                    SELECT l.load_id, l.kind, l.school_year, ll.lea_code, l.report_created_date,
+                           l.file_name
+                    FROM loads l JOIN load_leas ll USING (load_id)
+                    WHERE ll.superseded_by IS NULL
+                """).pl()
+            ids = list(range(next_id, next_id + len(pending)))
+            superseded = _supersessions(pending, ids, active)
+            new_version = max([current, *self._version_numbers()]) + 1
+            stage = self.staging_path / f"v{new_version:06d}"
+            final = self.version_path(new_version)
+            try:
+                self._write_version(stage, current, pending, ids, superseded)
+                _maybe_fail(fail_after, "write")
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(stage, final)
+                _maybe_fail(fail_after, "rename")
+                with self.catalog(write=True) as con:
+                    con.begin()
+                    try:
+                        self._record(con, pending, ids, superseded, new_version, loaded_by)
+                        _maybe_fail(fail_after, "catalog")
+                        con.commit()
+                    except BaseException:
+                        con.rollback()
+                        raise
+            except BaseException:
+                shutil.rmtree(stage, ignore_errors=True)
+                shutil.rmtree(final, ignore_errors=True)
+                with contextlib.suppress(OSError):
+                    self.staging_path.rmdir()
+                raise
+            self._collect_garbage()
+            return ids
+
+    def _write_version(self, stage: Path, current: int, pending: list[PendingLoad],
+                       ids: list[int], superseded: pl.DataFrame) -> None:
+        stage.mkdir(parents=True)
+        old_files = self.year_files(current) if current else {}
+        new_by_year: dict[str, list[pl.DataFrame]] = {}
+        for p, load_id in zip(pending, ids, strict=True):
+            frame = p.frame.with_columns(pl.lit(load_id, dtype=pl.Int64).alias("load_id"))
+            new_by_year.setdefault(p.school_year, []).append(frame)
+        for year in sorted(set(old_files) | set(new_by_year)):
+            target = stage / f"school_year={year}" / "part-0.parquet"
+            target.parent.mkdir()
+            if year not in new_by_year:
+                os.link(old_files[year], target)
+                continue
+            new = _newest_per_student(pl.concat(new_by_year[year], how="vertical"))
+            gone = superseded.filter(pl.col("school_year") == year).select("load_id", "lea_code")
+            _merge_year(old_files.get(year), new, gone, target)
+
+    def _record(self, con: duckdb.DuckDBPyConnection, pending: list[PendingLoad],
+                ids: list[int], superseded: pl.DataFrame, version: int,
+                loaded_by: str | None) -> None:
+        now = datetime.now().replace(microsecond=0)
+        for p, load_id in zip(pending, ids, strict=True):
+            n = sum(lea.n_records for lea in p.leas)
+            con.sql(
+                "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                params=[load_id, p.file_name, p.sha256, p.kind, p.school_year, p.layout_year,
+                 p.report_created_date, n, p.n_rejected, now, loaded_by])
+            for lea in p.leas:
+                con.sql("INSERT INTO load_leas VALUES (?, ?, ?, NULL)",
+                        params=[load_id, lea.lea_code, lea.n_records])
+        for row in superseded.iter_rows(named=True):
+            con.sql("UPDATE load_leas SET superseded_by = ? WHERE load_id = ? AND lea_code = ?",
+                    params=[row["by"], row["load_id"], row["lea_code"]])
+        con.sql("INSERT OR REPLACE INTO store_meta VALUES ('data_version', ?)",
+                params=[str(version)])
+        con.sql("INSERT OR REPLACE INTO store_meta VALUES ('extra_fields', ?)",
+                params=[json.dumps(self._extra_names(con))])
+
+    def _version_numbers(self) -> list[int]:
+        if not self.data_path.exists():
+            return []
+        return [int(p.name[1:]) for p in self.data_path.glob("v*") if p.name[1:].isdigit()]
+
+    def _collect_garbage(self) -> None:
+        """Delete what failed loads left and versions older than the previous one."""
+        shutil.rmtree(self.staging_path, ignore_errors=True)
+        if not self.exists():
+            return
+        current = self.version()
+        for n in self._version_numbers():
+            # The previous version stays one load longer: a dashboard query may be reading it.
+            if n > current or n < current - 1:
+                shutil.rmtree(self.data_path / f"v{n:06d}", ignore_errors=True)
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        self.path.mkdir(parents=True, exist_ok=True)
+        with (self.path / ".lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _connect_with_retry(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    # Another process may hold the catalog for a moment (a load, a dashboard read).
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException:
+            if time.monotonic() > deadline:
+                raise InputError(f"the store catalog {path} is busy (another load is running?); "
+                                 "try again in a minute") from None
+            time.sleep(0.2)
+
+
+def _meta_int(con: duckdb.DuckDBPyConnection, key: str) -> int:
+    rows = con.sql("SELECT value FROM store_meta WHERE key = ?", params=[key]).fetchall()
+    return int(rows[0][0]) if rows else 0
+
+
+def _maybe_fail(fail_after: str | None, step: str) -> None:
+    if fail_after == step:
+        raise RuntimeError(f"injected failure after step {step!r}")
+
+
+def _supersessions(pending: list[PendingLoad], ids: list[int],
+                   active: pl.DataFrame) -> pl.DataFrame:
+    """Which (load, LEA) pairs the new loads replace: same LEA, year and kind, older file."""
+    rows: list[dict[str, object]] = []
+    latest: dict[tuple[str, str, str], tuple[int, date | None, str]] = {}
+    for r in active.iter_rows(named=True):
+        latest[(r["kind"], r["school_year"], r["lea_code"])] = (
+            r["load_id"], r["report_created_date"], r["file_name"])
+    for p, load_id in zip(pending, ids, strict=True):
+        for lea in p.leas:
+            key = (p.kind, p.school_year, lea.lea_code)
+            if key in latest:
+                old_id, old_date, old_name = latest[key]
+                if (old_date and p.report_created_date and p.report_created_date < old_date):
+                    raise InputError(
+                        f"{p.file_name}: older than {old_name} (created {old_date}), already "
+                        f"loaded for LEA {lea.lea_code}, {p.school_year}, {p.kind}; the newer "
+                        "file stays and nothing was loaded")
+                rows.append({"load_id": old_id, "lea_code": lea.lea_code,
+                             "school_year": p.school_year, "by": load_id})
+            latest[key] = (load_id, p.report_created_date, p.file_name)
+    schema = {"load_id": pl.Int64, "lea_code": pl.String, "school_year": pl.String,
+              "by": pl.Int64}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def _newest_per_student(frame: pl.DataFrame) -> pl.DataFrame:
+    """One row per student and test: the newest file's, then the later load's."""
+    return (frame.sort(["report_created_date", "load_id"], nulls_last=False)
+            .unique(subset=["record_type", "ssid"], keep="last", maintain_order=True))
+
+
+def _merge_year(old: Path | None, new: pl.DataFrame, gone: pl.DataFrame, target: Path) -> None:
+    """Write a year's file: old rows minus replaced ones, plus new rows, sorted."""
+    con = duckdb.connect()
+    try:
+        con.sql("SET preserve_insertion_order = false")
+        con.register("new_rows", new.drop("school_year").to_arrow())
+        con.register("gone", gone.to_arrow())
+        if old is None:
+            rel = con.sql("SELECT * FROM new_rows")
+        else:
+            con.read_parquet(str(old)).create_view("old_rows")
+            rel = con.sql("""
+                SELECT * FROM old_rows AS o
+                WHERE NOT EXISTS (SELECT 1 FROM gone AS g
+                                  WHERE g.load_id = o.load_id AND g.lea_code = o.source_lea_code)
+                  AND NOT EXISTS (SELECT 1 FROM new_rows AS n
+                                  WHERE n.record_type = o.record_type AND n.ssid = o.ssid)
+                UNION ALL BY NAME
+                SELECT * FROM new_rows
+            """)
+        rel.order(", ".join(SORT_KEY)).write_parquet(
+            str(target), compression="zstd", row_group_size=ROW_GROUP_SIZE)
+    finally:
+        con.close()
+    with target.open("rb") as handle:
+        os.fsync(handle.fileno())
+

@@ -1,0 +1,3 @@
+from elpac.cli import main
+
+main()
