@@ -41,7 +41,7 @@ def neutralise(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-def _as_text(f: Field) -> pl.Expr:
+def as_text(f: Field) -> pl.Expr:
     """Store column -> the text the layout writes for it."""
     col = pl.col(f.store)  # type: ignore[arg-type]
     dtype = STORE_SCHEMA[f.store]  # type: ignore[index]
@@ -59,27 +59,33 @@ def _as_text(f: Field) -> pl.Expr:
     return text
 
 
-def to_layout(frame: pl.DataFrame, lay: Layout, extra_names: list[str], *,
+def unpack_extras(frame: pl.DataFrame, extra_names: list[str]) -> dict[str, pl.Expr]:
+    """Expressions for each field packed in ``extra_fields``."""
+    parts = pl.col("extra_fields").str.split_exact(EXTRA_SEPARATOR, len(extra_names) - 1)
+    return {name: parts.struct.field(f"field_{i}") for i, name in enumerate(extra_names)}
+
+
+def to_layout(frame: pl.DataFrame, lay: Layout, extras: dict[str, pl.Expr], *,
               with_year: bool = False) -> pl.DataFrame:
-    """Store rows -> a frame of text columns named and ordered as ``lay`` writes them."""
-    parts = frame.get_column("extra_fields").str.split_exact(EXTRA_SEPARATOR, len(extra_names) - 1)
-    extras = {name: parts.struct.field(f"field_{i}") for i, name in enumerate(extra_names)}
-    columns: list[pl.Expr | pl.Series] = []
+    """Store rows -> a frame of text columns named and ordered as ``lay`` writes them.
+
+    ``extras`` gives the text of fields without a store column (see ``unpack_extras``); the
+    synthetic writer passes its own.
+    """
+    columns: list[pl.Expr] = []
     if with_year:
         columns.append(pl.col("school_year").alias("SchoolYear"))
     for header, canon in zip(lay.headers, lay.canonical, strict=True):
         if canon is None:
-            expr: pl.Expr | pl.Series = pl.lit("")
+            expr = pl.lit("")
         elif canon == "EndofRecord":
             expr = pl.lit("ZZ")
         else:
             f = field_for(canon)
             if f.store:
-                expr = _as_text(f)
-            elif canon in extras:
-                expr = extras[canon]
+                expr = as_text(f)
             else:
-                expr = pl.lit("")
+                expr = extras.get(canon, pl.lit(""))
         columns.append(expr.fill_null("").alias(header))
     return frame.select(columns)
 
@@ -109,7 +115,8 @@ def export_students(store: Store, out: Path, *, years: list[str] | None = None,
     records = read_records(store, years=years, lea=lea)
     found_years = sorted(set(records.get_column("school_year").to_list()))
     lay = layout(found_years[-1] if found_years else "2024-25")
-    text = to_layout(records, lay, store.extra_names(), with_year=len(found_years) > 1)
+    text = to_layout(records, lay, unpack_extras(records, store.extra_names()),
+                     with_year=len(found_years) > 1)
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "toms":
         _write_delimited(text, out, delimiter="^", safe=False, progress=progress)

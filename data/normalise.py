@@ -385,6 +385,12 @@ def _store_rows(good: pl.DataFrame, fields: dict[str, Field]) -> pl.DataFrame:
     frame = good.select(out)
     missing = {n: t for n, t in STORE_SCHEMA.items() if n not in frame.columns}
     frame = frame.with_columns([pl.lit(None, dtype=t).alias(n) for n, t in missing.items()])
+    if "SSREligible" not in fields and "Attemptedness" in fields:
+        # 2018-19 files have no SSREligible field; an SSR is made for attemptedness Y
+        # (ELPAC.md §7 "Who gets one").
+        frame = frame.with_columns(
+            pl.when(pl.col("attemptedness").is_not_null())
+            .then(pl.col("attemptedness") == "Y").alias("is_ssr_eligible"))
     lea = {p: pl.when(pl.col(f"{p}_charter_indicator") == "DF")
            .then(pl.col(f"{p}_school_code")).otherwise(pl.col(f"{p}_district_code"))
            for p in ("enrolled", "tested")}
