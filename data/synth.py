@@ -24,7 +24,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -389,6 +389,29 @@ class Generator:
         return store_frame(self, year, f, p, keep, created)
 
 
+def generate_files(spec: DemoSpec, directory: Path, *, gen: Generator | None = None
+                   ) -> Iterator[tuple[str, list[Path], pl.DataFrame, float, float]]:
+    """Write each year's TOMS files into ``directory`` as soon as the year is generated.
+
+    Yields (school year, files, the year's store-shaped rows, generate seconds, write seconds);
+    2019-20 yields no files (spring 2020 testing was suspended).
+    """
+    gen = gen or Generator(spec)
+    as_of = spec.as_of_date()
+    directory.mkdir(parents=True, exist_ok=True)
+    for year in spec.year_list():
+        spring = domain.spring_year(year)
+        t0 = time.perf_counter()
+        gen.advance(spring)
+        if spring == 2020:
+            yield year, [], pl.DataFrame(), time.perf_counter() - t0, 0.0
+            continue
+        frame = gen.records(year, as_of)
+        t1 = time.perf_counter()
+        paths = write_toms_files(frame, year, directory)
+        yield year, paths, frame, t1 - t0, time.perf_counter() - t1
+
+
 def build_demo(spec: DemoSpec, store: Store, *, keep_files: Path | None = None,
                echo: Callable[[str], None] = print) -> str:
     """Generate ``spec``, write TOMS files, load them with the real ingest; return a summary."""
@@ -396,47 +419,42 @@ def build_demo(spec: DemoSpec, store: Store, *, keep_files: Path | None = None,
 
     years = spec.year_list()
     as_of = spec.as_of_date()
-    if domain.spring_year(years[-1]) - (1 if as_of.month < 7 else 0) > as_of.year:
+    if date(domain.spring_year(years[-1]) - 1, 7, 1) > as_of:
         raise ValueError(f"--as-of {as_of} is before the last year {years[-1]} started")
     started = time.perf_counter()
     gen = Generator(spec)
     workdir = keep_files or Path(tempfile.mkdtemp(prefix="elpac-demo-"))
-    workdir.mkdir(parents=True, exist_ok=True)
     total = 0
-    timings: dict[str, float] = {"generate": 0.0, "write": 0.0, "ingest": 0.0}
+    timings = {"generate": 0.0, "write": 0.0, "ingest": 0.0}
     try:
-        for year in years:
-            spring = domain.spring_year(year)
-            t0 = time.perf_counter()
-            gen.advance(spring)
-            if spring == 2020:
+        for year, paths, frame, t_gen, t_write in generate_files(spec, workdir, gen=gen):
+            timings["generate"] += t_gen
+            timings["write"] += t_write
+            if not paths:
                 echo(f"{year}: spring 2020 testing was suspended; no file")
                 continue
-            frame = gen.records(year, as_of)
-            t1 = time.perf_counter()
-            paths = write_toms_files(frame, year, workdir)
-            t2 = time.perf_counter()
+            t0 = time.perf_counter()
             result = ingest(paths, store=store)
-            t3 = time.perf_counter()
+            t_load = time.perf_counter() - t0
             if not result.ok:
-                problems = result.row_problems.head(5).rows()
                 raise RuntimeError(f"the demo's own {year} files did not load: "
-                                   f"{result.file_problems[:3]} {problems}")
-            timings["generate"] += t1 - t0
-            timings["write"] += t2 - t1
-            timings["ingest"] += t3 - t2
+                                   f"{result.file_problems[:3]} "
+                                   f"{result.row_problems.head(5).rows()}")
+            if keep_files is None:
+                for path in paths:
+                    path.unlink()
+            timings["ingest"] += t_load
             total += frame.height
-            echo(f"{year}: {frame.height:,} records in {len(paths)} files "
-                 f"(generate {t1 - t0:.1f} s, write {t2 - t1:.1f} s, load {t3 - t2:.1f} s)")
+            echo(f"{year}: {frame.height:,} records in {len(paths)} files (generate "
+                 f"{t_gen:.1f} s, write {t_write:.1f} s, load {t_load:.1f} s)")
     finally:
         if keep_files is None:
             shutil.rmtree(workdir, ignore_errors=True)
-    n_leas = gen.places.leas.height
-    n_schools = gen.places.schools.height
-    return (f"demo: {total:,} records, {len(years)} school years, {n_leas:,} LEAs, "
-            f"{n_schools:,} schools, as of {as_of}, in {time.perf_counter() - started:.1f} s "
-            f"(generate {timings['generate']:.1f} s, write files {timings['write']:.1f} s, "
-            f"load {timings['ingest']:.1f} s) into {store.path}")
+    return (f"demo: {total:,} records, {len(years)} school years, {gen.places.leas.height:,} "
+            f"LEAs, {gen.places.schools.height:,} schools, as of {as_of}, in "
+            f"{time.perf_counter() - started:.1f} s (generate {timings['generate']:.1f} s, "
+            f"write files {timings['write']:.1f} s, load {timings['ingest']:.1f} s) into "
+            f"{store.path}")
 
 
 def toms_file_name(lea_or_group: str, kind: str, spring: int) -> str:

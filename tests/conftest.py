@@ -1,0 +1,51 @@
+"""Shared fixtures: everything is built by the project's own seeded generator (no ../shared)."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from data.store import Store
+from data.synth import DemoSpec, build_demo, generate_files
+
+TINY = DemoSpec(students=600, years="2018-19..2025-26", seed=7)
+"""Small but complete: every layout year, Alternate, NT, partial, EXD, movers, NPS."""
+
+
+@pytest.fixture(scope="session")
+def tiny_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
+    """TOMS files of the tiny demo, by school year (read-only: copy before changing)."""
+    directory = tmp_path_factory.mktemp("tiny-files")
+    return {year: paths for year, paths, *_ in generate_files(TINY, directory) if paths}
+
+
+@pytest.fixture(scope="session")
+def tiny_store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store holding the tiny demo (read-only: use ``store_copy`` to change one)."""
+    path = tmp_path_factory.mktemp("tiny-store") / "store"
+    build_demo(TINY, Store(path), echo=lambda _: None)
+    return path
+
+
+@pytest.fixture
+def store_copy(tiny_store_path: Path, tmp_path: Path) -> Store:
+    """A private copy of the tiny store that a test may change."""
+    target = tmp_path / "store"
+    shutil.copytree(tiny_store_path, target)
+    return Store(target)
+
+
+def tree_digest(path: Path) -> dict[str, str]:
+    """sha256 of every file under ``path``: equal digests mean a byte-identical store."""
+    return {str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def digest() -> Callable[[Path], dict[str, str]]:
+    """The ``tree_digest`` function, as a fixture."""
+    return tree_digest
