@@ -59,8 +59,10 @@ def as_text(f: Field) -> pl.Expr:
     return text
 
 
-def unpack_extras(frame: pl.DataFrame, extra_names: list[str]) -> dict[str, pl.Expr]:
-    """Expressions for each field packed in ``extra_fields``."""
+def unpack_extras(extra_names: list[str]) -> dict[str, pl.Expr]:
+    """Expressions for each field packed in ``extra_fields`` (rows of one load)."""
+    if not extra_names:
+        return {}
     parts = pl.col("extra_fields").str.split_exact(EXTRA_SEPARATOR, len(extra_names) - 1)
     return {name: parts.struct.field(f"field_{i}") for i, name in enumerate(extra_names)}
 
@@ -115,8 +117,8 @@ def export_students(store: Store, out: Path, *, years: list[str] | None = None,
     records = read_records(store, years=years, lea=lea)
     found_years = sorted(set(records.get_column("school_year").to_list()))
     lay = layout(found_years[-1] if found_years else "2024-25")
-    text = to_layout(records, lay, unpack_extras(records, store.extra_names()),
-                     with_year=len(found_years) > 1)
+    names = store.extra_names()
+    text = _decode_by_load(records, lay, names, with_year=len(found_years) > 1)
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "toms":
         _write_delimited(text, out, delimiter="^", safe=False, progress=progress)
@@ -125,6 +127,19 @@ def export_students(store: Store, out: Path, *, years: list[str] | None = None,
     else:
         write_xlsx(text, out, progress=progress)
     return records.height
+
+
+def _decode_by_load(records: pl.DataFrame, lay: Layout, names: dict[int, list[str]], *,
+                    with_year: bool) -> pl.DataFrame:
+    """The layout text of ``records``, keeping their order; each load has its own extras."""
+    if records.height == 0:
+        return to_layout(records, lay, {}, with_year=with_year)
+    indexed = records.with_row_index("__i")
+    parts = []
+    for (load_id,), group in indexed.group_by("load_id", maintain_order=True):
+        text = to_layout(group, lay, unpack_extras(names[int(load_id)]), with_year=with_year)
+        parts.append(text.with_columns(group.get_column("__i")))
+    return pl.concat(parts).sort("__i").drop("__i")
 
 
 def _chunks(frame: pl.DataFrame, size: int = 50_000) -> Iterator[pl.DataFrame]:

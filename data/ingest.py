@@ -127,7 +127,7 @@ def _pending(raw: RawFile, norm: Normalised, year: str, kind: str) -> PendingLoa
     return PendingLoad(src.name, src.sha256, kind, year, src.layout.year,
                        created if isinstance(created, date) else None,
                        norm.problems.select(pl.col("row").n_unique()).item(),
-                       leas, frame)
+                       leas, frame, norm.extra_names)
 
 
 def ingest(paths: list[Path], *, store: Store, year: str | None = None, kind: str | None = None,

@@ -45,6 +45,8 @@ class Normalised:
     frame: pl.DataFrame
     problems: pl.DataFrame
     n_input_rows: int
+    extra_names: list[str]
+    """Fields packed in ``extra_fields``, in order: those of the file with any value."""
 
 
 def _dtype(kind: Kind) -> pl.DataType:
@@ -69,8 +71,13 @@ STORE_SCHEMA: dict[str, pl.DataType] = {
 
 
 def _clean(name: str) -> pl.Expr:
+    """A raw column after ``normalise``'s first pass (trimmed, blank as null)."""
+    return pl.col(name)
+
+
+def _trimmed(name: str) -> pl.Expr:
     stripped = pl.col(name).str.strip_chars()
-    return pl.when(stripped == "").then(None).otherwise(stripped)
+    return pl.when(stripped.str.len_bytes() > 0).then(stripped)
 
 
 _ISO = r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?)?$"
@@ -83,8 +90,14 @@ def _ymd(y: pl.Expr, m: pl.Expr, d: pl.Expr) -> pl.Expr:
 
 
 def _date_value(c: pl.Expr, order: str | None, excel: bool) -> pl.Expr:
+    # Fast path for what TOMS writes (YYYY-MM-DD, sometimes with a time); the regex guards
+    # against a valid date prefix followed by junk.
+    value = pl.when(c.str.contains(_ISO)).then(
+        c.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
+    if not order and not excel:
+        return value
     iso = c.str.extract_groups(_ISO)
-    value = _ymd(iso.struct[0], iso.struct[1], iso.struct[2])
+    value = pl.coalesce(value, _ymd(iso.struct[0], iso.struct[1], iso.struct[2]))
     if order:
         other = c.str.extract_groups(_DMY_OR_MDY)
         first, second, year = other.struct[0], other.struct[1], other.struct[2]
@@ -101,6 +114,10 @@ def _date_order(frame: pl.DataFrame, date_columns: list[str], given: str | None,
                 file: str) -> str | None:
     """Decide whether non-ISO dates in a file are day-first or month-first."""
     if not date_columns:
+        return given
+    other = frame.select(pl.any_horizontal(
+        pl.col(c).str.contains(r"^\d{1,2}[-/.]").any() for c in date_columns)).item()
+    if not other:
         return given
     parts = frame.select(
         pl.concat_list([_clean(c).str.extract_groups(_DMY_OR_MDY).struct[0].cast(pl.Int32)
@@ -124,6 +141,48 @@ def _date_order(frame: pl.DataFrame, date_columns: list[str], given: str | None,
             "the file settles it; save the file with YYYY-MM-DD dates or pass --date-order dmy "
             "(or mdy)")
     return "dmy" if first >= second else "mdy"
+
+
+_NUMERIC = {"scale_score": r"^\d{3,4}$", "csem": r"^\d{1,3}$", "level": r"^[1-4]$",
+            "domain_level": r"^[1-3]$", "raw_score": r"^\d{1,2}$"}
+
+
+def _canonical(f: Field) -> pl.Expr:
+    """True where a raw cell is already in canonical form (the common case, checked cheaply).
+
+    Columns where every cell passes take the fast path; any other column is trimmed and read
+    leniently (case, aliases, missing leading zeros, spreadsheet dates) by ``_field_rules``.
+    """
+    c = pl.col(f.name)
+    k = f.kind
+    if k.name in ("enum", "end", "grade", "record_type"):
+        return c.is_in(k.values)
+    if k.name == "code":
+        return c.str.contains(rf"^\d{{{k.width}}}$")
+    if k.name == "ssid":
+        return c.str.contains(r"^\d{10}$")
+    if k.name == "language":
+        return c.str.contains(r"^(?:\d\d|[A-Z]{3})$")
+    if k.name == "date":
+        return c.str.contains(r"^\d{4}-\d{2}-\d{2}$")
+    if k.name in _NUMERIC:
+        ok = c.str.contains(_NUMERIC[k.name])
+        return ok if k.name == "csem" else ok | (c == "NS")
+    return pl.lit(True)
+
+
+def _fast_rules(f: Field) -> tuple[pl.Expr, pl.Expr]:
+    """Value and is-bad mask of a column whose every cell is canonical."""
+    c = pl.col(f.name)
+    k = f.kind
+    if _dtype(k) == pl.Boolean():
+        return c == k.values[0], pl.lit(False)
+    if k.name == "date":
+        value = c.str.to_date("%Y-%m-%d", strict=False)
+        return value, c.is_not_null() & value.is_null()  # e.g. 2024-02-30
+    if k.name in _NUMERIC:
+        return pl.when(c != "NS").then(c).cast(_dtype(k)), pl.lit(False)
+    return c, pl.lit(False)
 
 
 def _field_rules(f: Field, order: str | None, excel: bool) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
@@ -200,21 +259,34 @@ def normalise(raw: RawFile, *, date_order: str | None = None) -> Normalised:
         raise InputError(f"{src.name}: the file has no {', '.join(missing)} column "
                          f"(layout {src.layout.year}); it cannot be loaded")
     fields = {c: field_for(c) for c in present}
-    dates = [c for c, f in fields.items() if f.kind.name == "date"]
+
+    checked = {c: f for c, f in fields.items() if f.kind.name != "text"}
+    canonical = frame.select([(pl.col(c).is_null() | _canonical(f)).all().alias(c)
+                              for c, f in checked.items()]).row(0, named=True)
+    lenient = [c for c, ok in canonical.items() if not ok]
+    # Free text is kept as written, except the few text fields the store holds (names...).
+    trim = lenient + [c for c, f in fields.items() if f.kind.name == "text" and f.store]
+    frame = frame.with_columns([_trimmed(c) for c in trim])
+    dates = [c for c in lenient if fields[c].kind.name == "date"]
     order = _date_order(frame, dates, date_order, src.name)
     excel = src.delimiter == "xlsx"
 
     values: list[pl.Expr] = []
     checks: list[tuple[str, str, pl.Expr, pl.Expr]] = []  # (check name, field, bad, reason)
-    for c, f in fields.items():
-        value, bad, reason = _field_rules(f, order, excel)
+    for c, f in checked.items():
+        if canonical[c]:
+            value, bad = _fast_rules(f)
+            reason = pl.lit("is not a date (YYYY-MM-DD)")
+        else:
+            value, bad, reason = _field_rules(f, order, excel)
         values.append(value.alias(f"v:{c}"))
         values.append(bad.alias(f"b:{c}"))
         checks.append((f"b:{c}", c, pl.col(f"b:{c}"), reason))
         if f.kind.name in ("level", "domain_level", "raw_score", "scale_score"):
-            values.append((_clean(c).str.to_uppercase() == "NS").fill_null(False).alias(f"ns:{c}"))
+            ns = pl.col(c) == "NS" if canonical[c] else pl.col(c).str.to_uppercase() == "NS"
+            values.append(ns.fill_null(False).alias(f"ns:{c}"))
     for r in REQUIRED:
-        checks.append((f"r:{r}", r, _clean(r).is_null(), pl.lit("is required")))
+        checks.append((f"r:{r}", r, pl.col(r).is_null(), pl.lit("is required")))
     typed = frame.with_columns(values)
     typed, rules = _record_rules(typed, src.layout.year, fields)
     checks.extend(rules)
@@ -222,11 +294,14 @@ def normalise(raw: RawFile, *, date_order: str | None = None) -> Normalised:
     problems = _collect_problems(typed, checks, src.name)
     bad_rows = problems.get_column("row").unique()
     good = typed.filter(~pl.col(ROW).is_in(bad_rows.implode()))
-    return Normalised(_store_rows(good, fields), pl.concat([raw.problems, problems]), frame.height)
+    extra_names = _extra_names(good, fields)
+    return Normalised(_store_rows(good, fields, extra_names),
+                      pl.concat([raw.problems, problems]), frame.height, extra_names)
 
 
 def _v(name: str) -> pl.Expr:
-    return pl.col(f"v:{name}")
+    """The checked value of a field (free text is used as read)."""
+    return pl.col(name) if field_for(name).kind.name == "text" else pl.col(f"v:{name}")
 
 
 def _ok(*names: str) -> pl.Expr:
@@ -363,25 +438,37 @@ def _collect_problems(typed: pl.DataFrame, checks: list[tuple[str, str, pl.Expr,
     return pl.concat(parts).sort("row", "field")
 
 
-def _store_rows(good: pl.DataFrame, fields: dict[str, Field]) -> pl.DataFrame:
+def _extra_names(frame: pl.DataFrame, fields: dict[str, Field]) -> list[str]:
+    """Fields without a store column that hold a value in this file, in catalogue order.
+
+    Packing only these (not every field of every layout) keeps loads fast: a typical file
+    fills about 75 of its 300 such fields.
+    """
+    candidates = [n for n in extra_field_names() if n in fields]
+    if not candidates:
+        return []
+    nulls = frame.select([pl.col(n).null_count() for n in candidates]).row(0)
+    return [n for n, k in zip(candidates, nulls, strict=True) if k < frame.height]
+
+
+def _store_rows(good: pl.DataFrame, fields: dict[str, Field],
+                extra_names: list[str]) -> pl.DataFrame:
     cols: dict[str, pl.Expr] = {}
     for f in FIELDS.values():
         if f.store and f.name in fields:
             cols[f.store] = _v(f.name)
     for f in FIELDS.values():
-        if f.fallback_for and f.name in fields:
-            target = f.fallback_for
-            cols[target] = pl.coalesce(cols[target], _v(f.name)) if target in cols else _v(f.name)
+        # A CALPADS copy stands in only when the file has no locked "for testing" column at
+        # all (2018-19 has none): a blank locked value means blank at testing time.
+        if f.fallback_for and f.name in fields and f.fallback_for not in cols:
+            cols[f.fallback_for] = _v(f.name)
     out = [expr.cast(STORE_SCHEMA[name]).alias(name) for name, expr in cols.items()]
     ns_bits = [pl.col(f"ns:{n}").cast(pl.Int16) * (1 << i) for i, n in enumerate(NS_FIELDS)]
     out.append(pl.sum_horizontal(ns_bits).cast(pl.Int16).alias("ns_fields"))
-    extras = []
-    for name in extra_field_names():
-        if name in fields:
-            extras.append(_text(_v(name), fields[name]).fill_null(""))
-        else:
-            extras.append(pl.lit(""))
-    out.append(pl.concat_str(extras, separator=EXTRA_SEPARATOR).alias("extra_fields"))
+    extras = [_text(_v(name), fields[name]).fill_null("") for name in extra_names]
+    packed = (pl.concat_str(extras, separator=EXTRA_SEPARATOR) if extras
+              else pl.lit(None, pl.String))
+    out.append(packed.alias("extra_fields"))
     frame = good.select(out)
     missing = {n: t for n, t in STORE_SCHEMA.items() if n not in frame.columns}
     frame = frame.with_columns([pl.lit(None, dtype=t).alias(n) for n, t in missing.items()])

@@ -36,7 +36,6 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from data.layout import extra_field_names
 from data.normalise import STORE_SCHEMA
 from data.problems import InputError
 
@@ -56,7 +55,8 @@ _CATALOG_DDL = [
         n_records INTEGER NOT NULL,
         n_rejected INTEGER NOT NULL,
         loaded_at TIMESTAMP NOT NULL,
-        loaded_by VARCHAR
+        loaded_by VARCHAR,
+        extra_fields VARCHAR NOT NULL     -- JSON list: the fields packed in extra_fields
     )""",
     """CREATE TABLE IF NOT EXISTS load_leas (
         load_id INTEGER NOT NULL,
@@ -101,6 +101,7 @@ class PendingLoad:
     n_rejected: int
     leas: list[LeaLoad]
     frame: pl.DataFrame  # store rows; load_id is filled in by the store
+    extra_names: list[str]
 
 
 class Store:
@@ -154,19 +155,13 @@ class Store:
                 out[part.parent.name.removeprefix("school_year=")] = part
         return out
 
-    def extra_names(self) -> list[str]:
-        """Order of the fields packed in ``extra_fields`` for this store."""
+    def extra_names(self) -> dict[int, list[str]]:
+        """For each load, the fields its rows pack in ``extra_fields``."""
         if not self.exists():
-            return list(extra_field_names())
+            return {}
         with self.catalog() as con:
-            return self._extra_names(con)
-
-    @staticmethod
-    def _extra_names(con: duckdb.DuckDBPyConnection) -> list[str]:
-        rows = con.sql("SELECT value FROM store_meta WHERE key = 'extra_fields'").fetchall()
-        names: list[str] = json.loads(rows[0][0]) if rows else []
-        # New layouts only ever append fields, so rows written earlier stay readable.
-        return names + [n for n in extra_field_names() if n not in names]
+            rows = con.sql("SELECT load_id, extra_fields FROM loads").fetchall()
+        return {load_id: json.loads(names) for load_id, names in rows}
 
     def results(self, con: duckdb.DuckDBPyConnection, name: str = "results") -> None:
         """Create (or replace) a view ``name`` over the committed results in ``con``."""
@@ -264,9 +259,10 @@ class Store:
         for p, load_id in zip(pending, ids, strict=True):
             n = sum(lea.n_records for lea in p.leas)
             con.sql(
-                "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 params=[load_id, p.file_name, p.sha256, p.kind, p.school_year, p.layout_year,
-                 p.report_created_date, n, p.n_rejected, now, loaded_by])
+                        p.report_created_date, n, p.n_rejected, now, loaded_by,
+                        json.dumps(p.extra_names)])
             for lea in p.leas:
                 con.sql("INSERT INTO load_leas VALUES (?, ?, ?, NULL)",
                         params=[load_id, lea.lea_code, lea.n_records])
@@ -275,8 +271,6 @@ class Store:
                     params=[row["by"], row["load_id"], row["lea_code"]])
         con.sql("INSERT OR REPLACE INTO store_meta VALUES ('data_version', ?)",
                 params=[str(version)])
-        con.sql("INSERT OR REPLACE INTO store_meta VALUES ('extra_fields', ?)",
-                params=[json.dumps(self._extra_names(con))])
 
     def _version_numbers(self) -> list[int]:
         if not self.data_path.exists():
