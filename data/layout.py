@@ -390,6 +390,22 @@ def header_key(header: str) -> str:
     return re.sub(r"\s+", "", header.replace("\ufeff", "")).casefold()
 
 
+@cache
+def _layout_keys() -> tuple[list[tuple[Layout, frozenset[str], dict[str, str | None]]],
+                            dict[str, str]]:
+    per_layout = []
+    for lay in reversed(all_layouts()):  # newest first wins ties
+        by_key = {header_key(h): c for h, c in zip(lay.headers, lay.canonical, strict=True)}
+        per_layout.append((lay, frozenset(by_key), by_key))
+    # Any layout's name for a canonical field is accepted too, so a file with a renamed column
+    # still maps (the 2018-19 descriptive names collide with later "Blank" names, hence the
+    # chosen layout's own names take precedence).
+    every = {header_key(h): c for other in all_layouts()
+             for h, c in zip(other.headers, other.canonical, strict=True) if c is not None}
+    every.update({header_key(c): c for c in FIELDS})
+    return per_layout, every
+
+
 def match_layout(headers: list[str]) -> tuple[Layout, dict[str, str | None], list[str]]:
     """Find the layout whose header names best match a file's header row.
 
@@ -397,21 +413,9 @@ def match_layout(headers: list[str]) -> tuple[Layout, dict[str, str | None], lis
     fillers), and the headers no layout knows. Columns may be in any order.
     """
     keys = [header_key(h) for h in headers]
-    best: tuple[int, Layout] | None = None
-    for lay in reversed(all_layouts()):  # newest first wins ties
-        known = {header_key(h) for h in lay.headers}
-        score = sum(k in known for k in keys)
-        if best is None or score > best[0]:
-            best = (score, lay)
-    assert best is not None
-    lay = best[1]
-    by_key = {header_key(h): c for h, c in zip(lay.headers, lay.canonical, strict=True)}
-    # Any layout's name for a canonical field is accepted too, so a file with a renamed
-    # column still maps (the 2018-19 descriptive names collide with later "Blank" names, hence
-    # the chosen layout's own names take precedence).
-    every = {header_key(h): c for other in all_layouts()
-             for h, c in zip(other.headers, other.canonical, strict=True) if c is not None}
-    every.update({header_key(c): c for c in FIELDS})
+    per_layout, every = _layout_keys()
+    best = max(per_layout, key=lambda item: sum(k in item[1] for k in keys))
+    lay, _, by_key = best
     mapping: dict[str, str | None] = {}
     unknown: list[str] = []
     for header, key in zip(headers, keys, strict=True):

@@ -138,13 +138,16 @@ def _parse_plain_fast(raw: bytes, header_line: str, first: int, delimiter: str, 
     end = raw.find(b"\n", start)
     if start < 0 or end < 0:
         return None
-    body = raw[end + 1:]
-    if not body.strip() or body.startswith((b"\n", b"\r\n")) or b"\n\n" in body.rstrip(
-            b"\r\n") or b"\n\r\n" in body.rstrip(b"\r\n"):
+    body = memoryview(raw)[end + 1:]
+    stop = len(raw)
+    while stop > end + 1 and raw[stop - 1] in b"\r\n":
+        stop -= 1  # trailing newlines are fine; a blank line inside is not
+    if stop == end + 1 or raw.find(b"\n\n", end, stop) >= 0 or raw.find(
+            b"\n\r\n", end, stop) >= 0:
         return None
     names = [f"c{i}" for i in range(width)]
     try:
-        frame = pl.read_csv(body, has_header=False, separator=delimiter, quote_char=None,
+        frame = pl.read_csv(bytes(body), has_header=False, separator=delimiter, quote_char=None,
                             infer_schema=False, new_columns=names)
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError):
         return None
