@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-GRADES: tuple[str, ...] = ("KN", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12")
+GRADES: tuple[str, ...] = (
+    "KN", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12")
 """Assessment grades as the student file writes them (ELPAC.md §3.2, field 17)."""
 
 RECORD_TYPE_SUMMATIVE = "21"

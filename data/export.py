@@ -12,15 +12,19 @@ One row per stored record, the layout's header names, values as loaded after nor
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
 
 from data.layout import Field, Layout, field_for, layout
 from data.normalise import EXTRA_SEPARATOR, NS_FIELDS, STORE_SCHEMA
-from data.store import Store
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from pathlib import Path
+
+    from data.store import Store
 
 EXCEL_MAX_DATA_ROWS = 1_048_575
 """Excel's 1,048,576 rows per sheet, less the header row."""
@@ -84,10 +88,7 @@ def to_layout(frame: pl.DataFrame, lay: Layout, extras: dict[str, pl.Expr], *,
             expr = pl.lit("ZZ")
         else:
             f = field_for(canon)
-            if f.store:
-                expr = as_text(f)
-            else:
-                expr = extras.get(canon, pl.lit(""))
+            expr = as_text(f) if f.store else extras.get(canon, pl.lit(""))
         columns.append(expr.fill_null("").alias(header))
     return frame.select(columns)
 

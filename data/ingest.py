@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -18,6 +18,9 @@ from data.normalise import Normalised, normalise, test_dates, with_year
 from data.problems import FileProblem, InputError, empty_row_problems
 from data.read import RawFile, read_file
 from data.store import LeaLoad, PendingLoad, Store
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 FIRST_YEAR = "2018-19"
 """Earlier results used other thresholds and are not comparable (ELPAC.md §1.1)."""

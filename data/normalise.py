@@ -81,7 +81,8 @@ def _trimmed(name: str) -> pl.Expr:
 
 
 _ISO = r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?)?$"
-_DMY_OR_MDY = r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AaPp][Mm])?)?$"
+_DMY_OR_MDY = (r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})"
+               r"(?:\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AaPp][Mm])?)?$")
 
 
 def _ymd(y: pl.Expr, m: pl.Expr, d: pl.Expr) -> pl.Expr:
@@ -363,7 +364,8 @@ def _record_rules(typed: pl.DataFrame, layout_year: str, fields: dict[str, Field
                       pl.format(f"does not match {label} scale score {{}} (grade {{}}: level {{}})",
                                 s, grade, expected_sum)))
         rules.append((f"x:nolevel:{level_f}", level_f,
-                      ok & s.is_not_null() & lvl.is_null() & (is_sum | pl.lit(measure == "overall")),
+                      ok & s.is_not_null() & lvl.is_null()
+                      & (is_sum | pl.lit(measure == "overall")),
                       pl.format(f"is missing although {label} scale score is {{}}", s)))
         rules.append((f"x:noscore:{level_f}", level_f,
                       ok & s.is_null() & lvl.is_not_null(),

@@ -12,12 +12,15 @@ import hashlib
 import io
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from data.layout import Layout, match_layout
 from data.problems import ROW_PROBLEM_SCHEMA, InputError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 ROW = "__row"
 SHEET = "__sheet"
@@ -172,10 +175,8 @@ def _read_text(path: Path, raw: bytes) -> tuple[SourceFile, pl.DataFrame, pl.Dat
     delimiter = next((d for d in ("^", "\t", ",") if d in header_line), None)
     if delimiter is None:
         raise InputError(f"{path.name}: the header row has no ^, tab or comma between names")
-    if delimiter == ",":
-        headers = next(csv.reader([header_line]))
-    else:
-        headers = header_line.split(delimiter)
+    headers = (next(csv.reader([header_line])) if delimiter == ","
+               else header_line.split(delimiter))
     lay, canonical, unknown = _columns_for(headers, path)
     source = SourceFile(path, hashlib.sha256(raw).hexdigest(), len(raw), lay, delimiter,
                         encoding, unknown)

@@ -28,16 +28,19 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
 
 from data.normalise import STORE_SCHEMA
 from data.problems import InputError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 ROW_GROUP_SIZE = 131_072
 SORT_KEY = ("tested_lea_code", "tested_school_code", "grade_assessed", "ssid", "record_type")
@@ -198,7 +201,8 @@ class Store:
             self._collect_garbage()
             with self.catalog(write=True) as con:
                 current = _meta_int(con, "data_version")
-                next_id = con.sql("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]
+                next_id = con.sql("SELECT coalesce(max(load_id), 0) + 1 FROM loads"
+                                  ).fetchall()[0][0]
                 active = con.sql("""
                     SELECT l.load_id, l.kind, l.school_year, ll.lea_code, l.report_created_date,
                            l.file_name
@@ -214,7 +218,7 @@ class Store:
                 self._write_version(stage, current, pending, ids, superseded)
                 _maybe_fail(fail_after, "write")
                 final.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(stage, final)
+                stage.replace(final)
                 _maybe_fail(fail_after, "rename")
                 with self.catalog(write=True) as con:
                     con.begin()

@@ -24,10 +24,10 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -36,9 +36,13 @@ from data import domain
 from data.export import to_layout
 from data.layout import layout
 from data.normalise import NS_FIELDS
-from data.store import Store
 from data.synth_people import LANGUAGES, draw_ethnicity, draw_languages, draw_names
 from data.synth_places import COUNTIES, Places, build_places
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from data.store import Store
 
 # Share of each grade (KN..12) among English learners: many in the early grades.
 _GRADE_SHARE = np.array([13, 12, 11, 10, 9, 8, 7, 6, 5.5, 5.5, 5, 4.5, 4], dtype=float)
@@ -88,7 +92,7 @@ class Population:
         return Population({k: v[keep] for k, v in self.cols.items()})
 
     def extend(self, other: Population) -> Population:
-        """This population and ``other``."""
+        """Both populations, this one first."""
         if not self.cols:
             return other
         return Population({k: np.concatenate([v, other.cols[k]]) for k, v in self.cols.items()})
@@ -263,12 +267,12 @@ class Generator:
         u = rng.random(n)
         nt = u < 0.03
         partial = (~nt) & (~alt) & (u < 0.045)
-        exd = (~nt) & (~partial) & (~alt) & p["iep"] & (rng.random(n) < 0.05)
+        # The 2018-19 file has no domain-exemption fields: exemptions start with 2020-21.
+        exd = (~nt) & (~partial) & (~alt) & p["iep"] & (rng.random(n) < 0.05) & (spring >= 2021)
         alt_code = (~nt) & (~partial) & (~alt) & (spring <= 2021) & (rng.random(n) < 0.003)
         tested = ~nt
 
         # Scores: composites on the real scale around each grade's level-3 cut.
-        grade_codes = GRADES[g]
         cut = {m: np.array([domain.summative_cuts(m, gc) for gc in domain.GRADES])[g]
                for m in ("overall", "oral", "written")}
         hoss = np.array([domain.summative_range(gc).high for gc in domain.GRADES])[g]

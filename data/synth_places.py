@@ -1,5 +1,6 @@
-"""Synthetic California geography for the demo: counties, LEAs (districts and direct-funded
-charters) and schools, with skewed sizes (ELPAC.md §6).
+"""Synthetic California geography for the demo: counties, LEAs and schools.
+
+LEAs are districts and direct-funded charters, with skewed sizes (ELPAC.md §6).
 
 All names except the 58 county names are invented. Codes follow the CDS pattern: county (2) +
 district (5) + school (7).

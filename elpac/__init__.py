@@ -1,0 +1,1 @@
+"""The ``elpac`` command line."""
