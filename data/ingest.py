@@ -6,7 +6,6 @@ reported with its file, row, field, value and reason.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
@@ -73,9 +72,10 @@ def school_year_of(d: date) -> str:
 def _decide_year(raw: RawFile, norm: Normalised, given: str | None) -> str:
     src = raw.source
     dates = test_dates(norm.frame)
-    from_dates = sorted({school_year_of(d) for d in dates.to_list()}) if len(dates) else []
+    springs = (dates.dt.year() + (dates.dt.month() >= 7).cast(pl.Int32)).value_counts()
+    counts = {domain.school_year_label(int(y)): int(n) for y, n in springs.iter_rows()}
+    from_dates = sorted(counts)
     if len(from_dates) > 1:
-        counts = Counter(school_year_of(d) for d in dates.to_list())
         detail = ", ".join(f"{y}: {n}" for y, n in sorted(counts.items()))
         raise InputError(f"{src.name}: test dates fall in more than one school year ({detail}); "
                          "a Student Score Data File holds one year")
