@@ -54,6 +54,14 @@ _DISABILITY_P = np.array([0.38, 0.25, 0.12, 0.09, 0.07, 0.03, 0.02, 0.02, 0.01, 
 _RAW_MAX = np.array([22, 29, 26, 16])
 
 
+_SPANISH = next(i for i, lang in enumerate(LANGUAGES) if lang[0] == "SPA")
+
+
+def _sept_first(years: np.ndarray) -> np.ndarray:
+    """September 1 of each year, as datetime64[D]."""
+    return (np.asarray(years) - 1970).astype("datetime64[Y]").astype("datetime64[D]") + 243
+
+
 @dataclass(frozen=True)
 class DemoSpec:
     """What to generate."""
@@ -187,24 +195,21 @@ class Generator:
         self.next_ssid += n + int(rng.integers(1, 1000))
         fall = spring - 1
         birth_year = fall - 5 - grades
-        dob = (np.array([f"{y}-09-02" for y in birth_year], dtype="datetime64[D]")
-               + rng.integers(0, 365, n).astype("timedelta64[D]"))
+        dob = (_sept_first(birth_year) + 1 + rng.integers(0, 365, n).astype("timedelta64[D]"))
         years_in_us = np.where(first_year, rng.integers(0, grades + 1), 0)
         years_in_us = np.where((~first_year) & (grades > 0) & (rng.random(n) < 0.6),
                                0, np.minimum(years_in_us, grades))
         entry_year = fall - years_in_us
-        el_entry = (np.array([f"{y}-08-15" for y in entry_year], dtype="datetime64[D]")
-                    + rng.integers(0, 40, n).astype("timedelta64[D]"))
+        el_entry = (_sept_first(entry_year) - 17 + rng.integers(0, 40, n).astype("timedelta64[D]"))
         us_entry = el_entry - rng.integers(0, 10, n).astype("timedelta64[D]")
         iep = rng.random(n) < 0.16
         disability = np.where(iep, rng.choice(_DISABILITIES, n, p=_DISABILITY_P), "")
         alt = iep & np.isin(disability, ["ID", "AUT", "MD"]) & (rng.random(n) < 0.45)
-        hispanic = np.array([LANGUAGES[i][0] == "SPA" for i in lang])
+        hispanic = lang == _SPANISH
         theta = rng.normal(np.where(years_in_us == 0, -0.9, -0.1 * years_in_us + 0.3), 0.9)
         leas = self._pick_lea(grades)
         cols = {
-            "ssid": ssid, "last": np.array(last, dtype=object),
-            "first": np.array(first, dtype=object), "middle": np.array(middle, dtype=object),
+            "ssid": ssid, "last": last, "first": first, "middle": middle,
             "gender": gender, "dob": dob, "lang": lang, "eth": draw_ethnicity(rng, lang),
             "econ": rng.random(n) < np.where(hispanic, 0.9, 0.7), "iep": iep,
             "disability": disability, "s504": (~iep) & (rng.random(n) < 0.012),
@@ -335,7 +340,8 @@ class Generator:
         window = np.datetime64(f"{spring}-02-01")
         completed = window + np.floor(rng.beta(1.6, 2.6, n) * 119).astype("timedelta64[D]")
         delay = np.where(g <= 2, rng.integers(30, 60, n), rng.integers(7, 22, n))
-        delay = np.where(alt, rng.integers(90, 150, n), delay)
+        # Alternate scores come in summer, all before the final file (mid-September).
+        delay = np.where(alt, rng.integers(60, 95, n), delay)
         score_date = completed + delay.astype("timedelta64[D]")
         first_release = np.where(alt, np.datetime64(f"{spring}-08-05"),
                                  np.where(g <= 2, np.datetime64(f"{spring}-06-06"),
@@ -357,7 +363,7 @@ class Generator:
         scored = tested & ~partial
         f = pl.DataFrame({
             "record_type": np.where(alt, "23", "21"),
-            "ssid": [f"{s:010d}" for s in p["ssid"]],
+            "ssid": pl.Series(p["ssid"]).cast(pl.String).str.zfill(10),
             "grade_i": g,
             "is_tested": tested, "nt": nt, "partial": partial, "alt": alt, "exd": exd,
             "alt_code": alt_code, "in_file": in_file, "ssr_released": ssr_released,

@@ -15,7 +15,7 @@ import polars as pl
 
 from data import domain
 from data.layout import DOMAINS
-from data.synth_people import LANGUAGES
+from data.synth_people import LANGUAGES, NAMES
 
 if TYPE_CHECKING:
     from data.synth import Generator
@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 _RACE = {"100": "AmericanIndianorAlaskaNative", "200": "Asian",
          "300": "HawaiianOrOtherPacificIslander", "400": "Filipino", "500": "HispanicorLatino",
          "600": "BlackorAfricanAmerican", "700": "White", "800": "TwoorMoreRaces"}
+
+
+_NAMES = pl.Series(NAMES, dtype=pl.String)
 
 
 def _yes_no(expr: pl.Expr) -> pl.Expr:
@@ -36,12 +39,13 @@ def store_frame(gen: Generator, year: str, f: pl.DataFrame, p: dict[str, np.ndar
     schools = gen.places.schools
     leas = gen.places.leas
     lang = np.asarray(p["lang"])
-    ceds = np.array([LANGUAGES[i][0] for i in lang])
-    numeric = np.array([LANGUAGES[i][1] for i in lang])
+    ceds = np.array([entry[0] for entry in LANGUAGES])[lang]
+    numeric = np.array([entry[1] for entry in LANGUAGES])[lang]
     # CALPADS wrote numeric language codes up to 2022-23 and three letters from 2023-24.
     primary = numeric if spring <= 2023 else ceds
     people = pl.DataFrame({
-        "last_name": p["last"], "first_name": p["first"], "middle_name": p["middle"],
+        "last_name": _NAMES.gather(p["last"]), "first_name": _NAMES.gather(p["first"]),
+        "middle_name": _NAMES.gather(p["middle"]),
         "birth_date": p["dob"].astype("datetime64[D]"), "gender": p["gender"],
         "grade_assessed": np.array(domain.GRADES)[p["grade"]],
         "is_tk": p["tk"] & (spring >= 2025), "is_section504": p["s504"],

@@ -69,26 +69,35 @@ def draw_languages(rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.choice(len(LANGUAGES), size=n, p=w / w.sum())
 
 
+NAMES: tuple[str, ...] = tuple(sorted(
+    {n for group in LAST.values() for n in group}
+    | {n for pair in FIRST.values() for group in pair for n in group} | set(_MIDDLE)))
+"""Every name the generator uses; students hold indices into it (cheap to carry and gather)."""
+_NAME_INDEX = {name: i for i, name in enumerate(NAMES)}
+
+
 def draw_names(rng: np.random.Generator, lang_index: np.ndarray, female: np.ndarray
-               ) -> tuple[list[str], list[str], list[str]]:
-    """Last, first and middle names for each student, matching the language's name group."""
-    last: list[str] = []
-    first: list[str] = []
-    u1, u2 = rng.random(len(lang_index)), rng.random(len(lang_index))
-    middle_i = rng.integers(len(_MIDDLE), size=len(lang_index))
-    for i, li in enumerate(lang_index):
-        group = LANGUAGES[li][4]
-        lasts = LAST[group]
-        firsts = FIRST[group][0 if female[i] else 1]
-        last.append(lasts[int(u1[i] * len(lasts))])
-        first.append(firsts[int(u2[i] * len(firsts))])
-    middle = [_MIDDLE[m] for m in middle_i]
-    return last, first, middle
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Last, first and middle names (indices into ``NAMES``) matching the language's group."""
+    n = len(lang_index)
+    last = np.empty(n, dtype=np.int32)
+    first = np.empty(n, dtype=np.int32)
+    groups = np.array([lang[4] for lang in LANGUAGES])[lang_index]
+    for group in np.unique(groups):
+        sel = groups == group
+        lasts = np.array([_NAME_INDEX[x] for x in LAST[group]])
+        last[sel] = lasts[rng.integers(len(lasts), size=sel.sum())]
+        for is_female in (True, False):
+            both = sel & (female == is_female)
+            firsts = np.array([_NAME_INDEX[x] for x in FIRST[group][0 if is_female else 1]])
+            first[both] = firsts[rng.integers(len(firsts), size=both.sum())]
+    middles = np.array([_NAME_INDEX[x] for x in _MIDDLE])
+    return last, first, middles[rng.integers(len(_MIDDLE), size=n)]
 
 
 def draw_ethnicity(rng: np.random.Generator, lang_index: np.ndarray) -> np.ndarray:
     """Reporting ethnicity code, mostly the one linked to the language (ELPAC.md §3.2, 53)."""
-    linked = np.array([LANGUAGES[i][3] for i in lang_index])
+    linked = np.array([entry[3] for entry in LANGUAGES])[lang_index]
     other = rng.choice(["500", "200", "700", "400", "600", "800", "100", "300"], len(lang_index),
                        p=[0.35, 0.2, 0.15, 0.05, 0.1, 0.1, 0.03, 0.02])
     return np.where(rng.random(len(lang_index)) < 0.93, linked, other)
