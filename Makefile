@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh Debian machine with Python 3.11:
 #   make run    environment, demo store if missing, dashboard on http://127.0.0.1:8501
 #   make test   environment with test tools, Chromium if missing, lint and every test
+#               (browser tests share one live server, so they run in their own pytest call)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -39,7 +40,8 @@ lint: $(VENV)/.installed-test
 test: $(VENV)/.installed-test
 	./scripts/ensure-chromium
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n auto --dist loadgroup
+	$(BIN)/python -m pytest -n auto -m "not browser"
+	$(BIN)/python -m pytest -m browser
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks

@@ -29,7 +29,8 @@ def _run_ingest(files_dir: str, store_dir: str) -> None:
     started = time.perf_counter()
     result = ingest(files, store=Store(store_dir))
     elapsed = time.perf_counter() - started
-    assert result.ok and result.loaded, result.file_problems
+    if not (result.ok and result.loaded):
+        raise SystemExit(f"benchmark files did not load: {result.file_problems}")
     records = sum(o.n_records for o in result.outcomes)
     size = sum(f.stat().st_size for f in files)
     print(json.dumps({"seconds": elapsed, "records": records, "bytes": size,

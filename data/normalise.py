@@ -11,6 +11,7 @@ value and reason; nothing here raises for bad data.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import polars as pl
 
@@ -107,7 +108,7 @@ def _date_value(c: pl.Expr, order: str | None, excel: bool) -> pl.Expr:
     if excel:
         # Excel stores a date cell as days since 1899-12-30.
         serial = c.str.extract(r"^(\d{5})(?:\.0+)?$", 1).cast(pl.Int32, strict=False)
-        value = pl.coalesce(value, (pl.lit(pl.date(1899, 12, 30)) + pl.duration(days=serial)))
+        value = pl.coalesce(value, pl.lit(date(1899, 12, 30)) + pl.duration(days=serial))
     return value
 
 

@@ -1,0 +1,1 @@
+"""Pure query functions over the store: no Streamlit, scope on every call."""

@@ -1,0 +1,173 @@
+"""Browser-test infrastructure: a live dashboard server and Debian's Chromium.
+
+Modelled on Streamlit's ``e2e_playwright/conftest.py``: one server per session on a free
+loopback port, started the way users start it (``elpac serve``), output to a log file that
+failure messages include, ready when ``/_stcore/health`` answers ``ok``.
+
+Every test in this directory is marked ``browser``. ``make test`` runs them in a pytest call
+of their own, without xdist, so one server serves them all (xdist groups are ignored by
+pytest 9.2 with pytest-xdist 3.8: pytest-xdist issue #1386).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from playwright.sync_api import Page, expect
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+"""Screenshots for people to look at (git-ignored)."""
+BROWSER_DIR = Path(__file__).resolve().parent
+STARTUP_TIMEOUT_S = 60
+RUN_TIMEOUT_MS = 30_000
+CHROMIUM = "/usr/bin/chromium"
+"""Debian's Chromium (scripts/ensure-chromium installs it); never a downloaded browser."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if BROWSER_DIR in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return bool(response.read().strip() == b"ok")
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    # `elpac serve` runs Streamlit as a child: end the whole process group we started.
+    if server.poll() is not None:
+        return
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def streamlit_server(tiny_store_path: Path,
+                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a dashboard serving the tiny demo store."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path_factory.mktemp("streamlit-server") / "server.log"
+    cmd = [sys.executable, "-m", "elpac", "serve", "--store", str(tiny_store_path),
+           "--port", str(port), "--address", "127.0.0.1"]
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    with log_path.open("wb") as log:
+        # cwd: Streamlit reads .streamlit/config.toml from the working directory.
+        server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while not _healthy(url):
+            if server.poll() is not None or time.monotonic() > deadline:
+                state = (f"exited with code {server.returncode}" if server.poll() is not None
+                         else f"not healthy after {STARTUP_TIMEOUT_S} s")
+                pytest.fail(f"dashboard server {state}: {' '.join(cmd)}\n--- {log_path} ---\n"
+                            f"{log_path.read_text(errors='replace')}")
+            time.sleep(0.25)
+        yield url
+    finally:
+        _stop(server)
+
+
+@pytest.fixture(scope="session")
+def base_url(streamlit_server: str) -> str:
+    """The live server, as the base of relative ``page.goto`` URLs.
+
+    Overriding this fixture is also needed: without pytest-base-url, pytest-playwright 0.10.0
+    supplies a fallback ``base_url`` defined as an instance method of a plugin class, which
+    pytest 9.2 reports as ``PytestRemovedIn10Warning`` and ``filterwarnings = error`` turns into
+    a setup error of every browser test.
+    """
+    return streamlit_server
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict[str, object]:
+    """Launch Debian's Chromium headless (pytest-playwright's fixture, overridden)."""
+    return {
+        "executable_path": CHROMIUM,
+        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"],
+    }
+
+
+def wait_for_app(page: Page) -> None:
+    """Wait until the app is connected and its script has finished running.
+
+    ``stApp`` reports ``data-test-script-state`` as ``initial``, ``running``, then
+    ``notRunning`` (checked on Streamlit 1.67; ``stStatusWidget`` only appears after a delay,
+    so it misses short runs).
+    """
+    app = page.get_by_test_id("stApp")
+    expect(app).to_have_attribute("data-test-connection-state", "CONNECTED",
+                                  timeout=RUN_TIMEOUT_MS)
+    expect(app).to_have_attribute("data-test-script-state", "notRunning",
+                                  timeout=RUN_TIMEOUT_MS)
+
+
+@pytest.fixture
+def open_app(page: Page, streamlit_server: str) -> Callable[[str], Page]:
+    """Open a dashboard URL path (``""`` for the default page) and wait for its first run."""
+
+    def _open(path: str = "") -> Page:
+        page.goto(f"{streamlit_server}/{path}")
+        wait_for_app(page)
+        return page
+
+    return _open
+
+
+@pytest.fixture
+def screenshot() -> Callable[[Page, str], Path]:
+    """Save a screenshot of the whole page to ``test-artifacts/NAME.png``; return its path.
+
+    Streamlit scrolls inside its main container, so Playwright's ``full_page`` alone stops at
+    the viewport: grow the viewport to the content's height first.
+    """
+
+    def _shoot(page: Page, name: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        height = page.evaluate(
+            "() => Math.max(...['stMain', 'stAppViewContainer']"
+            ".map(id => document.querySelector(`[data-testid=\"${id}\"]`)?.scrollHeight ?? 0))"
+        )
+        viewport = page.viewport_size or {"width": 1280, "height": 720}
+        page.set_viewport_size({"width": viewport["width"],
+                                "height": max(viewport["height"], int(height))})
+        wait_for_app(page)
+        path = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=path, full_page=True)
+        page.set_viewport_size(viewport)
+        return path
+
+    return _shoot

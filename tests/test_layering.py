@@ -1,0 +1,91 @@
+"""Imports flow one way: ``dashboard`` -> ``queries`` -> ``data`` (STYLE.md, rule 1).
+
+``data/`` and ``queries/`` must run without Streamlit (the CLI, the benchmarks and the tests
+use them), and a lower layer never imports a higher one.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+FORBIDDEN: dict[str, set[str]] = {
+    "data": {"streamlit", "queries", "dashboard"},
+    "queries": {"streamlit", "dashboard"},
+}
+"""Layer -> top-level packages its modules must not import."""
+
+
+def imported_packages(source: str, module: str) -> set[str]:
+    """Top-level packages a module's source imports, anywhere in it (functions included).
+
+    ``module`` is the dotted name of the module (``data.store``), used to resolve relative
+    imports such as ``from ..queries import x``.
+    """
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.partition(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                package = module.split(".")[: -node.level]
+                target = ".".join([*package, node.module or ""]).strip(".")
+                if not target:  # `from .. import x` above the top-level package
+                    found.update(alias.name for alias in node.names)
+                    continue
+            else:
+                target = node.module or ""
+            found.add(target.partition(".")[0])
+    return found
+
+
+def layer_modules() -> list[tuple[str, Path]]:
+    return [(layer, path) for layer in FORBIDDEN for path in sorted((ROOT / layer).rglob("*.py"))]
+
+
+def module_name(path: Path) -> str:
+    # A package's __init__ keeps its own name segment, so `from . import x` in data/__init__.py
+    # resolves to `data`, as it does in data/store.py.
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts)
+
+
+def test_every_layer_has_modules() -> None:
+    # Guard against the parametrised test below passing because it found nothing to check.
+    layers = {layer for layer, _ in layer_modules()}
+    assert layers == set(FORBIDDEN)
+    assert (ROOT / "queries" / "store_summary.py").exists()
+
+
+@pytest.mark.parametrize(
+    ("layer", "path"),
+    layer_modules(),
+    ids=[str(path.relative_to(ROOT)) for _, path in layer_modules()],
+)
+def test_layer_imports_only_downward(layer: str, path: Path) -> None:
+    imported = imported_packages(path.read_text(encoding="utf-8"), module_name(path))
+    bad = sorted(imported & FORBIDDEN[layer])
+    assert not bad, f"{path.relative_to(ROOT)} imports {', '.join(bad)} (STYLE.md rule 1)"
+
+
+@pytest.mark.parametrize(
+    ("source", "module", "expected"),
+    [
+        ("import streamlit as st", "queries.x", {"streamlit"}),
+        ("import streamlit.components.v1", "queries.x", {"streamlit"}),
+        ("from streamlit.testing.v1 import AppTest", "data.x", {"streamlit"}),
+        ("def f():\n    import streamlit\n", "data.x", {"streamlit"}),
+        ("from queries.store_summary import read_store_summary", "data.x", {"queries"}),
+        ("from ..dashboard import cached", "queries.x", {"dashboard"}),
+        ("from .. import dashboard", "queries.x", {"dashboard"}),
+        ("from .store import Store", "data.x", {"data"}),
+        ("from . import store", "data.__init__", {"data"}),
+        ("import polars as pl\nfrom data.store import Store", "queries.x", {"polars", "data"}),
+    ],
+)
+def test_imported_packages_finds_every_form(source: str, module: str,
+                                            expected: set[str]) -> None:
+    assert imported_packages(source, module) == expected
