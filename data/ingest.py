@@ -80,13 +80,13 @@ def _decide_year(raw: RawFile, norm: Normalised, given: str | None) -> str:
         raise InputError(f"{src.name}: test dates fall in more than one school year ({detail}); "
                          "a Student Score Data File holds one year")
     candidates = {
-        "the file name": src.name_year,
-        "the test dates": from_dates[0] if from_dates else None,
+        "file name": src.name_year,
+        "test dates": from_dates[0] if from_dates else None,
         "--year": given,
     }
     found = {k: v for k, v in candidates.items() if v}
     if len(set(found.values())) > 1:
-        detail = "; ".join(f"{k} says {v}" for k, v in found.items())
+        detail = "; ".join(f"{k}: {v}" for k, v in found.items())
         raise InputError(f"{src.name}: the school year is contradictory ({detail})")
     if found:
         year = next(iter(found.values()))
@@ -187,7 +187,22 @@ def ingest(paths: list[Path], *, store: Store, year: str | None = None, kind: st
                     o.message = "not loaded: another problem in this batch stopped the load"
         return result
     pending = [p for p in pending if p.frame.height > 0]
-    ids = store.apply(pending, loaded_by=loaded_by)
+    if not pending:
+        for o in outcomes:
+            if o.status == "checked":
+                o.status = "refused"
+                o.message = "no valid rows to load"
+        return result
+    try:
+        ids = store.apply(pending, loaded_by=loaded_by)
+    except InputError as exc:
+        # Found under the store's lock: an older file than the one loaded, for instance.
+        result.file_problems.append(FileProblem("(load)", str(exc)))
+        for o in outcomes:
+            if o.status == "checked":
+                o.status = "refused"
+                o.message = str(exc)
+        return result
     by_name = {p.file_name: load_id for p, load_id in zip(pending, ids, strict=True)}
     for o in outcomes:
         if o.file in by_name and o.status == "checked":

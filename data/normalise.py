@@ -289,6 +289,10 @@ def normalise(raw: RawFile, *, date_order: str | None = None) -> Normalised:
             values.append(ns.fill_null(False).alias(f"ns:{c}"))
     for r in REQUIRED:
         checks.append((f"r:{r}", r, pl.col(r).is_null(), pl.lit("is required")))
+    if "EndofRecord" in fields:
+        # A blank end marker means the record lost fields somewhere (ELPAC.md §3.1).
+        checks.append(("r:EndofRecord", "EndofRecord", pl.col("EndofRecord").is_null(),
+                       pl.lit("is blank; every record ends with ZZ")))
     typed = frame.with_columns(values)
     typed, rules = _record_rules(typed, src.layout.year, fields)
     checks.extend(rules)
@@ -393,6 +397,9 @@ def _record_rules(typed: pl.DataFrame, layout_year: str, fields: dict[str, Field
          pl.lit("is blank but TestedStatus is Y (tested)")),
         ("x:untested-include", "IncludeIndicator", flags_ok & ~tested & (include != "N"),
          pl.lit("must be N when TestedStatus is N (ELPAC.md §4)")),
+        ("x:tested-include-n", "IncludeIndicator", flags_ok & tested & (include == "N"),
+         pl.lit("is N (not tested) but TestedStatus is Y; tested records are Y or T "
+                "(ELPAC.md §4)")),
         ("x:nt", "ConditionCode", flags_ok & (cond == "NT") & tested,
          pl.lit("is NT (not tested) but TestedStatus is Y")),
         ("x:include-score", "IncludeIndicator",
@@ -410,7 +417,10 @@ def _record_rules(typed: pl.DataFrame, layout_year: str, fields: dict[str, Field
                 "(ELPAC.md §1.5)")),
     ]
     key_ok = _ok("SSID", "RecordType") & _v("SSID").is_not_null() & _v("RecordType").is_not_null()
-    first_row = pl.col(ROW).min().over(["v:SSID", "v:RecordType"])
+    # A window over the whole file, kept as a column: problems are later read from a subset.
+    typed = typed.with_columns(pl.col(ROW).min().over(["v:SSID", "v:RecordType"])
+                               .alias("dup:first"))
+    first_row = pl.col("dup:first")
     rules.append(("x:duplicate", "SSID", key_ok & (pl.col(ROW) != first_row),
                   pl.format("the same student has another record for this test on row {}",
                             first_row)))
@@ -419,22 +429,22 @@ def _record_rules(typed: pl.DataFrame, layout_year: str, fields: dict[str, Field
 
 def _collect_problems(typed: pl.DataFrame, checks: list[tuple[str, str, pl.Expr, pl.Expr]],
                       file: str) -> pl.DataFrame:
-    masks = typed.select([pl.col(ROW), pl.col(SHEET)]
-                         + [bad.fill_null(False).alias(name) for name, _, bad, _ in checks])
+    # Every mask is computed once over the whole file; only flagged rows get messages.
     names = [name for name, *_ in checks]
-    flagged = masks.filter(pl.any_horizontal(names))
-    if flagged.height == 0:
+    marked = typed.with_columns([bad.fill_null(False).alias(name)
+                                 for name, _, bad, _ in checks])
+    sub = marked.filter(pl.any_horizontal(names))
+    if sub.height == 0:
         return pl.DataFrame(schema=ROW_PROBLEM_SCHEMA)
-    rows = flagged.get_column(ROW)
-    sub = typed.filter(pl.col(ROW).is_in(rows.implode()))
     parts = []
-    for name, fieldname, bad, reason in checks:
-        if not flagged.get_column(name).any():
+    for name, fieldname, _, reason in checks:
+        rows = sub.filter(pl.col(name))
+        if rows.height == 0:
             continue
         value = pl.col(fieldname) if fieldname in sub.columns else pl.lit(None, pl.String)
         if name == "x:record_type":
             value = pl.col("rt:given")
-        parts.append(sub.filter(bad.fill_null(False)).select(
+        parts.append(rows.select(
             pl.lit(file).alias("file"), pl.col(SHEET).alias("sheet"), pl.col(ROW).alias("row"),
             pl.lit(fieldname).alias("field"), value.cast(pl.String).alias("value"),
             reason.cast(pl.String).alias("reason")))

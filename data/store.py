@@ -3,8 +3,14 @@
 Layout of a store directory::
 
     catalog.duckdb                      load history, data version, (later) users and groups
+    loads/load-000123.parquet           the rows of one load, as checked (never changed)
     data/v000007/school_year=2024-25/part-0.parquet
-    .staging/                           a load being written; never read
+    .staging/                           a version being written; never read
+
+``loads/`` is the record of what each file said. A year's ``part-0.parquet`` is built from the
+current loads of that year: one row per student and test, the newest file's (latest report
+date, then latest load). So when a newer file replaces an older one, a student the newer file
+no longer lists still comes from any other current load that lists them: nothing is lost.
 
 Every load writes a complete new data version beside the current one (unchanged years are
 hard links, so this is cheap), then makes it current in one catalog transaction. A crash, a kill
@@ -115,6 +121,7 @@ class Store:
         self.catalog_path = self.path / "catalog.duckdb"
         self.data_path = self.path / "data"
         self.staging_path = self.path / ".staging"
+        self.loads_path = self.path / "loads"
 
     # -- reading ---------------------------------------------------------------------------
     def exists(self) -> bool:
@@ -214,8 +221,10 @@ class Store:
             new_version = max([current, *self._version_numbers()]) + 1
             stage = self.staging_path / f"v{new_version:06d}"
             final = self.version_path(new_version)
+            written: list[Path] = []
             try:
-                self._write_version(stage, current, pending, ids, superseded)
+                written = self._write_loads(pending, ids)
+                self._write_version(stage, current, pending, ids, superseded, active)
                 _maybe_fail(fail_after, "write")
                 final.parent.mkdir(parents=True, exist_ok=True)
                 stage.replace(final)
@@ -232,29 +241,55 @@ class Store:
             except BaseException:
                 shutil.rmtree(stage, ignore_errors=True)
                 shutil.rmtree(final, ignore_errors=True)
+                for path in written:
+                    path.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    self.loads_path.rmdir()
                 with contextlib.suppress(OSError):
                     self.staging_path.rmdir()
                 raise
             self._collect_garbage()
             return ids
 
+    def load_file(self, load_id: int) -> Path:
+        """The file holding one load's rows."""
+        return self.loads_path / f"load-{load_id:06d}.parquet"
+
+    def _write_loads(self, pending: list[PendingLoad], ids: list[int]) -> list[Path]:
+        self.loads_path.mkdir(exist_ok=True)
+        written = []
+        for p, load_id in zip(pending, ids, strict=True):
+            path = self.load_file(load_id)
+            written.append(path)
+            frame = p.frame.with_columns(pl.lit(load_id, dtype=pl.Int64).alias("load_id"))
+            frame.select(list(STORE_SCHEMA)).write_parquet(path, compression="zstd")
+            _fsync(path)
+        return written
+
     def _write_version(self, stage: Path, current: int, pending: list[PendingLoad],
-                       ids: list[int], superseded: pl.DataFrame) -> None:
+                       ids: list[int], superseded: pl.DataFrame, active: pl.DataFrame) -> None:
         stage.mkdir(parents=True)
         old_files = self.year_files(current) if current else {}
-        new_by_year: dict[str, list[pl.DataFrame]] = {}
-        for p, load_id in zip(pending, ids, strict=True):
-            frame = p.frame.with_columns(pl.lit(load_id, dtype=pl.Int64).alias("load_id"))
-            new_by_year.setdefault(p.school_year, []).append(frame)
-        for year in sorted(set(old_files) | set(new_by_year)):
+        gone = set(superseded.select("load_id", "lea_code").iter_rows())
+        keep = [(r["load_id"], r["lea_code"], r["school_year"]) for r in active.iter_rows(
+            named=True) if (r["load_id"], r["lea_code"]) not in gone]
+        keep += [(load_id, lea.lea_code, p.school_year)
+                 for p, load_id in zip(pending, ids, strict=True) for lea in p.leas]
+        changed = {p.school_year for p in pending}
+        for year in sorted(set(old_files) | changed):
             target = stage / f"school_year={year}" / "part-0.parquet"
             target.parent.mkdir()
-            if year not in new_by_year:
+            if year not in changed:
                 os.link(old_files[year], target)
                 continue
-            new = _newest_per_student(pl.concat(new_by_year[year], how="vertical"))
-            gone = superseded.filter(pl.col("school_year") == year).select("load_id", "lea_code")
-            _merge_year(old_files.get(year), new, gone, target)
+            pairs = pl.DataFrame([(lid, lea) for lid, lea, y in keep if y == year],
+                                 schema={"load_id": pl.Int64, "lea_code": pl.String},
+                                 orient="row")
+            files = [self.load_file(int(i)) for i in pairs.get_column("load_id").unique()]
+            if files:
+                _build_year(files, pairs, target)
+            else:
+                target.parent.rmdir()  # every load of the year was replaced by nothing
 
     def _record(self, con: duckdb.DuckDBPyConnection, pending: list[PendingLoad],
                 ids: list[int], superseded: pl.DataFrame, version: int,
@@ -285,7 +320,14 @@ class Store:
         """Delete what failed loads left and versions older than the previous one."""
         shutil.rmtree(self.staging_path, ignore_errors=True)
         if not self.exists():
+            shutil.rmtree(self.loads_path, ignore_errors=True)
             return
+        with self.catalog() as con:
+            known = {r[0] for r in con.sql("SELECT load_id FROM loads").fetchall()}
+        if self.loads_path.exists():
+            for path in self.loads_path.glob("load-*.parquet"):
+                if int(path.stem.removeprefix("load-")) not in known:
+                    path.unlink()  # left by a load that never committed
         current = self.version()
         for n in self._version_numbers():
             # The previous version stays one load longer: a dashboard query may be reading it.
@@ -352,36 +394,35 @@ def _supersessions(pending: list[PendingLoad], ids: list[int],
     return pl.DataFrame(rows, schema=schema)
 
 
-def _newest_per_student(frame: pl.DataFrame) -> pl.DataFrame:
-    """One row per student and test: the newest file's, then the later load's."""
-    return (frame.sort(["report_created_date", "load_id"], nulls_last=False)
-            .unique(subset=["record_type", "ssid"], keep="last", maintain_order=True))
+def _fsync(path: Path) -> None:
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
 
 
-def _merge_year(old: Path | None, new: pl.DataFrame, gone: pl.DataFrame, target: Path) -> None:
-    """Write a year's file: old rows minus replaced ones, plus new rows, sorted."""
+def _build_year(files: list[Path], pairs: pl.DataFrame, target: Path) -> None:
+    """Write a year's file from its current loads: one row per student and test, newest first.
+
+    ``pairs`` lists the current (load, LEA) pairs: a load may be current for some of its LEAs
+    and replaced for others.
+    """
     con = duckdb.connect()
     try:
         con.sql("SET preserve_insertion_order = false")
-        con.register("new_rows", new.drop("school_year").to_arrow())
-        con.register("gone", gone.to_arrow())
-        if old is None:
-            rel = con.sql("SELECT * FROM new_rows")
-        else:
-            con.read_parquet(str(old)).create_view("old_rows")
-            rel = con.sql("""
-                SELECT * FROM old_rows AS o
-                WHERE NOT EXISTS (SELECT 1 FROM gone AS g
-                                  WHERE g.load_id = o.load_id AND g.lea_code = o.source_lea_code)
-                  AND NOT EXISTS (SELECT 1 FROM new_rows AS n
-                                  WHERE n.record_type = o.record_type AND n.ssid = o.ssid)
-                UNION ALL BY NAME
-                SELECT * FROM new_rows
-            """)
+        con.register("current_pairs", pairs.to_arrow())
+        rel = con.sql("""
+            WITH loaded AS (
+                SELECT * EXCLUDE (school_year)
+                FROM read_parquet(?)
+                WHERE (load_id, source_lea_code) IN (SELECT (load_id, lea_code)
+                                                     FROM current_pairs)
+            )
+            SELECT * FROM loaded
+            QUALIFY row_number() OVER (
+                PARTITION BY record_type, ssid
+                ORDER BY report_created_date DESC NULLS LAST, load_id DESC) = 1
+        """, params=[[str(f) for f in files]])
         rel.order(", ".join(SORT_KEY)).write_parquet(
             str(target), compression="zstd", row_group_size=ROW_GROUP_SIZE)
     finally:
         con.close()
-    with target.open("rb") as handle:
-        os.fsync(handle.fileno())
-
+    _fsync(target)

@@ -246,9 +246,10 @@ def _prior_years(gen: Generator, out: pl.DataFrame, spring: int) -> pl.DataFrame
                                                    return_dtype=pl.String)
             elif kind == "score":
                 ok = scored & (is_sum | pl.lit(stem in ("OverallScaleScore", "OverallPL")))
-                value = pl.when(ok).then(pl.col(src).cast(pl.String))
+                value = pl.when(ok).then(pl.col(src).cast(pl.Int64).cast(pl.String))
             else:
-                value = pl.when(scored & is_sum).then(pl.col(src).cast(pl.String))
+                value = pl.when(scored & is_sum).then(pl.col(src).cast(pl.Int64)
+                                                      .cast(pl.String))
             cols.append(value.alias(f"x:{stem}Minus{k}"))
         prior = hist.select(cols).unique(subset="ssid", keep="first")
         out = out.join(prior, on="ssid", how="left", maintain_order="left")
