@@ -6,6 +6,7 @@ reported with its file, row, field, value and reason.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
@@ -149,10 +150,23 @@ def ingest(paths: list[Path], *, store: Store, year: str | None = None, kind: st
     row_frames: list[pl.DataFrame] = []
     pending: list[PendingLoad] = []
     known = _loaded_hashes(store)
-    for path in paths:
+
+    def check(path: Path) -> tuple[RawFile, Normalised] | InputError:
         try:
             raw = read_file(path)
-            norm = normalise(raw, date_order=date_order)
+            return raw, normalise(raw, date_order=date_order)
+        except InputError as exc:
+            return exc
+
+    # Two files at a time: one file's Python bookkeeping overlaps the other's Polars work
+    # (Polars releases the GIL). Results keep the order of ``paths``.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        checked = list(pool.map(check, paths))
+    for path, outcome_of_check in zip(paths, checked, strict=True):
+        try:
+            if isinstance(outcome_of_check, InputError):
+                raise outcome_of_check
+            raw, norm = outcome_of_check
             row_frames.append(norm.problems)
             y = _decide_year(raw, norm, year)
             k = _decide_kind(raw, norm.frame, kind)

@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -141,21 +142,18 @@ def _parse_plain_fast(raw: bytes, header_line: str, first: int, delimiter: str, 
     end = raw.find(b"\n", start)
     if start < 0 or end < 0:
         return None
-    body = memoryview(raw)[end + 1:]
-    stop = len(raw)
-    while stop > end + 1 and raw[stop - 1] in b"\r\n":
-        stop -= 1  # trailing newlines are fine; a blank line inside is not
-    if stop == end + 1 or raw.find(b"\n\n", end, stop) >= 0 or raw.find(
-            b"\n\r\n", end, stop) >= 0:
-        return None
+    body = raw[end + 1:]
     names = [f"c{i}" for i in range(width)]
     try:
-        frame = pl.read_csv(bytes(body), has_header=False, separator=delimiter, quote_char=None,
+        frame = pl.read_csv(body, has_header=False, separator=delimiter, quote_char=None,
                             infer_schema=False, new_columns=names)
     except pl.exceptions.PolarsError:
         return None  # the careful path reports which line is wrong
+    # Polars skips blank lines: the row count must equal the line count for row numbers to
+    # be the file's line numbers.
+    lines = body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
     sep = delimiter.encode("utf-8")
-    if raw.count(sep) != (width - 1) * (frame.height + 1):
+    if frame.height != lines or raw.count(sep) != (width - 1) * (frame.height + 1):
         return None
     keep = {f"c{i}": c for i, c in enumerate(canonical) if c}
     return frame.select([pl.col(src).alias(dst) for src, dst in keep.items()]).with_columns(
@@ -164,6 +162,15 @@ def _parse_plain_fast(raw: bytes, header_line: str, first: int, delimiter: str, 
 
 
 def _read_text(path: Path, raw: bytes) -> tuple[SourceFile, pl.DataFrame, pl.DataFrame]:
+    # hashlib releases the GIL on large inputs: hash while the file is parsed.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        digest = pool.submit(lambda: hashlib.sha256(raw).hexdigest())
+        source, frame, problems = _parse_text(path, raw)
+        source.sha256 = digest.result()
+    return source, frame, problems
+
+
+def _parse_text(path: Path, raw: bytes) -> tuple[SourceFile, pl.DataFrame, pl.DataFrame]:
     text, encoding = _decode(raw)
     lines = text[:200_000].splitlines()
     if len(text) > 200_000:
@@ -178,8 +185,7 @@ def _read_text(path: Path, raw: bytes) -> tuple[SourceFile, pl.DataFrame, pl.Dat
     headers = (next(csv.reader([header_line])) if delimiter == ","
                else header_line.split(delimiter))
     lay, canonical, unknown = _columns_for(headers, path)
-    source = SourceFile(path, hashlib.sha256(raw).hexdigest(), len(raw), lay, delimiter,
-                        encoding, unknown)
+    source = SourceFile(path, "", len(raw), lay, delimiter, encoding, unknown)
     width = len(headers)
     problems: list[dict[str, object]] = []
     fast = _parse_plain_fast(raw, header_line, first, delimiter, width, canonical) if (
