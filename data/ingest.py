@@ -16,7 +16,7 @@ import polars as pl
 from data import domain
 from data.normalise import Normalised, normalise, test_dates, with_year
 from data.problems import FileProblem, InputError, empty_row_problems
-from data.read import RawFile, read_file
+from data.read import SourceFile, read_file
 from data.store import LeaLoad, PendingLoad, Store
 
 if TYPE_CHECKING:
@@ -70,8 +70,7 @@ def school_year_of(d: date) -> str:
     return domain.school_year_label(d.year + 1 if d.month >= 7 else d.year)
 
 
-def _decide_year(raw: RawFile, norm: Normalised, given: str | None) -> str:
-    src = raw.source
+def _decide_year(src: SourceFile, norm: Normalised, given: str | None) -> str:
     dates = test_dates(norm.frame)
     springs = (dates.dt.year() + (dates.dt.month() >= 7).cast(pl.Int32)).value_counts()
     counts = {domain.school_year_label(int(y)): int(n) for y, n in springs.iter_rows()}
@@ -103,8 +102,7 @@ def _decide_year(raw: RawFile, norm: Normalised, given: str | None) -> str:
     return year
 
 
-def _decide_kind(raw: RawFile, frame: pl.DataFrame, given: str | None) -> str:
-    src = raw.source
+def _decide_kind(src: SourceFile, frame: pl.DataFrame, given: str | None) -> str:
     if src.name_kind and given and src.name_kind != given:
         raise InputError(f"{src.name}: the file name says {src.name_kind} but --kind is {given}")
     if src.name_kind or given:
@@ -119,8 +117,7 @@ def _decide_kind(raw: RawFile, frame: pl.DataFrame, given: str | None) -> str:
                      "TOMS file name says which); pass --kind enrolled or --kind tested")
 
 
-def _pending(raw: RawFile, norm: Normalised, year: str, kind: str) -> PendingLoad:
-    src = raw.source
+def _pending(src: SourceFile, norm: Normalised, year: str, kind: str) -> PendingLoad:
     frame = with_year(norm.frame, year)
     lea_column = "enrolled_lea_code" if kind == "enrolled" else "tested_lea_code"
     source_lea = pl.lit(src.name_lea) if src.name_lea else pl.col(lea_column)
@@ -151,10 +148,12 @@ def ingest(paths: list[Path], *, store: Store, year: str | None = None, kind: st
     pending: list[PendingLoad] = []
     known = _loaded_hashes(store)
 
-    def check(path: Path) -> tuple[RawFile, Normalised] | InputError:
+    def check(path: Path) -> tuple[SourceFile, Normalised] | InputError:
+        # Only the checked rows leave this function: the raw text columns (376 of them) are
+        # freed as soon as each file is done, so memory follows one file, not the batch.
         try:
             raw = read_file(path)
-            return raw, normalise(raw, date_order=date_order)
+            return raw.source, normalise(raw, date_order=date_order)
         except InputError as exc:
             return exc
 
@@ -166,10 +165,10 @@ def ingest(paths: list[Path], *, store: Store, year: str | None = None, kind: st
         try:
             if isinstance(outcome_of_check, InputError):
                 raise outcome_of_check
-            raw, norm = outcome_of_check
+            src, norm = outcome_of_check
             row_frames.append(norm.problems)
-            y = _decide_year(raw, norm, year)
-            k = _decide_kind(raw, norm.frame, kind)
+            y = _decide_year(src, norm, year)
+            k = _decide_kind(src, norm.frame, kind)
         except InputError as exc:
             file_problems.append(FileProblem(path.name, str(exc).removeprefix(f"{path.name}: ")))
             outcomes.append(FileOutcome(path.name, "refused", str(exc)))
@@ -177,16 +176,16 @@ def ingest(paths: list[Path], *, store: Store, year: str | None = None, kind: st
         outcome = FileOutcome(path.name, "checked", school_year=y, kind=k,
                               n_records=norm.frame.height,
                               n_rejected=norm.n_input_rows - norm.frame.height,
-                              layout_year=raw.source.layout.year)
-        if raw.source.sha256 in known:
+                              layout_year=src.layout.year)
+        if src.sha256 in known:
             outcome.status = "unchanged"
-            outcome.message = f"already loaded as load {known[raw.source.sha256]}; nothing to do"
+            outcome.message = f"already loaded as load {known[src.sha256]}; nothing to do"
         elif norm.frame.height == 0 and norm.problems.height == 0:
             outcome.status = "refused"
             outcome.message = "the file has a header but no records"
             file_problems.append(FileProblem(path.name, outcome.message))
         else:
-            p = _pending(raw, norm, y, k)
+            p = _pending(src, norm, y, k)
             outcome.leas = [lea.lea_code for lea in p.leas]
             pending.append(p)
         outcomes.append(outcome)
