@@ -88,7 +88,8 @@ def pending_for(path: Path) -> PendingLoad:
     raw = read_file(path)
     norm = normalise(raw)
     assert norm.problems.height == 0
-    return _pending(raw, norm, _decide_year(raw, norm, None), _decide_kind(raw, norm.frame, None))
+    src = raw.source
+    return _pending(src, norm, _decide_year(src, norm, None), _decide_kind(src, norm.frame, None))
 
 
 def records(store: Store, year: str | None = None) -> pl.DataFrame:
