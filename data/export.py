@@ -11,7 +11,6 @@ One row per stored record, the layout's header names, values as loaded after nor
 
 from __future__ import annotations
 
-import csv
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -148,30 +147,31 @@ def _chunks(frame: pl.DataFrame, size: int = 50_000) -> Iterator[pl.DataFrame]:
         yield frame.slice(start, size)
 
 
+def neutralised(text: pl.DataFrame) -> pl.DataFrame:
+    """``neutralise`` applied to every cell of a text frame, vectorised."""
+    risky = "^[" + "".join("\\" + c for c in _FORMULA_START) + "]"
+    return text.with_columns(
+        pl.when(pl.col(c).str.contains(risky)).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c))
+        .alias(c) for c in text.columns)
+
+
 def _write_delimited(text: pl.DataFrame, out: Path, *, delimiter: str, safe: bool,
                      progress: Callable[[int, int], None] | None) -> None:
     tmp = out.with_name(out.name + ".part")
-    with tmp.open("w", encoding="utf-8", newline="") as handle:
-        if delimiter == "^":
-            # TOMS files are not quoted: a caret inside a value cannot occur in its data.
-            handle.write("^".join(text.columns) + "\n")
-            done = 0
-            for chunk in _chunks(text):
-                joined = chunk.select(pl.concat_str(pl.all(), separator="^"))
-                handle.write("\n".join(joined.to_series().to_list()) + "\n")
-                done += chunk.height
-                if progress:
-                    progress(done, text.height)
-        else:
-            writer = csv.writer(handle, delimiter=delimiter, lineterminator="\r\n")
-            writer.writerow(text.columns)
-            done = 0
-            for chunk in _chunks(text):
-                rows = chunk.rows()
-                writer.writerows([neutralise(v) for v in row] for row in rows)
-                done += chunk.height
-                if progress:
-                    progress(done, text.height)
+    # TOMS files are never quoted (a caret cannot occur in their data); spreadsheet CSV is
+    # quoted where needed and uses CRLF, as Excel writes it.
+    options = ({"separator": "^", "quote_style": "never"} if delimiter == "^"
+               else {"separator": delimiter, "quote_style": "necessary", "line_terminator": "\r\n"})
+    with tmp.open("wb") as handle:
+        done = 0
+        for i, chunk in enumerate(_chunks(text, 100_000)):
+            part = neutralised(chunk) if safe else chunk
+            part.write_csv(handle, include_header=i == 0, null_value="", **options)
+            done += chunk.height
+            if progress:
+                progress(done, text.height)
+        if text.height == 0:
+            text.write_csv(handle, include_header=True, null_value="", **options)
     tmp.replace(out)
 
 
@@ -199,10 +199,10 @@ def write_xlsx(text: pl.DataFrame, out: Path, *,
             part = text.slice(s * EXCEL_MAX_DATA_ROWS, EXCEL_MAX_DATA_ROWS)
             r = 1
             for chunk in _chunks(part):
-                for row in chunk.iter_rows():
+                for row in neutralised(chunk).iter_rows():
                     for c, value in enumerate(row):
                         if value:
-                            sheet.write_string(r, c, neutralise(value))
+                            sheet.write_string(r, c, value)
                     r += 1
                 done += chunk.height
                 if progress:

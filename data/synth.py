@@ -492,10 +492,7 @@ def write_toms_files(frame: pl.DataFrame, year: str, directory: Path) -> list[Pa
         text = to_layout(part, lay, extras)
         name = COUNTIES[int(code) - 1].replace(" ", "")
         path = directory / toms_file_name(f"County{code}{name}", "Tested", spring)
-        with path.open("w", encoding="utf-8", newline="") as handle:
-            handle.write("^".join(lay.headers) + "\n")
-            body = text.select(pl.concat_str(pl.all(), separator="^")).to_series()
-            handle.write("\n".join(body.to_list()))
-            handle.write("\n")
+        # TOMS files are not quoted; the generator never writes a caret inside a value.
+        text.write_csv(path, separator="^", quote_style="never", null_value="")
         paths.append(path)
     return paths
