@@ -400,11 +400,12 @@ class Generator:
 
 
 def generate_files(spec: DemoSpec, directory: Path, *, gen: Generator | None = None
-                   ) -> Iterator[tuple[str, list[Path], pl.DataFrame, float, float]]:
+                   ) -> Iterator[tuple[str, list[Path], int, float, float]]:
     """Write each year's TOMS files into ``directory`` as soon as the year is generated.
 
-    Yields (school year, files, the year's store-shaped rows, generate seconds, write seconds);
-    2019-20 yields no files (spring 2020 testing was suspended).
+    Yields (school year, files, number of records, generate seconds, write seconds); 2019-20
+    yields no files (spring 2020 testing was suspended). The year's rows are not kept: a
+    statewide year is over a million records.
     """
     gen = gen or Generator(spec)
     as_of = spec.as_of_date()
@@ -414,12 +415,14 @@ def generate_files(spec: DemoSpec, directory: Path, *, gen: Generator | None = N
         t0 = time.perf_counter()
         gen.advance(spring)
         if spring == 2020:
-            yield year, [], pl.DataFrame(), time.perf_counter() - t0, 0.0
+            yield year, [], 0, time.perf_counter() - t0, 0.0
             continue
         frame = gen.records(year, as_of)
         t1 = time.perf_counter()
         paths = write_toms_files(frame, year, directory)
-        yield year, paths, frame, t1 - t0, time.perf_counter() - t1
+        n_records = frame.height
+        del frame
+        yield year, paths, n_records, t1 - t0, time.perf_counter() - t1
 
 
 def build_demo(spec: DemoSpec, store: Store, *, keep_files: Path | None = None,
@@ -437,7 +440,7 @@ def build_demo(spec: DemoSpec, store: Store, *, keep_files: Path | None = None,
     total = 0
     timings = {"generate": 0.0, "write": 0.0, "ingest": 0.0}
     try:
-        for year, paths, frame, t_gen, t_write in generate_files(spec, workdir, gen=gen):
+        for year, paths, n_records, t_gen, t_write in generate_files(spec, workdir, gen=gen):
             timings["generate"] += t_gen
             timings["write"] += t_write
             if not paths:
@@ -454,8 +457,8 @@ def build_demo(spec: DemoSpec, store: Store, *, keep_files: Path | None = None,
                 for path in paths:
                     path.unlink()
             timings["ingest"] += t_load
-            total += frame.height
-            echo(f"{year}: {frame.height:,} records in {len(paths)} files (generate "
+            total += n_records
+            echo(f"{year}: {n_records:,} records in {len(paths)} files (generate "
                  f"{t_gen:.1f} s, write {t_write:.1f} s, load {t_load:.1f} s)")
     finally:
         if keep_files is None:
