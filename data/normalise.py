@@ -16,6 +16,7 @@ from datetime import date
 import polars as pl
 
 from data import domain
+from data.groups import derived_columns
 from data.layout import FIELDS, Field, Kind, extra_field_names, field_for
 from data.problems import ROW_PROBLEM_SCHEMA, InputError
 from data.read import ROW, SHEET, RawFile
@@ -66,9 +67,19 @@ STORE_SCHEMA: dict[str, pl.DataType] = {
     "school_year": pl.String(), "load_id": pl.Int64(), "source_lea_code": pl.String(),
     "enrolled_lea_code": pl.String(), "tested_lea_code": pl.String(),
     **{f.store: _dtype(f.kind) for f in FIELDS.values() if f.store},
-    "ssr_languages": pl.String(), "ns_fields": pl.Int16(), "extra_fields": pl.String(),
+    "ssr_languages": pl.String(), "ns_fields": pl.Int16(),
+    # Derived at load time (data.groups.derived_columns):
+    "reporting_lea_code": pl.String(), "reporting_school_code": pl.String(),
+    "county_code": pl.String(), "el_years_in_program": pl.Int16(),
+    "us_school_months": pl.Int16(),
+    "extra_fields": pl.String(),
 }
 """Columns of the ``results`` table, one row per student x test x school year."""
+
+SET_BY_LOAD: tuple[str, ...] = (
+    "school_year", "load_id", "source_lea_code", "ssr_languages", "reporting_lea_code",
+    "reporting_school_code", "county_code", "el_years_in_program", "us_school_months")
+"""Columns a file does not say on its own: set when it is loaded into a year (``with_year``)."""
 
 
 def _clean(name: str) -> pl.Expr:
@@ -500,7 +511,11 @@ def _store_rows(good: pl.DataFrame, fields: dict[str, Field],
 
 
 def with_year(frame: pl.DataFrame, school_year: str) -> pl.DataFrame:
-    """Set the school year and the SSR languages, which depend on it (ELPAC.md §7)."""
+    """Set the school year and what depends on it.
+
+    That is the SSR languages (ELPAC.md §7), the reporting LEA and school and the time in
+    program (``data.groups.derived_columns``).
+    """
     ceds = pl.coalesce(pl.col("ceds_language"), pl.col("primary_language").replace_strict(
         domain.CALPADS_LANGUAGE_TO_CEDS, default=None, return_dtype=pl.String))
     lang = ceds.replace_strict(domain.CEDS_TO_SSR_LANGUAGE, default=None, return_dtype=pl.String)
@@ -508,7 +523,8 @@ def with_year(frame: pl.DataFrame, school_year: str) -> pl.DataFrame:
         lang = pl.when(lang == "KOR").then(None).otherwise(lang)
     ssr = pl.when(pl.col("is_ssr_eligible")).then(
         pl.when(lang.is_null()).then(pl.lit("ENG")).otherwise(pl.lit("ENG;") + lang))
-    return frame.with_columns(pl.lit(school_year).alias("school_year"), ssr.alias("ssr_languages"))
+    return frame.with_columns(pl.lit(school_year).alias("school_year"), ssr.alias("ssr_languages"),
+                              *derived_columns(school_year))
 
 
 def test_dates(frame: pl.DataFrame) -> pl.Series:

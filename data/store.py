@@ -49,7 +49,9 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 ROW_GROUP_SIZE = 131_072
-SORT_KEY = ("tested_lea_code", "tested_school_code", "grade_assessed", "ssid", "record_type")
+SORT_KEY = ("reporting_lea_code", "tested_school_code", "grade_assessed", "ssid", "record_type")
+SCHEMA_VERSION = 2
+"""Bumped when stored columns change; an older store must be rebuilt (see ``check_schema``)."""
 DEFAULT_STORE = Path("data/store")
 
 _CATALOG_DDL = [
@@ -144,6 +146,20 @@ class Store:
         finally:
             con.close()
 
+    def check_schema(self) -> None:
+        """Raise ``InputError`` if the store was written by an older version of the explorer."""
+        if not self.exists():
+            return
+        with self.catalog() as con:
+            found = _meta_int(con, "schema_version")
+            has_data = _meta_int(con, "data_version") > 0
+        if has_data and found != SCHEMA_VERSION:
+            raise InputError(
+                f"the store at {self.path} was written by an older version of the explorer "
+                f"(store schema {found}, now {SCHEMA_VERSION}); build it again: for the demo, "
+                f"delete the directory and run `make run`; for real data, load the files into "
+                "a new store")
+
     def version(self) -> int:
         """The committed data version (0 for an empty store)."""
         if not self.exists():
@@ -205,6 +221,7 @@ class Store:
         """
         with self._lock():
             self.path.mkdir(parents=True, exist_ok=True)
+            self.check_schema()
             self._collect_garbage()
             with self.catalog(write=True) as con:
                 current = _meta_int(con, "data_version")
@@ -310,6 +327,8 @@ class Store:
                     params=[row["by"], row["load_id"], row["lea_code"]])
         con.sql("INSERT OR REPLACE INTO store_meta VALUES ('data_version', ?)",
                 params=[str(version)])
+        con.sql("INSERT OR REPLACE INTO store_meta VALUES ('schema_version', ?)",
+                params=[str(SCHEMA_VERSION)])
 
     def _version_numbers(self) -> list[int]:
         if not self.data_path.exists():

@@ -92,6 +92,7 @@ def store_frame(gen: Generator, year: str, f: pl.DataFrame, p: dict[str, np.ndar
             for c in ("school_code", "school_name", "district_cds", "lea_name", "is_nps",
                       "charter_indicator", "charter_code", "district_code")}
     ssr_date = pl.col("ssr_date").cast(pl.Date)
+    years_in = (pl.lit(date(spring - 1, 9, 1)) - pl.col("el_entry_date")).dt.total_days() / 365
     out = frame.select(
         pl.col("record_type"), (pl.lit(spring * 10_000_000) + pl.int_range(pl.len()))
         .cast(pl.String).alias("uin"), pl.col("ssid"),
@@ -146,9 +147,11 @@ def store_frame(gen: Generator, year: str, f: pl.DataFrame, p: dict[str, np.ndar
           for d, dom in enumerate(DOMAINS)],
         pl.lit(created).alias("report_created_date"),
         pl.when(tested).then(pl.col("score_date").cast(pl.Date)).alias("score_available_date"),
-        pl.when((pl.lit(spring) >= 2025) & (pl.col("grade_i") >= 6)
-                & ((pl.lit(date(spring - 1, 9, 1)) - pl.col("el_entry_date")).dt.total_days()
-                   > 6 * 365)).then(pl.lit("2")).alias("ltel_status"),
+        # LTELorARLTEL is new in 2024-25; codes 1 = LTEL, 2 = AR-LTEL are [unconfirmed].
+        pl.when(pl.lit(spring) < 2025).then(None)
+        .when((pl.col("grade_i") >= 6) & (years_in >= 6)).then(pl.lit("1"))
+        .when((pl.col("grade_i") >= 3) & (years_in >= 4)).then(pl.lit("2"))
+        .alias("ltel_status"),
         pl.col("ns_fields"),
         # Text of fields without a store column:
         pl.lit("Yes").alias("x:ELStatus"), pl.lit("EL").alias("x:ELASforTesting"),

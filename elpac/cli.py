@@ -185,6 +185,10 @@ def demo(
 
     st = Store(store_path(store))
     if if_missing and st.exists() and st.year_files():
+        try:
+            st.check_schema()
+        except InputError as exc:
+            raise _fail(str(exc)) from None
         typer.echo(f"{st.path} already has data; leaving it as it is")
         return
     try:
