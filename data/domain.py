@@ -11,6 +11,18 @@ GRADES: tuple[str, ...] = (
     "KN", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12")
 """Assessment grades as the student file writes them (ELPAC.md §3.2, field 17)."""
 
+COUNTIES = (
+    "Alameda", "Alpine", "Amador", "Butte", "Calaveras", "Colusa", "Contra Costa", "Del Norte",
+    "El Dorado", "Fresno", "Glenn", "Humboldt", "Imperial", "Inyo", "Kern", "Kings", "Lake",
+    "Lassen", "Los Angeles", "Madera", "Marin", "Mariposa", "Mendocino", "Merced", "Modoc",
+    "Mono", "Monterey", "Napa", "Nevada", "Orange", "Placer", "Plumas", "Riverside",
+    "Sacramento", "San Benito", "San Bernardino", "San Diego", "San Francisco", "San Joaquin",
+    "San Luis Obispo", "San Mateo", "Santa Barbara", "Santa Clara", "Santa Cruz", "Shasta",
+    "Sierra", "Siskiyou", "Solano", "Sonoma", "Stanislaus", "Sutter", "Tehama", "Trinity",
+    "Tulare", "Tuolumne", "Ventura", "Yolo", "Yuba",
+)
+"""County names in county-code order, 01-58 (00 is the state)."""
+
 RECORD_TYPE_SUMMATIVE = "21"
 RECORD_TYPE_ALTERNATE = "23"
 

@@ -43,14 +43,18 @@ import duckdb
 import polars as pl
 
 from data.normalise import STORE_SCHEMA
+from data.orgs import ORG_SOURCE_COLUMNS, build_orgs
 from data.problems import InputError
+from data.summary import RECORD_COLUMNS, build_summary
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
 ROW_GROUP_SIZE = 131_072
+YEAR_FILES = ("part-0.parquet", "summary.parquet", "orgs.parquet")
+"""A year's records, its summary (``data.summary``) and its organisations (``data.orgs``)."""
 SORT_KEY = ("reporting_lea_code", "tested_school_code", "grade_assessed", "ssid", "record_type")
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Bumped when stored columns change; an older store must be rebuilt (see ``check_schema``)."""
 DEFAULT_STORE = Path("data/store")
 
@@ -181,6 +185,14 @@ class Store:
                 out[part.parent.name.removeprefix("school_year=")] = part
         return out
 
+    def summary_files(self, version: int | None = None) -> dict[str, Path]:
+        """Summary file of each school year in a version (``data.summary``)."""
+        return {y: p.with_name("summary.parquet") for y, p in self.year_files(version).items()}
+
+    def org_files(self, version: int | None = None) -> dict[str, Path]:
+        """Organisation list of each school year in a version (``data.orgs``)."""
+        return {y: p.with_name("orgs.parquet") for y, p in self.year_files(version).items()}
+
     def extra_names(self) -> dict[int, list[str]]:
         """For each load, the fields its rows pack in ``extra_fields``."""
         if not self.exists():
@@ -297,7 +309,8 @@ class Store:
             target = stage / f"school_year={year}" / "part-0.parquet"
             target.parent.mkdir()
             if year not in changed:
-                os.link(old_files[year], target)
+                for name in YEAR_FILES:
+                    os.link(old_files[year].with_name(name), target.with_name(name))
                 continue
             pairs = pl.DataFrame([(lid, lea) for lid, lea, y in keep if y == year],
                                  schema={"load_id": pl.Int64, "lea_code": pl.String},
@@ -305,6 +318,7 @@ class Store:
             files = [self.load_file(int(i)) for i in pairs.get_column("load_id").unique()]
             if files:
                 _build_year(files, pairs, target)
+                _build_derived(target)
             else:
                 target.parent.rmdir()  # every load of the year was replaced by nothing
 
@@ -416,6 +430,19 @@ def _supersessions(pending: list[PendingLoad], ids: list[int],
 def _fsync(path: Path) -> None:
     with path.open("rb") as handle:
         os.fsync(handle.fileno())
+
+
+def _build_derived(year_file: Path) -> None:
+    """Write the year's summary and organisation list beside its records."""
+    records = pl.read_parquet(year_file, columns=list(
+        dict.fromkeys([*RECORD_COLUMNS, *ORG_SOURCE_COLUMNS])))
+    summary = year_file.with_name("summary.parquet")
+    # Small row groups: a report reads a few hundred rows, so it should decode few.
+    build_summary(records).write_parquet(summary, compression="zstd", row_group_size=8192)
+    orgs = year_file.with_name("orgs.parquet")
+    build_orgs(records).write_parquet(orgs, compression="zstd")
+    for path in (summary, orgs):
+        _fsync(path)
 
 
 def _build_year(files: list[Path], pairs: pl.DataFrame, target: Path) -> None:

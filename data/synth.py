@@ -33,11 +33,12 @@ import numpy as np
 import polars as pl
 
 from data import domain
+from data.domain import COUNTIES
 from data.export import to_layout
 from data.layout import layout
 from data.normalise import NS_FIELDS
 from data.synth_people import LANGUAGES, draw_ethnicity, draw_languages, draw_names
-from data.synth_places import COUNTIES, Places, build_places
+from data.synth_places import Places, build_places
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

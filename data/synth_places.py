@@ -13,17 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-COUNTIES = (
-    "Alameda", "Alpine", "Amador", "Butte", "Calaveras", "Colusa", "Contra Costa", "Del Norte",
-    "El Dorado", "Fresno", "Glenn", "Humboldt", "Imperial", "Inyo", "Kern", "Kings", "Lake",
-    "Lassen", "Los Angeles", "Madera", "Marin", "Mariposa", "Mendocino", "Merced", "Modoc",
-    "Mono", "Monterey", "Napa", "Nevada", "Orange", "Placer", "Plumas", "Riverside",
-    "Sacramento", "San Benito", "San Bernardino", "San Diego", "San Francisco", "San Joaquin",
-    "San Luis Obispo", "San Mateo", "Santa Barbara", "Santa Clara", "Santa Cruz", "Shasta",
-    "Sierra", "Siskiyou", "Solano", "Sonoma", "Stanislaus", "Sutter", "Tehama", "Trinity",
-    "Tulare", "Tuolumne", "Ventura", "Yolo", "Yuba",
-)
-"""County names in county-code order, 01-58."""
+from data.domain import COUNTIES
 
 # Rough share of the state's English learners per county (invented but shaped like the real
 # spread: Los Angeles far ahead, then the big southern and Central Valley counties).
