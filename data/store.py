@@ -45,16 +45,17 @@ import polars as pl
 from data.normalise import STORE_SCHEMA
 from data.orgs import ORG_SOURCE_COLUMNS, build_orgs
 from data.problems import InputError
-from data.summary import RECORD_COLUMNS, build_summary
+from data.summary import RECORD_COLUMNS, build_summary, write_summary
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
 ROW_GROUP_SIZE = 131_072
-YEAR_FILES = ("part-0.parquet", "summary.parquet", "orgs.parquet")
-"""A year's records, its summary (``data.summary``) and its organisations (``data.orgs``)."""
+YEAR_FILES = ("part-0.parquet", "summary.arrow", "summary_index.parquet", "orgs.parquet")
+"""A year's records, its summary and the summary's index (``data.summary``) and its
+organisations (``data.orgs``)."""
 SORT_KEY = ("reporting_lea_code", "tested_school_code", "grade_assessed", "ssid", "record_type")
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 5
 """Bumped when stored columns change; an older store must be rebuilt (see ``check_schema``)."""
 DEFAULT_STORE = Path("data/store")
 
@@ -71,7 +72,8 @@ _CATALOG_DDL = [
         n_rejected INTEGER NOT NULL,
         loaded_at TIMESTAMP NOT NULL,
         loaded_by VARCHAR,
-        extra_fields VARCHAR NOT NULL     -- JSON list: the fields packed in extra_fields
+        extra_fields VARCHAR NOT NULL,    -- JSON list: the fields packed in extra_fields
+        data_version INTEGER NOT NULL     -- the data version this load committed
     )""",
     """CREATE TABLE IF NOT EXISTS load_leas (
         load_id INTEGER NOT NULL,
@@ -187,7 +189,7 @@ class Store:
 
     def summary_files(self, version: int | None = None) -> dict[str, Path]:
         """Summary file of each school year in a version (``data.summary``)."""
-        return {y: p.with_name("summary.parquet") for y, p in self.year_files(version).items()}
+        return {y: p.with_name("summary.arrow") for y, p in self.year_files(version).items()}
 
     def org_files(self, version: int | None = None) -> dict[str, Path]:
         """Organisation list of each school year in a version (``data.orgs``)."""
@@ -211,18 +213,27 @@ class Store:
                       "hive_types = {'school_year': 'VARCHAR'})", params=[files])
         rel.create_view(name, replace=True)
 
-    def loads(self) -> pl.DataFrame:
-        """Load history, newest first, one row per file and LEA."""
+    def loads(self, version: int | None = None) -> pl.DataFrame:
+        """Load history, newest first, one row per file and LEA.
+
+        With ``version``, as it stood at that data version: later loads are left out and a
+        supersession by a later load does not count.
+        """
         if not self.exists():
             return pl.DataFrame()
         with self.catalog() as con:
             return con.sql("""
                 SELECT l.load_id, l.file_name, l.kind, l.school_year, ll.lea_code,
                        ll.n_records, l.n_rejected, l.report_created_date, l.loaded_at,
-                       ll.superseded_by IS NULL AS is_current, ll.superseded_by, l.sha256
-                FROM loads AS l JOIN load_leas AS ll USING (load_id)
+                       (ll.superseded_by IS NULL OR s.data_version > coalesce(?, 2147483647))
+                           AS is_current,
+                       ll.superseded_by, l.sha256, l.data_version
+                FROM loads AS l
+                JOIN load_leas AS ll USING (load_id)
+                LEFT JOIN loads AS s ON s.load_id = ll.superseded_by
+                WHERE l.data_version <= coalesce(?, 2147483647)
                 ORDER BY l.load_id DESC, ll.lea_code
-            """).pl()
+            """, params=[version, version]).pl()
 
     # -- writing ---------------------------------------------------------------------------
     def apply(self, pending: list[PendingLoad], *, loaded_by: str | None = None,
@@ -329,10 +340,10 @@ class Store:
         for p, load_id in zip(pending, ids, strict=True):
             n = sum(lea.n_records for lea in p.leas)
             con.sql(
-                "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 params=[load_id, p.file_name, p.sha256, p.kind, p.school_year, p.layout_year,
                         p.report_created_date, n, p.n_rejected, now, loaded_by,
-                        json.dumps(p.extra_names)])
+                        json.dumps(p.extra_names), version])
             for lea in p.leas:
                 con.sql("INSERT INTO load_leas VALUES (?, ?, ?, NULL)",
                         params=[load_id, lea.lea_code, lea.n_records])
@@ -436,12 +447,10 @@ def _build_derived(year_file: Path) -> None:
     """Write the year's summary and organisation list beside its records."""
     records = pl.read_parquet(year_file, columns=list(
         dict.fromkeys([*RECORD_COLUMNS, *ORG_SOURCE_COLUMNS])))
-    summary = year_file.with_name("summary.parquet")
-    # Small row groups: a report reads a few hundred rows, so it should decode few.
-    build_summary(records).write_parquet(summary, compression="zstd", row_group_size=8192)
+    written = write_summary(build_summary(records), year_file.parent)
     orgs = year_file.with_name("orgs.parquet")
     build_orgs(records).write_parquet(orgs, compression="zstd")
-    for path in (summary, orgs):
+    for path in (*written, orgs):
         _fsync(path)
 
 

@@ -1,0 +1,362 @@
+"""CERS-style aggregate reports: one row per organisation x student group x grade x year.
+
+Two ways to the same numbers, chosen per report:
+
+* the summary built at load time (``data.summary``) answers standard reports: whole
+  organisations, research-file groups, breakdown by one dimension or by grade;
+* the records answer the rest: advanced filters, custom subgroups, completeness, a school
+  broken down by grade and a group at once, scopes limited to student groups.
+
+Both apply the scope before aggregating (``queries.scope``), and both sum the same per-record
+contributions (``data.summary.record_metrics``), so they agree exactly; a test checks it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+
+from data.groups import GROUP_BY_ID, groups_of
+from data.summary import ALL_GRADES, METRIC_COLUMNS, RECORD_COLUMNS, record_metrics, sum_metrics
+from queries.labels import GRADE_NAMES, GROUP_NAMES, RECORD_TYPE_OF_TEST
+from queries.metrics import SUPPRESSION_THRESHOLD, publish_arrays, to_frame
+from queries.scope import NO_SCHOOL, Scope
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from queries.snapshot import Snapshot
+    from queries.spec import ReportSpec
+
+ROW_KEYS = ("school_year", "org_level", "county_code", "lea_code", "school_code", "group_id",
+            "row_label", "grade")
+
+
+class ScopeError(ValueError):
+    """The report asks for organisations or students outside the user's scope."""
+
+
+def resolve_orgs(spec: ReportSpec, orgs: pl.DataFrame, scope: Scope) -> pl.DataFrame:
+    """The organisation rows a report shows, in scope, comparison rows included.
+
+    Raises ``ScopeError`` when none of the chosen organisations is visible to the scope.
+    """
+    level, codes = spec.org_level, list(spec.orgs)
+    key = {"state": "county_code", "county": "county_code", "lea": "lea_code",
+           "school": "school_code"}[level]
+    chosen = orgs.filter((pl.col("org_level") == level) & pl.col(key).is_in(codes))
+    if spec.expand == "schools_of_leas" and level == "lea":
+        chosen = pl.concat([chosen, orgs.filter((pl.col("org_level") == "school")
+                                                & pl.col("lea_code").is_in(codes))])
+    elif spec.expand == "leas_of_schools" and level == "school":
+        leas = chosen.get_column("lea_code").unique().to_list()
+        chosen = pl.concat([orgs.filter((pl.col("org_level") == "lea")
+                                        & pl.col("lea_code").is_in(leas)), chosen])
+    visible = scope.visible_orgs(chosen)
+    if scope.allows_state() is False:
+        visible = visible.filter(pl.col("org_level") != "state")
+    if visible.height == 0:
+        raise ScopeError("none of the chosen organisations is in your scope")
+    if spec.comparison:
+        visible = pl.concat([visible, _comparisons(visible, orgs, scope)]).unique(
+            subset=["org_level", "county_code", "lea_code", "school_code"], keep="first")
+    order = {"state": 0, "county": 1, "lea": 2, "school": 3}
+    return visible.with_columns(pl.col("org_level").replace_strict(order).alias("_o")).sort(
+        "_o", "county_code", "lea_code", "school_code").drop("_o")
+
+
+def _comparisons(rows: pl.DataFrame, orgs: pl.DataFrame, scope: Scope) -> pl.DataFrame:
+    """Each row's LEA, county and state rows, where the store has them and scope covers them."""
+    leas = rows.filter(pl.col("org_level") == "school").get_column("lea_code").unique()
+    counties = rows.filter(pl.col("org_level") != "state").get_column("county_code").unique()
+    extra = orgs.filter(((pl.col("org_level") == "lea") & pl.col("lea_code").is_in(leas))
+                        | ((pl.col("org_level") == "county")
+                           & pl.col("county_code").is_in(counties))
+                        | (pl.col("org_level") == "state"))
+    visible = scope.visible_orgs(extra)
+    return visible if scope.allows_state() else visible.filter(
+        pl.col("org_level") != "state")
+
+
+def _row_groups(spec: ReportSpec, scope: Scope) -> list[tuple[str, str]]:
+    """(group ID, row label) of the rows each organisation gets."""
+    if not scope.all_students:
+        base = [(g, GROUP_NAMES[g]) for g in scope.groups]
+    else:
+        base = [("001", GROUP_NAMES["001"])]
+    rows = list(base)
+    if spec.breakdown and spec.breakdown != "grade":
+        rows += [(g.id, g.name) for g in groups_of(spec.breakdown)]
+    rows += [(f"custom:{i}", s.name) for i, s in enumerate(spec.subgroups)]
+    return rows
+
+
+def _grades(spec: ReportSpec) -> list[str]:
+    if spec.breakdown == "grade":
+        return [*GRADE_NAMES][:-1] + [ALL_GRADES]
+    return list(spec.grades)
+
+
+def _needs_records(spec: ReportSpec, scope: Scope, rows: pl.DataFrame) -> bool:
+    """Whether the summary cannot answer the report (see ``data.summary`` for what it holds)."""
+    if spec.uses_records or not scope.all_students:
+        return True
+    schools = rows.filter(pl.col("org_level") == "school").height > 0
+    grades = _grades(spec)
+    by_group = spec.breakdown not in (None, "grade")
+    # School rows are summarised by group for all grades and by grade for all students only.
+    return schools and by_group and grades != [ALL_GRADES]
+
+
+def read_report(snap: Snapshot, spec: ReportSpec, *, scope: Scope, suppress: bool,
+                threshold: int = SUPPRESSION_THRESHOLD) -> pl.DataFrame:
+    """Compute a report: one row per year x organisation x group (or subgroup) x grade.
+
+    Parameters
+    ----------
+    snap
+        The store at one data version (``queries.snapshot.Snapshot``).
+    spec
+        What to report (``queries.spec.ReportSpec``).
+    scope
+        Who is asking: rows and students outside it are never counted or returned.
+    suppress
+        Hide the score cells of rows with fewer than ``threshold`` students tested with
+        scores (counts of enrolled and tested stay). Every caller says which it wants.
+    threshold
+        The suppression threshold (default 11, as the public research files).
+
+    Returns
+    -------
+    pl.DataFrame
+        Keys (``ROW_KEYS``), organisation name, TypeID and 14-digit CDS code, the counts, and
+        per measure its total, mean, standard error, error band and count and percent per
+        level (``queries.metrics``); ``has_scores``, ``is_suppressed`` and ``data_status``
+        (``final`` or ``partial``).
+    """
+    orgs = snap.orgs_of(spec.years)
+    rows = resolve_orgs(spec, orgs, scope)
+    groups = _row_groups(spec, scope)
+    grades = _grades(spec)
+    record_type = RECORD_TYPE_OF_TEST[spec.test]
+    if _needs_records(spec, scope, rows):
+        sums = _from_records(snap, spec, scope, rows, orgs, groups, grades, record_type)
+    else:
+        sums = _from_summary(snap, spec.years, rows, groups, grades, record_type)
+    return _assemble(snap, spec, rows, groups, grades, sums, suppress=suppress,
+                     threshold=threshold)
+
+
+_SUM_KEYS = ("school_year", "org_level", "county_code", "lea_code", "school_code", "group_id",
+             "grade")
+
+
+def _assemble(snap: Snapshot, spec: ReportSpec, rows: pl.DataFrame,
+              groups: list[tuple[str, str]], grades: list[str], sums: Sums, *,
+              suppress: bool, threshold: int) -> pl.DataFrame:
+    """Every requested row in display order, zeros where no record exists, then published.
+
+    Rows are kept for organisations with no record in a group or grade, so a table shows the
+    organisation with 0 ("no students") rather than dropping it. Built with plain Python and
+    NumPy: a report is small, and per-call Polars planning would cost more than the work.
+    """
+    org_rows = list(rows.select("org_level", "county_code", "lea_code", "school_code", "name",
+                                "type_id").iter_rows())
+    years = sorted(set(spec.years))
+    grid = [(y, *org[:4], gid, grade, label, org[4], org[5])
+            for y in years for org in org_rows for gid, label in groups for grade in grades]
+    found = {k: i for i, k in enumerate(sums.keys)}
+    at = np.array([found.get(g[:7], -1) for g in grid], dtype=np.int64)
+    have = at >= 0
+    arrays = {}
+    for c in METRIC_COLUMNS:
+        values = np.zeros(len(grid), dtype=np.int64)
+        values[have] = sums.values[c][at[have]]
+        arrays[c] = values
+    published = publish_arrays(arrays, test=spec.test, suppress=suppress, threshold=threshold)
+    lea_final = {(y, lea): f for y, lea, f in snap.lea_status.iter_rows()}
+    year_status = snap.year_status
+
+    def status(year: str, lea: str) -> str:
+        if not lea:
+            return year_status.get(year, "partial")
+        return "final" if lea_final.get((year, lea)) else "partial"
+
+    columns: dict[str, object] = {
+        "school_year": [g[0] for g in grid], "test": [spec.test] * len(grid),
+        "org_level": [g[1] for g in grid], "county_code": [g[2] for g in grid],
+        "lea_code": [g[3] for g in grid], "school_code": [g[4] for g in grid],
+        "cds_code": [_cds(g[1], g[2], g[3], g[4]) for g in grid],
+        "name": [g[8] for g in grid], "type_id": [g[9] for g in grid],
+        "group_id": [g[5] for g in grid], "row_label": [g[7] for g in grid],
+        "grade": [g[6] for g in grid], "grade_name": [GRADE_NAMES[g[6]] for g in grid],
+        **published,
+        "data_status": [status(g[0], g[3]) for g in grid],
+    }
+    return to_frame(columns)
+
+
+def _cds(level: str, county: str, lea: str, school: str) -> str:
+    """The 14-digit CDS code of an organisation row (ELPAC.md §6)."""
+    if level == "school":
+        return school
+    if level == "lea":
+        return lea
+    return county + "000000000000"
+
+
+# -- the summary path -----------------------------------------------------------------------
+
+@dataclass
+class Sums:
+    """Summed metric columns keyed by (year, level, county, LEA, school, group, grade)."""
+
+    keys: list[tuple[str, ...]]
+    values: dict[str, np.ndarray]
+
+    @classmethod
+    def from_frame(cls, frame: pl.DataFrame) -> Sums:
+        """From a Polars frame with the key and metric columns."""
+        if frame.height == 0:
+            return cls([], {c: np.zeros(0, np.int64) for c in METRIC_COLUMNS})
+        keys = list(zip(*[frame.get_column(c).to_list() for c in _SUM_KEYS], strict=True))
+        return cls(keys, {c: frame.get_column(c).to_numpy().astype(np.int64)
+                          for c in METRIC_COLUMNS})
+
+    @classmethod
+    def concat(cls, parts: list[Sums]) -> Sums:
+        """All parts, in order."""
+        keys = [k for p in parts for k in p.keys]
+        values = {c: np.concatenate([p.values[c] for p in parts]) if parts
+                  else np.zeros(0, np.int64) for c in METRIC_COLUMNS}
+        return cls(keys, values)
+
+
+def _from_summary(snap: Snapshot, years: Iterable[str], rows: pl.DataFrame,
+                  groups: list[tuple[str, str]], grades: list[str],
+                  record_type: str) -> Sums:
+    orgs = list(rows.select("org_level", "county_code", "lea_code", "school_code").iter_rows())
+    wanted_groups = [g for g, _ in groups]
+    parts = []
+    for year in years:
+        table = snap.summary_rows(year, record_type, orgs, wanted_groups, grades)
+        if table.num_rows == 0:
+            continue
+        key_columns = [table.column(c).to_pylist() for c in
+                       ("org_level", "county_code", "lea_code", "school_code", "group_id",
+                        "grade")]
+        keys = [(year, *k) for k in zip(*key_columns, strict=True)]
+        values = {c: table.column(c).to_numpy().astype(np.int64) for c in METRIC_COLUMNS}
+        parts.append(Sums(keys, values))
+    return Sums.concat(parts)
+
+
+# -- the records path -----------------------------------------------------------------------
+
+def read_records(snap: Snapshot, years: Iterable[str], *, scope: Scope, orgs: pl.DataFrame,
+                 record_type: str | None, columns: Iterable[str],
+                 leas: list[str] | None = None) -> pl.DataFrame:
+    """Records in scope (semi-joined on the scope's (LEA, school) pairs), given columns.
+
+    ``leas`` narrows the read to some reporting LEAs (the files are sorted by it, so only their
+    row groups are read).
+    """
+    wanted = [str(snap.year_files[y]) for y in sorted(set(years)) if y in snap.year_files]
+    cols = list(dict.fromkeys(["school_year", *columns]))
+    if not wanted:
+        return pl.DataFrame()
+    keys = scope.record_keys(orgs)
+    rel = snap.cursor().sql(
+        """
+        WITH scope_keys AS (
+            SELECT unnest(?::VARCHAR[]) AS lea_code, unnest(?::VARCHAR[]) AS school_code
+        )
+        SELECT r.* FROM read_parquet(?, hive_partitioning = true,
+                                     hive_types = {'school_year': 'VARCHAR'}) AS r
+        SEMI JOIN scope_keys AS k
+          ON r.reporting_lea_code = k.lea_code
+         AND coalesce(r.reporting_school_code, ?) = k.school_code
+        WHERE (? IS NULL OR r.record_type = ?)
+          AND (? IS NULL OR list_contains(?, r.reporting_lea_code))
+        """,
+        params=[keys.get_column("lea_code").to_list(), keys.get_column("school_code").to_list(),
+                wanted, NO_SCHOOL, record_type, record_type, leas, leas])
+    return rel.select(*cols).pl()
+
+
+def _subgroup_expr(filters: Iterable[tuple[str, tuple[str, ...]]]) -> pl.Expr:
+    expr = pl.lit(True)
+    for _, ids in filters:
+        any_of = pl.lit(False)
+        for gid in ids:
+            any_of = any_of | GROUP_BY_ID[gid].polars()
+        expr = expr & any_of
+    return expr
+
+
+def _from_records(snap: Snapshot, spec: ReportSpec, scope: Scope, rows: pl.DataFrame,
+                  orgs: pl.DataFrame, groups: list[tuple[str, str]], grades: list[str],
+                  record_type: str) -> Sums:
+    leas = None
+    if not rows.filter(pl.col("org_level").is_in(["state", "county"])).height:
+        leas = rows.get_column("lea_code").unique().to_list()
+    records = read_records(snap, spec.years, scope=scope, orgs=orgs, record_type=record_type,
+                           columns=RECORD_COLUMNS, leas=leas)
+    if records.height == 0:
+        return Sums.concat([])
+    keep = _subgroup_expr(spec.filters)
+    if not scope.all_students:
+        keep = keep & _subgroup_expr([("scope", scope.groups)])
+    if spec.completeness == "complete":
+        keep = keep & (pl.col("attemptedness").is_null() | (pl.col("attemptedness") == "Y"))
+    elif spec.completeness == "partial":
+        keep = keep & (pl.col("attemptedness") == "P")
+    contributions = records.filter(keep).with_columns(record_metrics())
+    subgroup_by_id = {f"custom:{i}": s for i, s in enumerate(spec.subgroups)}
+    parts = []
+    for gid, _ in groups:
+        member = (_subgroup_expr(subgroup_by_id[gid].filters) if gid in subgroup_by_id
+                  else GROUP_BY_ID[gid].polars())
+        parts.append(_org_sums(contributions.filter(member), rows, grades)
+                     .with_columns(pl.lit(gid).alias("group_id")))
+    return Sums.from_frame(pl.concat(parts, how="diagonal"))
+
+
+def _org_sums(records: pl.DataFrame, rows: pl.DataFrame, grades: list[str]) -> pl.DataFrame:
+    """Sum contributions for each requested organisation level and grade."""
+    levels = {
+        "school": ["county_code", "reporting_lea_code", "reporting_school_code"],
+        "lea": ["county_code", "reporting_lea_code"],
+        "county": ["county_code"],
+        "state": [],
+    }
+    out = []
+    for level, keys in levels.items():
+        if not rows.filter(pl.col("org_level") == level).height:
+            continue
+        frame = records if level != "school" else records.filter(
+            pl.col("reporting_school_code").is_not_null())
+        by = ["school_year", *keys]
+        per_grade = frame.group_by([*by, "grade_assessed"]).agg(sum_metrics()).rename(
+            {"grade_assessed": "grade"})
+        parts = [per_grade.filter(pl.col("grade").is_in(grades))]
+        if ALL_GRADES in grades:
+            parts.append(frame.group_by(by).agg(sum_metrics()).with_columns(
+                pl.lit(ALL_GRADES).alias("grade")))
+        sums = pl.concat(parts, how="diagonal").rename(
+            {"reporting_lea_code": "lea_code", "reporting_school_code": "school_code"},
+            strict=False)
+        filled = {"lea_code": "", "school_code": ""} if level in ("county", "state") else (
+            {"school_code": ""} if level == "lea" else {})
+        if level == "state":
+            filled["county_code"] = "00"
+        out.append(sums.with_columns([pl.lit(v).alias(k) for k, v in filled.items()]
+                                     + [pl.lit(level).alias("org_level")]))
+    if not out:
+        return pl.DataFrame(schema={**dict.fromkeys(_SUM_KEYS[:-2], pl.String),
+                                    "grade": pl.String,
+                                    **dict.fromkeys(METRIC_COLUMNS, pl.Int64)})
+    return pl.concat(out, how="diagonal")

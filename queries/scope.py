@@ -1,0 +1,106 @@
+"""Access scope: which organisations and student groups a user may see, and whether PII.
+
+Every query takes a ``Scope`` and applies it before aggregating: records are semi-joined on the
+(LEA, school) pairs the scope allows, and summary rows on the organisations it fully covers. A
+scope is a frozen, hashable value, so it is part of every cache key (STYLE.md, caching).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+NO_SCHOOL = ""
+"""School key of records that count under an LEA but no school (NPS students, §3.3 rule 6)."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one user may see.
+
+    ``statewide`` sees every organisation; otherwise the union of the listed counties, LEAs
+    (14-digit CDS codes) and schools. ``groups`` limits the students to those student groups
+    (empty: all students). ``pii`` allows student-level rows (names, SSIDs, score status).
+
+    Examples
+    --------
+    >>> Scope.lea("19647330000000").allows_lea("19", "19647330000000")
+    True
+    >>> Scope.lea("19647330000000").allows_county("19")
+    False
+    """
+
+    statewide: bool = False
+    counties: tuple[str, ...] = ()
+    leas: tuple[str, ...] = ()
+    schools: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    pii: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("counties", "leas", "schools", "groups"):
+            object.__setattr__(self, name, tuple(sorted(set(getattr(self, name)))))
+
+    @classmethod
+    def state(cls, *, pii: bool = False) -> Scope:
+        """Everything (a state-level analyst)."""
+        return cls(statewide=True, pii=pii)
+
+    @classmethod
+    def lea(cls, *codes: str, pii: bool = False) -> Scope:
+        """Whole LEAs (an LEA coordinator)."""
+        return cls(leas=codes, pii=pii)
+
+    @classmethod
+    def school(cls, *codes: str, pii: bool = False) -> Scope:
+        """Single schools (a school coordinator or teacher)."""
+        return cls(schools=codes, pii=pii)
+
+    @property
+    def all_students(self) -> bool:
+        """True when no student-group restriction applies."""
+        return not self.groups
+
+    def allows_state(self) -> bool:
+        """The state row counts every student of the state: only a statewide scope sees it."""
+        return self.statewide
+
+    def allows_county(self, county: str) -> bool:
+        """Whether the scope covers the whole county."""
+        return self.statewide or county in self.counties
+
+    def allows_lea(self, county: str, lea: str) -> bool:
+        """Whether the scope covers the whole LEA."""
+        return self.allows_county(county) or lea in self.leas
+
+    def allows_school(self, county: str, lea: str, school: str) -> bool:
+        """Whether the scope covers the school."""
+        return self.allows_lea(county, lea) or school in self.schools
+
+    def visible_orgs(self, orgs: pl.DataFrame) -> pl.DataFrame:
+        """The rows of an organisation list (``data.orgs``) this scope fully covers."""
+        if self.statewide:
+            return orgs
+        county_ok = pl.col("county_code").is_in(list(self.counties))
+        lea_ok = county_ok | pl.col("lea_code").is_in(list(self.leas))
+        school_ok = lea_ok | pl.col("school_code").is_in(list(self.schools))
+        level = pl.col("org_level")
+        return orgs.filter(((level == "county") & county_ok) | ((level == "lea") & lea_ok)
+                           | ((level == "school") & school_ok))
+
+    def record_keys(self, orgs: pl.DataFrame) -> pl.DataFrame:
+        """The (LEA, school) pairs of records in scope, to semi-join records on.
+
+        ``school_code`` is ``NO_SCHOOL`` for records counted under an LEA but no school; a
+        whole-LEA or whole-county scope includes them, a school scope does not.
+        """
+        leas = orgs.filter(pl.col("org_level") == "lea")
+        schools = orgs.filter(pl.col("org_level") == "school")
+        lea_pairs = leas.select("county_code", "lea_code", pl.lit(NO_SCHOOL).alias("school_code"))
+        pairs = pl.concat([lea_pairs, schools.select("county_code", "lea_code", "school_code")])
+        if not self.statewide:
+            whole = (pl.col("county_code").is_in(list(self.counties))
+                     | pl.col("lea_code").is_in(list(self.leas)))
+            pairs = pairs.filter(whole | pl.col("school_code").is_in(list(self.schools)))
+        return pairs.select("lea_code", "school_code").unique()

@@ -1,0 +1,162 @@
+"""A snapshot: one committed data version of a store, opened once and read by every query.
+
+Pinning the version makes every query of a page read the same data even if a load commits
+meanwhile, and keeps the per-version work (organisation list, final/partial status, the DuckDB
+views) out of each query. A snapshot is read-only and safe to share between threads: each
+thread reads through its own DuckDB cursor (``cursor()``), as DuckDB requires.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.ipc
+
+from data.orgs import ORG_SCHEMA
+from data.store import Store
+from data.summary import INDEX_KEYS
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+FINAL_AFTER = (8, 15)
+"""A year is *final* for an LEA once a file created on or after August 15 of the spring is
+loaded for it: the final release comes in August (ELPAC.md §7). [unconfirmed cut-off]"""
+
+
+class Snapshot:
+    """The committed state of a store at one data version."""
+
+    def __init__(self, store: Store | str | Path, version: int | None = None) -> None:
+        self.store = store if isinstance(store, Store) else Store(store)
+        self.store.check_schema()
+        self.version = self.store.version() if version is None else version
+        self.year_files = self.store.year_files(self.version)
+        self.summary_files = self.store.summary_files(self.version)
+        self.org_files = self.store.org_files(self.version)
+        self.years: tuple[str, ...] = tuple(sorted(self.year_files))
+        self._con = duckdb.connect()
+        self._con.sql("SET parquet_metadata_cache = true")
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._orgs_of: dict[tuple[str, ...], pl.DataFrame] = {}
+
+    def __repr__(self) -> str:
+        return f"Snapshot({str(self.store.path)!r}, version={self.version})"
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """The calling thread's DuckDB cursor (STYLE.md: one cursor per thread)."""
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            with self._lock:
+                cur = self._con.cursor()
+            self._local.cursor = cur
+        return cur
+
+    @cached_property
+    def orgs(self) -> pl.DataFrame:
+        """Every organisation with records, per school year (``data.orgs``)."""
+        frames = [pl.read_parquet(p).with_columns(pl.lit(y).alias("school_year"))
+                  for y, p in sorted(self.org_files.items())]
+        if not frames:
+            return pl.DataFrame(schema={**ORG_SCHEMA, "school_year": pl.String})
+        return pl.concat(frames)
+
+    def orgs_of(self, years: tuple[str, ...] | list[str]) -> pl.DataFrame:
+        """Organisations with records in any of ``years``; the latest year's name wins."""
+        key = tuple(sorted(set(years)))
+        with self._lock:
+            cached = self._orgs_of.get(key)
+        if cached is None:
+            cached = self._compute_orgs_of(key)
+            with self._lock:
+                self._orgs_of[key] = cached
+        return cached
+
+    def _compute_orgs_of(self, years: tuple[str, ...]) -> pl.DataFrame:
+        return (self.orgs.filter(pl.col("school_year").is_in(list(years)))
+                .sort("school_year", descending=True)
+                .unique(subset=["org_level", "county_code", "lea_code", "school_code"],
+                        keep="first", maintain_order=True)
+                .drop("school_year").sort("county_code", "lea_code", "school_code"))
+
+    @cached_property
+    def loads(self) -> pl.DataFrame:
+        """The load history as of this snapshot (loads committed later are left out)."""
+        loads = self.store.loads(self.version)
+        return loads if loads.height else pl.DataFrame(
+            schema={"load_id": pl.Int32, "school_year": pl.String, "lea_code": pl.String,
+                    "report_created_date": pl.Date, "is_current": pl.Boolean})
+
+    @cached_property
+    def lea_status(self) -> pl.DataFrame:
+        """``is_final`` per school year and LEA (see ``FINAL_AFTER``), from current loads."""
+        current = self.loads.filter(pl.col("is_current"))
+        cutoff = pl.date(pl.col("school_year").str.slice(0, 4).cast(pl.Int32) + 1, *FINAL_AFTER)
+        return (current.group_by("school_year", "lea_code")
+                .agg(pl.col("report_created_date").max().alias("created"))
+                .with_columns((pl.col("created") >= cutoff).fill_null(False).alias("is_final"))
+                .select("school_year", "lea_code", "is_final"))
+
+    @cached_property
+    def year_status(self) -> dict[str, str]:
+        """``final`` or ``partial`` per school year: final when every LEA's file is final."""
+        per_year = self.lea_status.group_by("school_year").agg(pl.col("is_final").all())
+        status = {y: ("final" if f else "partial") for y, f in per_year.iter_rows()}
+        return {y: status.get(y, "partial") for y in self.years}
+
+    @cached_property
+    def _summaries(self) -> dict[str, tuple[pa.Table, dict[str, tuple[int, int]]]]:
+        # Memory-mapped: only the pages a report touches are read (see data.summary).
+        out = {}
+        for year, path in self.summary_files.items():
+            table = pa.ipc.open_file(pa.memory_map(str(path))).read_all()
+            index = pl.read_parquet(path.with_name("summary_index.parquet"))
+            keys = index.select(pl.concat_str(list(INDEX_KEYS), separator="|")).to_series()
+            spans = dict(zip(keys.to_list(), zip(index.get_column("start").to_list(),
+                                                 index.get_column("stop").to_list(),
+                                                 strict=True), strict=True))
+            levels = index.group_by("record_type", "org_level").agg(
+                pl.col("start").min(), pl.col("stop").max())
+            for rt, level, start, stop in levels.iter_rows():
+                spans[f"{rt}|{level}|*"] = (start, stop)
+            out[year] = (table, spans)
+        return out
+
+    def summary_rows(self, year: str, record_type: str, orgs: list[tuple[str, str, str, str]],
+                     groups: list[str], grades: list[str]) -> pa.Table:
+        """Summary rows of some organisations (level, county, LEA, school) in one year.
+
+        A few organisations are sliced out one by one; many of one level are read as that
+        level's block. Either way only rows of ``groups`` and ``grades`` come back (rows of
+        other organisations in a block are left for the caller's key lookup to ignore).
+        """
+        if year not in self._summaries:
+            return pa.table({})
+        table, spans = self._summaries[year]
+        levels = {o[0] for o in orgs}
+        if len(orgs) > 40 and len(levels) == 1:
+            start, stop = spans.get(f"{record_type}|{levels.pop()}|*", (0, 0))
+            rows = table.slice(start, stop - start)
+        else:
+            pieces = [table.slice(a, b - a) for a, b in (
+                spans.get("|".join((record_type, *org)), (0, 0)) for org in orgs)]
+            rows = pa.concat_tables(pieces) if pieces else table.slice(0, 0)
+        wanted = pc.and_(pc.is_in(rows.column("group_id").cast(pa.string()),
+                                  pa.array(groups, pa.string())),
+                         pc.is_in(rows.column("grade").cast(pa.string()),
+                                  pa.array(grades, pa.string())))
+        return rows.filter(wanted)
+
+    def as_of(self) -> date | None:
+        """The newest report-created date of the current loads (what the data is as of)."""
+        current = self.loads.filter(pl.col("is_current"))
+        value = current.get_column("report_created_date").max() if current.height else None
+        return value if isinstance(value, date) else None
