@@ -137,13 +137,26 @@ def read_report(snap: Snapshot, spec: ReportSpec, *, scope: Scope, suppress: boo
         level (``queries.metrics``); ``has_scores``, ``is_suppressed`` and ``data_status``
         (``final`` or ``partial``).
     """
+    return _report(snap, spec, scope=scope, suppress=suppress, threshold=threshold)
+
+
+def cohort_report(snap: Snapshot, spec: ReportSpec, *, scope: Scope, ssids: list[str],
+                  suppress: bool, threshold: int = SUPPRESSION_THRESHOLD) -> pl.DataFrame:
+    """``read_report`` over the given students only (a longitudinal cohort)."""
+    return _report(snap, spec, scope=scope, suppress=suppress, threshold=threshold,
+                   ssids=ssids)
+
+
+def _report(snap: Snapshot, spec: ReportSpec, *, scope: Scope, suppress: bool, threshold: int,
+            ssids: list[str] | None = None) -> pl.DataFrame:
     orgs = snap.orgs_of(spec.years)
     rows = resolve_orgs(spec, orgs, scope)
     groups = _row_groups(spec, scope)
     grades = _grades(spec)
     record_type = RECORD_TYPE_OF_TEST[spec.test]
-    if _needs_records(spec, scope, rows):
-        sums = _from_records(snap, spec, scope, rows, orgs, groups, grades, record_type)
+    if ssids is not None or _needs_records(spec, scope, rows):
+        sums = _from_records(snap, spec, scope, rows, orgs, groups, grades, record_type,
+                             ssids=ssids)
     else:
         sums = _from_summary(snap, spec.years, rows, groups, grades, record_type)
     return _assemble(snap, spec, rows, groups, grades, sums, suppress=suppress,
@@ -297,16 +310,11 @@ def _subgroup_expr(filters: Iterable[tuple[str, tuple[str, ...]]]) -> pl.Expr:
     return expr
 
 
-def _from_records(snap: Snapshot, spec: ReportSpec, scope: Scope, rows: pl.DataFrame,
-                  orgs: pl.DataFrame, groups: list[tuple[str, str]], grades: list[str],
-                  record_type: str) -> Sums:
-    leas = None
-    if not rows.filter(pl.col("org_level").is_in(["state", "county"])).height:
-        leas = rows.get_column("lea_code").unique().to_list()
-    records = read_records(snap, spec.years, scope=scope, orgs=orgs, record_type=record_type,
-                           columns=RECORD_COLUMNS, leas=leas)
-    if records.height == 0:
-        return Sums.concat([])
+def subgroup_filter(spec: ReportSpec, scope: Scope) -> pl.Expr:
+    """Which records every row of a report counts.
+
+    That is the advanced filters, the scope's student groups and the completeness choice.
+    """
     keep = _subgroup_expr(spec.filters)
     if not scope.all_students:
         keep = keep & _subgroup_expr([("scope", scope.groups)])
@@ -314,6 +322,22 @@ def _from_records(snap: Snapshot, spec: ReportSpec, scope: Scope, rows: pl.DataF
         keep = keep & (pl.col("attemptedness").is_null() | (pl.col("attemptedness") == "Y"))
     elif spec.completeness == "partial":
         keep = keep & (pl.col("attemptedness") == "P")
+    return keep
+
+
+def _from_records(snap: Snapshot, spec: ReportSpec, scope: Scope, rows: pl.DataFrame,
+                  orgs: pl.DataFrame, groups: list[tuple[str, str]], grades: list[str],
+                  record_type: str, *, ssids: list[str] | None = None) -> Sums:
+    leas = None
+    if not rows.filter(pl.col("org_level").is_in(["state", "county"])).height:
+        leas = rows.get_column("lea_code").unique().to_list()
+    records = read_records(snap, spec.years, scope=scope, orgs=orgs, record_type=record_type,
+                           columns=[*RECORD_COLUMNS, "ssid"], leas=leas)
+    if records.height == 0:
+        return Sums.concat([])
+    keep = subgroup_filter(spec, scope)
+    if ssids is not None:
+        keep = keep & pl.col("ssid").is_in(ssids)
     contributions = records.filter(keep).with_columns(record_metrics())
     subgroup_by_id = {f"custom:{i}": s for i, s in enumerate(spec.subgroups)}
     parts = []

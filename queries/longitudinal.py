@@ -1,0 +1,136 @@
+"""Longitudinal reports: the same organisation, grade and group over several years.
+
+* *All students*: each year's report row as it stands (``queries.reports``).
+* *Cohort*: only students tested in the same organisation in every selected year, matched by
+  SSID (students who moved, left or arrived are left out), each year's measures over them.
+* The level transition matrix (not in CERS): for students matched in two consecutive selected
+  years, how many moved from each overall level to each overall level.
+
+Grades are assessment grades *of each year*, so a cohort's row for "all grades" follows the
+same students as they move up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from data.summary import RECORD_COLUMNS
+from queries.labels import RECORD_TYPE_OF_TEST
+from queries.reports import (
+    cohort_report,
+    read_records,
+    read_report,
+    resolve_orgs,
+    subgroup_filter,
+)
+
+if TYPE_CHECKING:
+    from queries.scope import Scope
+    from queries.snapshot import Snapshot
+    from queries.spec import ReportSpec
+
+_ORG_COLUMN = {"school": "reporting_school_code", "lea": "reporting_lea_code",
+               "county": "county_code"}
+
+
+def read_longitudinal(snap: Snapshot, spec: ReportSpec, *, scope: Scope, suppress: bool
+                      ) -> pl.DataFrame:
+    """A report over ``spec.years`` for All students, or for the cohort if ``spec.cohort``.
+
+    Same columns as ``queries.reports.read_report``; one row per year, organisation, group
+    and grade. For a cohort, ``row_label`` says so.
+    """
+    if not spec.cohort:
+        return read_report(snap, replace(spec, longitudinal=False), scope=scope,
+                           suppress=suppress)
+    cohorts = _cohort_ssids(snap, spec, scope)
+    frames = []
+    for key, ssids in cohorts.items():
+        level, code = key
+        single = replace(spec, orgs=(code,), org_level=level, comparison=False,
+                         expand="none", cohort=False, longitudinal=False,
+                         filters=(*spec.filters,))
+        frames.append(_report_for_students(snap, single, scope, ssids, suppress))
+    if not frames:
+        return read_report(snap, replace(spec, cohort=False, longitudinal=False), scope=scope,
+                           suppress=suppress).head(0)
+    return pl.concat(frames, how="diagonal_relaxed")
+
+
+def _cohort_ssids(snap: Snapshot, spec: ReportSpec, scope: Scope
+                  ) -> dict[tuple[str, str], list[str]]:
+    """For each chosen organisation, the SSIDs tested there in every selected year."""
+    orgs = snap.orgs_of(spec.years)
+    rows = resolve_orgs(replace(spec, comparison=False), orgs, scope)
+    records = read_records(snap, spec.years, scope=scope, orgs=orgs,
+                           record_type=RECORD_TYPE_OF_TEST[spec.test],
+                           columns=["ssid", "is_tested", *_ORG_COLUMN.values()])
+    out: dict[tuple[str, str], list[str]] = {}
+    years = len(set(spec.years))
+    tested = records.filter(pl.col("is_tested"))
+    for level, county, lea, school in rows.select(
+            "org_level", "county_code", "lea_code", "school_code").iter_rows():
+        code = {"school": school, "lea": lea, "county": county}.get(level)
+        there = tested if code is None else tested.filter(pl.col(_ORG_COLUMN[level]) == code)
+        every_year = (there.group_by("ssid").agg(pl.col("school_year").n_unique().alias("n"))
+                      .filter(pl.col("n") == years))
+        out[(level, code or "00")] = every_year.get_column("ssid").to_list()
+    return out
+
+
+def _report_for_students(snap: Snapshot, spec: ReportSpec, scope: Scope, ssids: list[str],
+                         suppress: bool) -> pl.DataFrame:
+    # A cohort is a custom population: the records path with an SSID restriction.
+    report = cohort_report(snap, spec, scope=scope, ssids=ssids, suppress=suppress)
+    return report.with_columns((pl.col("row_label") + " (cohort)").alias("row_label"))
+
+
+def read_transitions(snap: Snapshot, spec: ReportSpec, *, scope: Scope) -> pl.DataFrame:
+    """Overall-level transitions between consecutive selected years, per organisation.
+
+    Students are matched by SSID among those tested with scores in the organisation in both
+    years (the matrix of a cohort). Columns: ``from_year``, ``to_year``, organisation keys,
+    ``from_level``, ``to_level``, ``n_students``, ``pct_of_from`` (share of the students at
+    ``from_level`` who reached ``to_level``).
+    """
+    years = sorted(set(spec.years))
+    if len(years) < 2:
+        raise ValueError("a transition matrix needs at least two school years")
+    orgs = snap.orgs_of(years)
+    rows = resolve_orgs(replace(spec, comparison=False), orgs, scope)
+    records = read_records(snap, years, scope=scope, orgs=orgs,
+                           record_type=RECORD_TYPE_OF_TEST[spec.test],
+                           columns=["ssid", "include_indicator", "overall_level",
+                                    *_ORG_COLUMN.values(), *RECORD_COLUMNS])
+    scored = records.filter((pl.col("include_indicator") == "Y")
+                            & pl.col("overall_level").is_not_null())
+    scored = scored.filter(subgroup_filter(spec, scope))
+    frames = []
+    for level, county, lea, school in rows.select(
+            "org_level", "county_code", "lea_code", "school_code").iter_rows():
+        code = {"school": school, "lea": lea, "county": county}.get(level)
+        there = scored if code is None else scored.filter(pl.col(_ORG_COLUMN[level]) == code)
+        for a, b in zip(years, years[1:], strict=False):
+            first = there.filter(pl.col("school_year") == a).select(
+                "ssid", pl.col("overall_level").alias("from_level"))
+            second = there.filter(pl.col("school_year") == b).select(
+                "ssid", pl.col("overall_level").alias("to_level"))
+            pairs = first.join(second, on="ssid")
+            counts = pairs.group_by("from_level", "to_level").len("n_students")
+            frames.append(counts.with_columns(
+                pl.lit(a).alias("from_year"), pl.lit(b).alias("to_year"),
+                pl.lit(level).alias("org_level"), pl.lit(county).alias("county_code"),
+                pl.lit(lea).alias("lea_code"), pl.lit(school).alias("school_code")))
+    if not frames:
+        return pl.DataFrame()
+    out = pl.concat(frames).with_columns(pl.col("n_students").cast(pl.Int64))
+    totals = pl.col("n_students").sum().over("from_year", "org_level", "county_code",
+                                             "lea_code", "school_code", "from_level")
+    return out.with_columns((pl.col("n_students") / totals * 100).alias("pct_of_from")).select(
+        "from_year", "to_year", "org_level", "county_code", "lea_code", "school_code",
+        "from_level", "to_level", "n_students", "pct_of_from").sort(
+        "from_year", "org_level", "county_code", "lea_code", "school_code", "from_level",
+        "to_level")
