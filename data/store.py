@@ -45,17 +45,19 @@ import polars as pl
 from data.normalise import STORE_SCHEMA
 from data.orgs import ORG_SOURCE_COLUMNS, build_orgs
 from data.problems import InputError
+from data.ssr import SSR_SOURCE_COLUMNS, build_ssr
 from data.summary import RECORD_COLUMNS, build_summary, write_summary
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
 ROW_GROUP_SIZE = 131_072
-YEAR_FILES = ("part-0.parquet", "summary.arrow", "summary_index.parquet", "orgs.parquet")
-"""A year's records, its summary and the summary's index (``data.summary``) and its
-organisations (``data.orgs``)."""
+YEAR_FILES = ("part-0.parquet", "summary.arrow", "summary_index.parquet", "orgs.parquet",
+              "ssr.parquet")
+"""A year's records, its summary and the summary's index (``data.summary``), its
+organisations (``data.orgs``) and its SSR release counts (``data.ssr``)."""
 SORT_KEY = ("reporting_lea_code", "tested_school_code", "grade_assessed", "ssid", "record_type")
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """Bumped when stored columns change; an older store must be rebuilt (see ``check_schema``)."""
 DEFAULT_STORE = Path("data/store")
 
@@ -194,6 +196,10 @@ class Store:
     def org_files(self, version: int | None = None) -> dict[str, Path]:
         """Organisation list of each school year in a version (``data.orgs``)."""
         return {y: p.with_name("orgs.parquet") for y, p in self.year_files(version).items()}
+
+    def ssr_files(self, version: int | None = None) -> dict[str, Path]:
+        """SSR release counts of each school year in a version (``data.ssr``)."""
+        return {y: p.with_name("ssr.parquet") for y, p in self.year_files(version).items()}
 
     def extra_names(self) -> dict[int, list[str]]:
         """For each load, the fields its rows pack in ``extra_fields``."""
@@ -446,11 +452,13 @@ def _fsync(path: Path) -> None:
 def _build_derived(year_file: Path) -> None:
     """Write the year's summary and organisation list beside its records."""
     records = pl.read_parquet(year_file, columns=list(
-        dict.fromkeys([*RECORD_COLUMNS, *ORG_SOURCE_COLUMNS])))
+        dict.fromkeys([*RECORD_COLUMNS, *ORG_SOURCE_COLUMNS, *SSR_SOURCE_COLUMNS])))
     written = write_summary(build_summary(records), year_file.parent)
     orgs = year_file.with_name("orgs.parquet")
     build_orgs(records).write_parquet(orgs, compression="zstd")
-    for path in (*written, orgs):
+    ssr = year_file.with_name("ssr.parquet")
+    build_ssr(records).write_parquet(ssr, compression="zstd")
+    for path in (*written, orgs, ssr):
         _fsync(path)
 
 

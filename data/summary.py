@@ -125,12 +125,13 @@ UNCONDITIONAL = tuple(g.id for g in GROUPS if not g.conditions)
 """Groups every record belongs to: all students (001) and all English learners (160)."""
 
 
-def build_summary(records: pl.DataFrame) -> pl.DataFrame:
+def build_summary(records: pl.DataFrame, *, every_school_grade: bool = False) -> pl.DataFrame:
     """Aggregate one year's records into summary rows.
 
     Kept: state, county and LEA rows for every group and grade (each grade and 13); school
-    rows for every group over all grades (13) and for all students by grade. Other school
-    breakdowns come from the records (``queries.reports``). Only non-empty cells are kept,
+    rows for every group over all grades (13) and for all students by grade, or with
+    ``every_school_grade`` every group by grade too (the research file needs them; the stored
+    summary leaves them to the records, ``queries.reports``). Only non-empty cells are kept,
     sorted by ``KEYS`` so a report's rows are close together on disk.
     """
     base_keys = ["record_type", "county_code", "reporting_lea_code", "reporting_school_code",
@@ -165,9 +166,10 @@ def build_summary(records: pl.DataFrame) -> pl.DataFrame:
     rolled(cells, "lea", by_grade=True, all_grades=True, school_code="")
     # School rows leave NPS students out (ELPAC.md §3.3 rule 6).
     schools = cells.filter(pl.col("school_code").is_not_null())
-    rolled(schools, "school", by_grade=False, all_grades=True)
-    rolled(schools.filter(pl.col("group_id") == "001"), "school", by_grade=True,
-           all_grades=False)
+    rolled(schools, "school", by_grade=every_school_grade, all_grades=True)
+    if not every_school_grade:
+        rolled(schools.filter(pl.col("group_id") == "001"), "school", by_grade=True,
+               all_grades=False)
     return pl.concat(out, how="diagonal").select(*KEYS, *METRIC_COLUMNS).sort(KEYS)
 
 

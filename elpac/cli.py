@@ -225,6 +225,40 @@ def export_students(
     typer.echo(f"wrote {n:,} records to {out}")
 
 
+@export_app.command("research-file")
+def export_research_file(
+    out: Annotated[Path, typer.Option("-o", "--output", help="File to write.")],
+    year: Annotated[str | None, typer.Option(help="School year; default: the latest.")] = None,
+    test: Annotated[str, typer.Option(help="summative or alternate.")] = "summative",
+    lea: Annotated[str | None, typer.Option(help="Only this LEA (14-digit CDS) and its "
+                                            "schools.")] = None,
+    no_suppress: Annotated[bool, typer.Option("--no-suppress", help="Show the scores of "
+                                              "groups under 11 (not for publication).")]
+    = False,
+    store: StoreOption = None,
+) -> None:
+    """Write the CDE public research-file layout (caret-delimited) from the store."""
+    from queries.reports import ScopeError
+    from queries.research import research_rows, write_research_file
+    from queries.scope import Scope
+    from queries.snapshot import Snapshot
+
+    if test not in ("summative", "alternate"):
+        raise _fail("--test must be summative or alternate")
+    try:
+        snap = Snapshot(store_path(store))
+        if not snap.years:
+            raise InputError(f"the store at {snap.store.path} holds no results")
+        chosen = year or snap.years[-1]
+        rows = research_rows(snap, year=chosen, test=test, scope=Scope.state(), lea=lea,
+                             suppress=not no_suppress)
+        write_research_file(rows, out)
+    except (InputError, ScopeError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    suppressed = "" if no_suppress else ", suppressed under 11"
+    typer.echo(f"wrote {rows.height:,} rows ({chosen}, {test}{suppressed}) to {out}")
+
+
 @app.command()
 def serve(
     store: StoreOption = None,

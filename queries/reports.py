@@ -271,11 +271,13 @@ def _from_summary(snap: Snapshot, years: Iterable[str], rows: pl.DataFrame,
 
 def read_records(snap: Snapshot, years: Iterable[str], *, scope: Scope, orgs: pl.DataFrame,
                  record_type: str | None, columns: Iterable[str],
-                 leas: list[str] | None = None) -> pl.DataFrame:
+                 leas: list[str] | None = None, ssids: list[str] | None = None,
+                 name_prefix: str | None = None) -> pl.DataFrame:
     """Records in scope (semi-joined on the scope's (LEA, school) pairs), given columns.
 
     ``leas`` narrows the read to some reporting LEAs (the files are sorted by it, so only their
-    row groups are read).
+    row groups are read); ``ssids`` to some students; ``name_prefix`` to last or first names
+    starting with it (any case).
     """
     wanted = [str(snap.year_files[y]) for y in sorted(set(years)) if y in snap.year_files]
     cols = list(dict.fromkeys(["school_year", *columns]))
@@ -294,9 +296,13 @@ def read_records(snap: Snapshot, years: Iterable[str], *, scope: Scope, orgs: pl
          AND coalesce(r.reporting_school_code, ?) = k.school_code
         WHERE (? IS NULL OR r.record_type = ?)
           AND (? IS NULL OR list_contains(?, r.reporting_lea_code))
+          AND (? IS NULL OR list_contains(?, r.ssid))
+          AND (? IS NULL OR starts_with(lower(r.last_name), ?)
+                         OR starts_with(lower(r.first_name), ?))
         """,
         params=[keys.get_column("lea_code").to_list(), keys.get_column("school_code").to_list(),
-                wanted, NO_SCHOOL, record_type, record_type, leas, leas])
+                wanted, NO_SCHOOL, record_type, record_type, leas, leas, ssids, ssids,
+                name_prefix, name_prefix, name_prefix])
     return rel.select(*cols).pl()
 
 

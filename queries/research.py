@@ -1,0 +1,162 @@
+"""The CDE public research-file layout, computed from the store (ELPAC.md §5.3).
+
+Caret-delimited, one row per organisation (school, LEA or direct-funded charter, county,
+state) x research student group x grade (KN, 01-12, 13 = all) that has records. Headers as
+ELPAC.md §5.3 lists them (the 2023-24 ``TypeID`` naming). Percents are on a 0-100 scale with
+two decimals, means with one. Suppressed by default, as the public files are: a row with fewer
+than 11 students tested with scores has ``*`` in every score cell (counts of enrolled and
+tested stay). The Summative Alternate ELPAC file has the overall block only, with 3 levels.
+
+Analysts can compare these rows with the state's files with their own tools.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from data.domain import GRADES, spring_year
+from data.groups import GROUP_BY_ID
+from data.summary import ALL_GRADES, METRIC_COLUMNS, RECORD_COLUMNS, build_summary
+from queries.labels import RECORD_TYPE_OF_TEST, SUPPRESSED
+from queries.metrics import SUPPRESSION_THRESHOLD, publish_arrays
+from queries.reports import ScopeError, read_records
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import numpy as np
+
+    from queries.scope import Scope
+    from queries.snapshot import Snapshot
+
+_BLOCKS = (("Overall", "overall"), ("OralLang", "oral"), ("WritLang", "written"))
+_DOMAIN_BLOCKS = (("Listening", "listening"), ("Speaking", "speaking"), ("Reading", "reading"),
+                  ("Writing", "writing"))
+_DOMAIN_STEMS = (("Begin", 1), ("Moderate", 2), ("Developed", 3))
+_TYPE_ORDER = {"04": 0, "03": 1, "02": 2, "09": 2, "01": 3}
+
+
+def research_columns(test: str) -> list[str]:
+    """The research file's columns for a test, in file order.
+
+    Examples
+    --------
+    >>> research_columns("summative")[:4]
+    ['CountyCode', 'DistrictCode', 'SchoolCode', 'TypeID']
+    >>> len(research_columns("summative")), len(research_columns("alternate"))
+    (68, 18)
+    """
+    cols = ["CountyCode", "DistrictCode", "SchoolCode", "TypeID", "TestYear", "StudentGroupID",
+            "Grade", "TotalEnrolled", "TotalTested", "TotalTestedWithScores"]
+    levels = (1, 2, 3) if test == "alternate" else (1, 2, 3, 4)
+    for stem, _ in _BLOCKS if test == "summative" else _BLOCKS[:1]:
+        cols.append(f"{stem}MeanSclScr")
+        cols += [f"{stem}PerfLvl{k}Pcnt" for k in levels]
+        cols += [f"{stem}PerfLvl{k}Count" for k in levels]
+        cols.append(f"{stem}Total")
+    if test == "summative":
+        for stem, _ in _DOMAIN_BLOCKS:
+            for name, _k in _DOMAIN_STEMS:
+                cols += [f"{stem}Domain{name}Pcnt", f"{stem}Domain{name}Count"]
+            cols.append(f"{stem}DomainTotal")
+    return cols
+
+
+def research_rows(snap: Snapshot, *, year: str, test: str = "summative", scope: Scope,
+                  lea: str | None = None, suppress: bool = True,
+                  threshold: int = SUPPRESSION_THRESHOLD) -> pl.DataFrame:
+    """Every research-file row of a year and test as text, in file order.
+
+    ``lea`` keeps that LEA's rows and its schools' rows. The scope must be statewide unless
+    ``lea`` names an LEA it covers (county and state rows count students outside any LEA).
+    """
+    if year not in snap.years:
+        raise ValueError(f"no results for {year} in the store")
+    orgs = snap.orgs_of([year])
+    if lea is None and not scope.statewide:
+        raise ScopeError("the full research file needs a statewide scope; choose an LEA")
+    if lea is not None and not scope.allows_lea(lea[:2], lea):
+        raise ScopeError(f"LEA {lea} is not in your scope")
+    if lea is not None and orgs.filter((pl.col("org_level") == "lea")
+                                       & (pl.col("lea_code") == lea)).height == 0:
+        raise ValueError(f"LEA {lea} has no results for {year} in the store")
+    records = read_records(snap, [year], scope=scope, orgs=orgs,
+                           record_type=RECORD_TYPE_OF_TEST[test], columns=RECORD_COLUMNS,
+                           leas=[lea] if lea else None)
+    if records.height == 0:
+        return pl.DataFrame(schema=dict.fromkeys(research_columns(test), pl.String))
+    summary = build_summary(records.drop("school_year"), every_school_grade=True).filter(
+        pl.col("group_id").is_in([g for g in GROUP_BY_ID if GROUP_BY_ID[g].in_research_file])
+        & (pl.col("n_enrolled") > 0))
+    if lea is not None:
+        summary = summary.filter(pl.col("org_level").is_in(["lea", "school"]))
+    summary = summary.join(orgs.select("org_level", "county_code", "lea_code", "school_code",
+                                       "type_id"),
+                           on=["org_level", "county_code", "lea_code", "school_code"],
+                           how="left")
+    return _format(summary, year=year, test=test, suppress=suppress, threshold=threshold)
+
+
+def _fmt(values: np.ndarray, decimals: int, hidden: np.ndarray) -> list[str]:
+    out = []
+    for v, h in zip(values.tolist(), hidden.tolist(), strict=True):
+        if h:
+            out.append(SUPPRESSED)
+        elif v is None or v != v:  # NaN: no value
+            out.append("")
+        else:
+            out.append(f"{v:.{decimals}f}" if decimals else str(int(round(v))))
+    return out
+
+
+def _format(summary: pl.DataFrame, *, year: str, test: str, suppress: bool,
+            threshold: int) -> pl.DataFrame:
+    grade_order = {g: i for i, g in enumerate((*GRADES, ALL_GRADES))}
+    summary = summary.with_columns(
+        pl.col("type_id").replace_strict(_TYPE_ORDER, default=9).alias("_t"),
+        pl.col("grade").replace_strict(grade_order).alias("_g")).sort(
+        "_t", "county_code", "lea_code", "school_code", "group_id", "_g")
+    arrays = {c: summary.get_column(c).to_numpy() for c in METRIC_COLUMNS}
+    pub = publish_arrays(arrays, test=test, suppress=suppress, threshold=threshold)
+    hidden = pub["is_suppressed"]
+    lea = summary.get_column("lea_code").to_list()
+    school = summary.get_column("school_code").to_list()
+    level = summary.get_column("org_level").to_list()
+    n = summary.height
+    cols: dict[str, list[str]] = {
+        "CountyCode": summary.get_column("county_code").to_list(),
+        "DistrictCode": [code[2:7] if code else "00000" for code in lea],
+        "SchoolCode": [s[7:] if lv == "school" else (code[7:] if lv == "lea" else "0000000")
+                       for s, code, lv in zip(school, lea, level, strict=True)],
+        "TypeID": summary.get_column("type_id").to_list(),
+        "TestYear": [str(spring_year(year))] * n,
+        "StudentGroupID": summary.get_column("group_id").to_list(),
+        "Grade": summary.get_column("grade").to_list(),
+        "TotalEnrolled": [str(v) for v in pub["n_enrolled"].tolist()],
+        "TotalTested": [str(v) for v in pub["n_tested"].tolist()],
+        "TotalTestedWithScores": [str(v) for v in pub["n_scored"].tolist()],
+    }
+    levels = (1, 2, 3) if test == "alternate" else (1, 2, 3, 4)
+    for stem, m in _BLOCKS if test == "summative" else _BLOCKS[:1]:
+        cols[f"{stem}MeanSclScr"] = _fmt(pub[f"{m}_mean"], 1, hidden)
+        for k in levels:
+            cols[f"{stem}PerfLvl{k}Pcnt"] = _fmt(pub[f"{m}_l{k}_pct"], 2, hidden)
+        for k in levels:
+            cols[f"{stem}PerfLvl{k}Count"] = _fmt(pub[f"{m}_l{k}_count"], 0, hidden)
+        cols[f"{stem}Total"] = _fmt(pub[f"{m}_total"], 0, hidden)
+    if test == "summative":
+        for stem, d in _DOMAIN_BLOCKS:
+            for name, k in _DOMAIN_STEMS:
+                cols[f"{stem}Domain{name}Pcnt"] = _fmt(pub[f"{d}_l{k}_pct"], 2, hidden)
+                cols[f"{stem}Domain{name}Count"] = _fmt(pub[f"{d}_l{k}_count"], 0, hidden)
+            cols[f"{stem}DomainTotal"] = _fmt(pub[f"{d}_total"], 0, hidden)
+    return pl.DataFrame(cols, schema=dict.fromkeys(research_columns(test), pl.String))
+
+
+def write_research_file(rows: pl.DataFrame, out: Path) -> None:
+    """Write research rows caret-delimited with a header row, as the public files are."""
+    tmp = out.with_name(out.name + ".part")
+    rows.write_csv(tmp, separator="^", quote_style="never", line_terminator="\r\n")
+    tmp.replace(out)

@@ -1,0 +1,109 @@
+"""Student Score Report status: the TOMS "MyTOMS at a Glance" widget, and more.
+
+Denominator: students with an SSR (``SSREligible`` = Y, i.e. complete tests; ELPAC.md §7).
+Every one of them gets an English SSR; those whose primary language is Spanish, Vietnamese,
+Filipino, Korean or Chinese also get one in that language. A report is *released* as of a
+date when its ``SSRAvailableDate`` is on or before that date. Files before 2023-24 carry no
+release date: their SSRs count as eligible, none as released (``has_release_dates`` false).
+
+Students count under their enrolled LEA and school, where the SSR goes (§7).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import polars as pl
+
+from queries.labels import GRADE_NAMES, RECORD_TYPE_OF_TEST
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from queries.scope import Scope
+    from queries.snapshot import Snapshot
+
+Breakdown = Literal["lea", "school", "grade", "language"]
+_LANGUAGE_NAMES = {"ENG": "English only", "SPA": "Spanish", "VIE": "Vietnamese",
+                   "FIL": "Filipino", "KOR": "Korean", "CHI": "Chinese (Traditional)"}
+
+
+def _in_scope(scope: Scope) -> pl.Expr:
+    if scope.statewide:
+        return pl.lit(True)
+    return (pl.col("county_code").is_in(list(scope.counties))
+            | pl.col("lea_code").is_in(list(scope.leas))
+            | pl.col("school_code").is_in(list(scope.schools)))
+
+
+def _rows(snap: Snapshot, year: str, test: str, scope: Scope,
+          leas: list[str] | None, schools: list[str] | None) -> pl.DataFrame:
+    path = snap.store.ssr_files(snap.version).get(year)
+    if path is None:
+        raise ValueError(f"no results for {year} in the store")
+    if not scope.all_students:
+        raise ValueError("SSR status is kept per organisation, not per student group; ask "
+                         "for a scope without a student-group limit")
+    frame = pl.scan_parquet(path).filter(
+        (pl.col("record_type") == RECORD_TYPE_OF_TEST[test]) & _in_scope(scope))
+    if leas is not None:
+        frame = frame.filter(pl.col("lea_code").is_in(leas))
+    if schools is not None:
+        frame = frame.filter(pl.col("school_code").is_in(schools))
+    return frame.collect()
+
+
+def read_ssr_status(snap: Snapshot, *, year: str, as_of: date, scope: Scope,
+                    by: Breakdown | None = None, test: str = "summative",
+                    leas: list[str] | None = None,
+                    schools: list[str] | None = None) -> pl.DataFrame:
+    """Count SSRs eligible and released as of ``as_of``, in total or by one breakdown.
+
+    The breakdown is LEA, school, grade or language; only organisations in ``scope`` count.
+    Columns: the breakdown key (if any), ``n_eligible``, ``n_released``, ``pct_released``,
+    ``n_primary_eligible`` and ``n_primary_released`` (second-language SSRs),
+    ``n_english_released`` (= ``n_released``: every SSR has an English copy),
+    ``has_release_dates``.
+    """
+    rows = _rows(snap, year, test, scope, leas, schools)
+    released = pl.col("released_on").is_not_null() & (pl.col("released_on") <= as_of)
+    primary = pl.col("languages") != "ENG"
+    keys = {"lea": ["county_code", "lea_code"], "school": ["county_code", "lea_code",
+                                                           "school_code"],
+            "grade": ["grade"], "language": ["languages"], None: []}[by]
+    aggs = [pl.col("n_students").sum().alias("n_eligible"),
+            pl.col("n_students").filter(released).sum().alias("n_released"),
+            pl.col("n_students").filter(primary).sum().alias("n_primary_eligible"),
+            pl.col("n_students").filter(primary & released).sum().alias("n_primary_released"),
+            pl.col("released_on").is_not_null().any().alias("has_release_dates")]
+    out = rows.group_by(keys).agg(aggs) if keys else rows.select(aggs)
+    out = out.with_columns(
+        pl.col("n_released").alias("n_english_released"),
+        pl.when(pl.col("n_eligible") > 0)
+        .then(pl.col("n_released") / pl.col("n_eligible") * 100).alias("pct_released"),
+        pl.lit(year).alias("school_year"), pl.lit(as_of).alias("as_of"))
+    if by == "grade":
+        out = out.with_columns(pl.col("grade").replace_strict(GRADE_NAMES).alias("grade_name"))
+    if by == "language":
+        out = out.with_columns(pl.col("languages").str.replace("ENG;", "")
+                               .replace_strict(_LANGUAGE_NAMES, default=pl.col("languages"))
+                               .alias("language"))
+    if by in ("lea", "school"):
+        names = snap.orgs_of([year]).filter(pl.col("org_level") == by).select(
+            *keys, "name")
+        out = out.join(names, on=keys, how="left")
+    return out.sort(keys) if keys else out
+
+
+def read_ssr_curve(snap: Snapshot, *, year: str, scope: Scope, test: str = "summative",
+                   leas: list[str] | None = None,
+                   schools: list[str] | None = None) -> pl.DataFrame:
+    """Cumulative SSRs released by date: ``released_on``, ``n_released``, ``pct_released``."""
+    rows = _rows(snap, year, test, scope, leas, schools)
+    total = rows.get_column("n_students").sum()
+    per_day = (rows.drop_nulls("released_on").group_by("released_on")
+               .agg(pl.col("n_students").sum()).sort("released_on"))
+    return per_day.with_columns(
+        pl.col("n_students").cum_sum().alias("n_released")).with_columns(
+        (pl.col("n_released") / total * 100 if total else pl.lit(None)).alias("pct_released"),
+        pl.lit(total).alias("n_eligible")).drop("n_students")
