@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import duckdb
 import polars as pl
 
 Condition = tuple[str, str, tuple[object, ...]]
@@ -34,6 +35,10 @@ class Group:
         """Research files carry only three-digit numeric IDs."""
         return self.id.isdigit()
 
+    def duckdb(self) -> duckdb.Expression:
+        """The group's membership as a DuckDB expression (values are constants, not SQL)."""
+        return conditions_duckdb(self.conditions)
+
     def polars(self) -> pl.Expr:
         """The group's membership as a Polars expression (null counts as not a member)."""
         expr = pl.lit(True)
@@ -42,6 +47,19 @@ class Group:
             cond = col.is_in(list(values)) if op == "in" else col >= values[0]
             expr = expr & cond.fill_null(False)
         return expr
+
+
+def conditions_duckdb(conditions: tuple[Condition, ...]) -> duckdb.Expression:
+    """All conditions as one DuckDB expression; a null column value fails its condition."""
+    expr: duckdb.Expression = duckdb.ConstantExpression(True)
+    for column, op, values in conditions:
+        col = duckdb.ColumnExpression(column)
+        if op == "in":
+            cond = col.isin(*[duckdb.ConstantExpression(v) for v in values])
+        else:
+            cond = col >= duckdb.ConstantExpression(values[0])
+        expr = expr & duckdb.CoalesceOperator(cond, duckdb.ConstantExpression(False))
+    return expr
 
 
 def _g(id_: str, name: str, dimension: str, *conditions: Condition) -> Group:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import duckdb
 import polars as pl
 
 from data.groups import GROUPS
@@ -42,45 +43,111 @@ KEYS = ("record_type", "org_level", "county_code", "lea_code", "school_code", "g
 ALL_GRADES = "13"
 ORG_LEVELS = ("state", "county", "lea", "school")
 
-_SCORED = pl.col("include_indicator") == "Y"
+Metric = tuple[str, str, tuple[object, ...]]
+"""(name, how, arguments): a record contributes to a metric as follows.
+
+* ``one``: 1;
+* ``flag`` (column): 1 if the boolean column is true;
+* ``equals`` (column, value): 1 if the column equals the value;
+* ``scored``: 1 if tested with scores (IncludeIndicator Y);
+* ``has`` (column): 1 if tested with scores and the column has a value;
+* ``value`` / ``square`` (column): the value, or its square, if tested with scores;
+* ``level`` (value column, level column, k): 1 if tested with scores, the value column has a
+  value and the level column equals k.
+"""
+
+
+def _metrics() -> list[Metric]:
+    out: list[Metric] = [
+        ("n_enrolled", "one", ()), ("n_tested", "flag", ("is_tested",)),
+        ("n_scored", "scored", ()), ("n_not_tested", "equals", ("condition_code", "NT")),
+        ("n_partial", "equals", ("attemptedness", "P")),
+        ("n_exempt_domain", "equals", ("condition_code", "EXD")),
+    ]
+    for m in MEASURES:
+        score = f"{m}_scale_score"
+        out += [(f"{m}_n", "has", (score,)), (f"{m}_sum", "value", (score,)),
+                (f"{m}_sumsq", "square", (score,)),
+                *[(f"{m}_l{k}", "level", (score, f"{m}_level", k)) for k in (1, 2, 3, 4)]]
+    for d in DOMAINS:
+        level = f"{d}_level"
+        out += [(f"{d}_n", "has", (level,)),
+                *[(f"{d}_l{k}", "level", (level, level, k)) for k in (1, 2, 3)]]
+    return out
+
+
+METRICS: tuple[Metric, ...] = tuple(_metrics())
+"""Every additive metric, declared once; ``record_metrics`` (Polars) and ``duckdb_sums``
+(DuckDB) are generated from it, so the summary and ad-hoc reports cannot disagree."""
 
 
 def record_metrics() -> list[pl.Expr]:
     """Each record's contribution to every additive metric (0/1 flags, scores, squares).
 
-    A summary cell is the sum of these over its records, so one definition serves the
-    summary built at load time and ad-hoc reports over records.
+    A summary cell is the sum of these over its records.
 
     Examples
     --------
     >>> [e.meta.output_name() for e in record_metrics()][:4]
     ['n_enrolled', 'n_tested', 'n_scored', 'n_not_tested']
     """
-    def flag(expr: pl.Expr) -> pl.Expr:
-        return expr.fill_null(False).cast(pl.Int32)
+    scored = (pl.col("include_indicator") == "Y").fill_null(False)
+    out = []
+    for name, how, args in METRICS:
+        if how == "one":
+            expr = pl.lit(1, pl.Int32)
+        elif how == "flag":
+            expr = pl.col(args[0]).fill_null(False).cast(pl.Int32)
+        elif how == "equals":
+            expr = (pl.col(args[0]) == args[1]).fill_null(False).cast(pl.Int32)
+        elif how == "scored":
+            expr = scored.cast(pl.Int32)
+        elif how == "has":
+            expr = (scored & pl.col(args[0]).is_not_null()).cast(pl.Int32)
+        elif how in ("value", "square"):
+            # Integers: scale scores are whole numbers, so sums stay exact.
+            value = pl.when(scored).then(pl.col(args[0]).cast(pl.Int64))
+            expr = (value if how == "value" else value * value).fill_null(0)
+        else:
+            value_col, level_col, k = args
+            expr = (scored & pl.col(value_col).is_not_null() & (pl.col(level_col) == k)
+                    ).fill_null(False).cast(pl.Int32)
+        out.append(expr.alias(name))
+    return out
 
-    out: list[pl.Expr] = [
-        pl.lit(1, pl.Int32).alias("n_enrolled"),
-        flag(pl.col("is_tested")).alias("n_tested"),
-        flag(_SCORED).alias("n_scored"),
-        flag(pl.col("condition_code") == "NT").alias("n_not_tested"),
-        flag(pl.col("attemptedness") == "P").alias("n_partial"),
-        flag(pl.col("condition_code") == "EXD").alias("n_exempt_domain"),
-    ]
-    for m in MEASURES:
-        # Integers: scale scores are whole numbers, so sums stay exact.
-        score = pl.when(_SCORED).then(pl.col(f"{m}_scale_score").cast(pl.Int64))
-        level = pl.when(_SCORED & score.is_not_null()).then(pl.col(f"{m}_level"))
-        out += [
-            flag(score.is_not_null()).alias(f"{m}_n"),
-            score.fill_null(0).alias(f"{m}_sum"),
-            (score * score).fill_null(0).alias(f"{m}_sumsq"),
-            *[flag(level == k).alias(f"{m}_l{k}") for k in (1, 2, 3, 4)],
-        ]
-    for d in DOMAINS:
-        level = pl.when(_SCORED).then(pl.col(f"{d}_level"))
-        out += [flag(level.is_not_null()).alias(f"{d}_n"),
-                *[flag(level == k).alias(f"{d}_l{k}") for k in (1, 2, 3)]]
+
+def duckdb_sums() -> list[duckdb.Expression]:
+    """The same metrics as DuckDB aggregate expressions (sums over a relation's records)."""
+    col, const = duckdb.ColumnExpression, duckdb.ConstantExpression
+    zero, one = const(0), const(1)
+
+    def when(cond: duckdb.Expression, value: duckdb.Expression) -> duckdb.Expression:
+        return duckdb.CaseExpression(duckdb.CoalesceOperator(cond, const(False)), value
+                                     ).otherwise(zero)
+
+    scored = col("include_indicator") == const("Y")
+    out = []
+    for name, how, args in METRICS:
+        if how == "one":
+            value = one
+        elif how == "flag":
+            value = when(col(args[0]), one)
+        elif how == "equals":
+            value = when(col(args[0]) == const(args[1]), one)
+        elif how == "scored":
+            value = when(scored, one)
+        elif how == "has":
+            value = when(scored & col(args[0]).isnotnull(), one)
+        elif how in ("value", "square"):
+            score = col(args[0]).cast(duckdb.sqltype("BIGINT"))
+            value = when(scored & col(args[0]).isnotnull(),
+                         score if how == "value" else score * score)
+        else:
+            value_col, level_col, k = args
+            value = when(scored & col(value_col).isnotnull() & (col(level_col) == const(k)),
+                         one)
+        out.append(duckdb.FunctionExpression("sum", value).cast(duckdb.sqltype("BIGINT"))
+                   .alias(name))
     return out
 
 
