@@ -168,6 +168,7 @@ def derived_columns(school_year: str) -> list[pl.Expr]:
     * ``reporting_school_code``: the tested school, none for NPS students (school rows leave
       them out, §3.3 rule 6).
     * ``county_code``: the first two digits of the reporting LEA.
+    * ``is_reported``: false for records no aggregate counts (TK students from 2024-25);
     * ``el_years_in_program``: whole years from EL entry to the start of the school year
       (July 1); ``us_school_months``: whole months from first entry in a US school to the test
       (or to February 1 for non-testers). Both definitions are [unconfirmed] readings of
@@ -184,7 +185,11 @@ def derived_columns(school_year: str) -> list[pl.Expr]:
               + tested_on.dt.month() - entry.dt.month()
               - (tested_on.dt.day() < entry.dt.day()).cast(pl.Int32))
     years = (pl.lit(date(start, 7, 1)) - pl.col("el_entry_date")).dt.total_days() // 365.25
+    # From 2024-25 kindergarten results leave out transitional-kindergarten students
+    # (ELPAC.md §1.1, UND-IA); they are left out of every aggregate [unconfirmed: all grades].
+    tk = pl.col("is_tk").fill_null(False) & pl.lit(school_year >= "2024-25")
     return [
+        (~tk).alias("is_reported"),
         lea.alias("reporting_lea_code"),
         pl.when(~nps).then(pl.col("tested_school_code")).alias("reporting_school_code"),
         lea.str.slice(0, 2).alias("county_code"),

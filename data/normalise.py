@@ -71,14 +71,15 @@ STORE_SCHEMA: dict[str, pl.DataType] = {
     # Derived at load time (data.groups.derived_columns):
     "reporting_lea_code": pl.String(), "reporting_school_code": pl.String(),
     "county_code": pl.String(), "el_years_in_program": pl.Int16(),
-    "us_school_months": pl.Int16(),
+    "us_school_months": pl.Int16(), "is_reported": pl.Boolean(),
     "extra_fields": pl.String(),
 }
 """Columns of the ``results`` table, one row per student x test x school year."""
 
 SET_BY_LOAD: tuple[str, ...] = (
     "school_year", "load_id", "source_lea_code", "ssr_languages", "reporting_lea_code",
-    "reporting_school_code", "county_code", "el_years_in_program", "us_school_months")
+    "reporting_school_code", "county_code", "el_years_in_program", "us_school_months",
+    "is_reported")
 """Columns a file does not say on its own: set when it is loaded into a year (``with_year``)."""
 
 

@@ -57,7 +57,7 @@ YEAR_FILES = ("part-0.parquet", "summary.arrow", "summary_index.parquet", "orgs.
 """A year's records, its summary and the summary's index (``data.summary``), its
 organisations (``data.orgs``) and its SSR release counts (``data.ssr``)."""
 SORT_KEY = ("reporting_lea_code", "tested_school_code", "grade_assessed", "ssid", "record_type")
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 """Bumped when stored columns change; an older store must be rebuilt (see ``check_schema``)."""
 DEFAULT_STORE = Path("data/store")
 

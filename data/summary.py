@@ -168,7 +168,7 @@ RECORD_COLUMNS: tuple[str, ...] = (
     "gender", "ethnicity", "is_economically_disadvantaged", "is_special_education",
     "is_section504", "is_migrant", "is_homeless", "is_foster", "is_military",
     "parent_education", "ceds_language", "us_school_months", "el_years_in_program",
-    "ltel_status",
+    "ltel_status", "is_reported",
 )
 """Record columns the summary and ad-hoc reports read."""
 
@@ -203,6 +203,7 @@ def build_summary(records: pl.DataFrame, *, every_school_grade: bool = False) ->
     """
     base_keys = ["record_type", "county_code", "reporting_lea_code", "reporting_school_code",
                  "grade_assessed"]
+    records = records.filter(pl.col("is_reported"))
     contributions = records.with_columns(record_metrics()).with_columns(dimension_columns())
     everyone = contributions.group_by(base_keys).agg(sum_metrics())
     parts = [everyone.with_columns(pl.lit(gid).alias("group_id")) for gid in UNCONDITIONAL]

@@ -67,7 +67,8 @@ def _cohort_ssids(snap: Snapshot, spec: ReportSpec, scope: Scope
     rows = resolve_orgs(replace(spec, comparison=False), orgs, scope)
     records = read_records(snap, spec.years, scope=scope, orgs=orgs,
                            record_type=RECORD_TYPE_OF_TEST[spec.test],
-                           columns=["ssid", "is_tested", *_ORG_COLUMN.values()])
+                           columns=["ssid", "is_tested", *_ORG_COLUMN.values()],
+                           reported_only=True)
     out: dict[tuple[str, str], list[str]] = {}
     years = len(set(spec.years))
     tested = records.filter(pl.col("is_tested"))
@@ -104,7 +105,8 @@ def read_transitions(snap: Snapshot, spec: ReportSpec, *, scope: Scope) -> pl.Da
     records = read_records(snap, years, scope=scope, orgs=orgs,
                            record_type=RECORD_TYPE_OF_TEST[spec.test],
                            columns=["ssid", "include_indicator", "overall_level",
-                                    *_ORG_COLUMN.values(), *RECORD_COLUMNS])
+                                    *_ORG_COLUMN.values(), *RECORD_COLUMNS],
+                           reported_only=True)
     scored = records.filter((pl.col("include_indicator") == "Y")
                             & pl.col("overall_level").is_not_null())
     scored = scored.filter(subgroup_filter(spec, scope))

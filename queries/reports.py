@@ -45,6 +45,8 @@ def resolve_orgs(spec: ReportSpec, orgs: pl.DataFrame, scope: Scope) -> pl.DataF
 
     Raises ``ScopeError`` when none of the chosen organisations is visible to the scope.
     """
+    if orgs.height == 0:
+        raise ValueError(f"the store has no results for {', '.join(spec.years)}")
     level, codes = spec.org_level, list(spec.orgs)
     key = {"state": "county_code", "county": "county_code", "lea": "lea_code",
            "school": "school_code"}[level]
@@ -71,8 +73,9 @@ def resolve_orgs(spec: ReportSpec, orgs: pl.DataFrame, scope: Scope) -> pl.DataF
 
 def _comparisons(rows: pl.DataFrame, orgs: pl.DataFrame, scope: Scope) -> pl.DataFrame:
     """Each row's LEA, county and state rows, where the store has them and scope covers them."""
-    leas = rows.filter(pl.col("org_level") == "school").get_column("lea_code").unique()
-    counties = rows.filter(pl.col("org_level") != "state").get_column("county_code").unique()
+    leas = rows.filter(pl.col("org_level") == "school").get_column("lea_code").unique().to_list()
+    counties = rows.filter(pl.col("org_level") != "state").get_column("county_code").unique(
+    ).to_list()
     extra = orgs.filter(((pl.col("org_level") == "lea") & pl.col("lea_code").is_in(leas))
                         | ((pl.col("org_level") == "county")
                            & pl.col("county_code").is_in(counties))
@@ -206,9 +209,11 @@ def _assemble(snap: Snapshot, spec: ReportSpec, rows: pl.DataFrame,
     year_status = snap.year_status
 
     def status(year: str, lea: str) -> str:
-        if not lea:
+        # An LEA with no file of its own (an NPS student's special-education district) takes
+        # the year's status, as county and state rows do.
+        if not lea or (year, lea) not in lea_final:
             return year_status.get(year, "partial")
-        return "final" if lea_final.get((year, lea)) else "partial"
+        return "final" if lea_final[(year, lea)] else "partial"
 
     columns: dict[str, object] = {
         "school_year": [g[0] for g in grid], "test": [spec.test] * len(grid),
@@ -285,7 +290,8 @@ def read_records(snap: Snapshot, years: Iterable[str], *, scope: Scope, orgs: pl
                  record_type: str | None, columns: Iterable[str],
                  leas: list[str] | None = None, ssids: list[str] | None = None,
                  name_prefix: str | None = None,
-                 where: duckdb.Expression | None = None) -> pl.DataFrame:
+                 where: duckdb.Expression | None = None,
+                 reported_only: bool = False) -> pl.DataFrame:
     """Records in scope (semi-joined on the scope's (LEA, school) pairs), given columns.
 
     ``leas`` narrows the read to some reporting LEAs (the files are sorted by it, so only their
@@ -295,7 +301,7 @@ def read_records(snap: Snapshot, years: Iterable[str], *, scope: Scope, orgs: pl
     cols = list(dict.fromkeys(["school_year", *columns]))
     rel = records_relation(snap, years, scope=scope, orgs=orgs, record_type=record_type,
                            columns=cols, leas=leas, ssids=ssids, name_prefix=name_prefix,
-                           where=where)
+                           where=where, reported_only=reported_only)
     if rel is None:
         return pl.DataFrame()
     return rel.pl().select(cols)
@@ -305,15 +311,16 @@ def records_relation(snap: Snapshot, years: Iterable[str], *, scope: Scope,
                      orgs: pl.DataFrame, record_type: str | None, columns: list[str],
                      leas: list[str] | None = None, ssids: list[str] | None = None,
                      name_prefix: str | None = None, where: duckdb.Expression | None = None,
-                     select: str | None = None, group_by: str | None = None
-                     ) -> duckdb.DuckDBPyRelation | None:
+                     select: str | None = None, group_by: str | None = None,
+                     reported_only: bool = False) -> duckdb.DuckDBPyRelation | None:
     """The records ``read_records`` reads, as one DuckDB statement (nothing is read yet).
 
     ``select``/``group_by`` replace the column list with an aggregation. They and ``where``
     are SQL rendered from DuckDB expression objects built in this package from its own
     constants (group definitions, metric definitions): no text from a user reaches them.
     User values (SSIDs, names, codes) are bound parameters. One statement, because each
-    derived relation costs DuckDB another bind (about 5 ms).
+    derived relation costs DuckDB another bind (about 5 ms). ``reported_only`` leaves out the
+    records no aggregate counts (``is_reported``: TK students from 2024-25).
     """
     wanted = [str(snap.year_files[y]) for y in sorted(set(years)) if y in snap.year_files]
     if not wanted:
@@ -323,7 +330,8 @@ def records_relation(snap: Snapshot, years: Iterable[str], *, scope: Scope,
           AND (? IS NULL OR list_contains(?, r.ssid))
           AND (? IS NULL OR starts_with(lower(r.last_name), ?)
                          OR starts_with(lower(r.first_name), ?))
-    """ + ("" if where is None else " AND (" + str(where) + ")")
+    """ + ("" if where is None else " AND (" + str(where) + ")") + (
+        " AND r.is_reported" if reported_only else "")
     values: list[object] = [record_type, record_type, ssids, ssids, name_prefix, name_prefix,
                             name_prefix]
     if leas is not None:
@@ -454,7 +462,7 @@ def _from_records(snap: Snapshot, spec: ReportSpec, scope: Scope, rows: pl.DataF
             snap, spec.years, scope=scope, orgs=orgs, record_type=record_type, columns=[],
             leas=leas, ssids=ssids, where=_pushdown(spec, scope, groups),
             select=", ".join(_CELL_KEYS) + ", " + str(label) + " AS group_id, " + sums,
-            group_by="ALL")
+            group_by="ALL", reported_only=True)
         if rel is None:
             return Sums.concat([])
         cells = rel.pl()

@@ -1,5 +1,8 @@
 """The CDE public research-file layout, computed from the store (ELPAC.md §5.3).
 
+Columns as §5.3 lists them with the 2023-24 names: ``TypeID`` for ``RecordType`` and an empty
+``Filler`` for ``CharterNumber``.
+
 Caret-delimited, one row per organisation (school, LEA or direct-funded charter, county,
 state) x research student group x grade (KN, 01-12, 13 = all) that has records. Headers as
 ELPAC.md §5.3 lists them (the 2023-24 ``TypeID`` naming). Percents are on a 0-100 scale with
@@ -12,8 +15,10 @@ Analysts can compare these rows with the state's files with their own tools.
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
+import numpy as np
 import polars as pl
 
 from data.domain import GRADES, spring_year
@@ -26,8 +31,6 @@ from queries.reports import ScopeError, read_records
 if TYPE_CHECKING:
     from pathlib import Path
 
-    import numpy as np
-
     from queries.scope import Scope
     from queries.snapshot import Snapshot
 
@@ -36,6 +39,9 @@ _DOMAIN_BLOCKS = (("Listening", "listening"), ("Speaking", "speaking"), ("Readin
                   ("Writing", "writing"))
 _DOMAIN_STEMS = (("Begin", 1), ("Moderate", 2), ("Developed", 3))
 _TYPE_ORDER = {"04": 0, "03": 1, "02": 2, "09": 2, "01": 3}
+ASSESSMENT_TYPE = {"summative": "2", "alternate": "2"}
+"""``AssessmentType``: 2 in the real 2018 files; later values are [unconfirmed] (ELPAC.md
+§5.3), so this is the one place to change it."""
 
 
 def research_columns(test: str) -> list[str]:
@@ -46,10 +52,11 @@ def research_columns(test: str) -> list[str]:
     >>> research_columns("summative")[:4]
     ['CountyCode', 'DistrictCode', 'SchoolCode', 'TypeID']
     >>> len(research_columns("summative")), len(research_columns("alternate"))
-    (68, 18)
+    (70, 20)
     """
-    cols = ["CountyCode", "DistrictCode", "SchoolCode", "TypeID", "TestYear", "StudentGroupID",
-            "Grade", "TotalEnrolled", "TotalTested", "TotalTestedWithScores"]
+    cols = ["CountyCode", "DistrictCode", "SchoolCode", "TypeID", "Filler", "TestYear",
+            "StudentGroupID", "AssessmentType", "Grade", "TotalEnrolled", "TotalTested",
+            "TotalTestedWithScores"]
     levels = (1, 2, 3) if test == "alternate" else (1, 2, 3, 4)
     for stem, _ in _BLOCKS if test == "summative" else _BLOCKS[:1]:
         cols.append(f"{stem}MeanSclScr")
@@ -84,7 +91,7 @@ def research_rows(snap: Snapshot, *, year: str, test: str = "summative", scope: 
         raise ValueError(f"LEA {lea} has no results for {year} in the store")
     records = read_records(snap, [year], scope=scope, orgs=orgs,
                            record_type=RECORD_TYPE_OF_TEST[test], columns=RECORD_COLUMNS,
-                           leas=[lea] if lea else None)
+                           leas=[lea] if lea else None, reported_only=True)
     if records.height == 0:
         return pl.DataFrame(schema=dict.fromkeys(research_columns(test), pl.String))
     summary = build_summary(records.drop("school_year"), every_school_grade=True).filter(
@@ -99,15 +106,29 @@ def research_rows(snap: Snapshot, *, year: str, test: str = "summative", scope: 
     return _format(summary, year=year, test=test, suppress=suppress, threshold=threshold)
 
 
-def _fmt(values: np.ndarray, decimals: int, hidden: np.ndarray) -> list[str]:
+def _count(values: np.ndarray, hidden: np.ndarray) -> list[str]:
+    return [SUPPRESSED if h else str(int(v)) for v, h in zip(values.tolist(), hidden.tolist(),
+                                                              strict=True)]
+
+
+def _ratio(numerators: np.ndarray, denominators: np.ndarray, *, scale: int, decimals: int,
+           hidden: np.ndarray) -> list[str]:
+    """Format numerator x scale / denominator, rounded half up from the exact integers.
+
+    Half up, as the state rounds scale scores (ELPAC.md §1.1): a mean of exactly 1527.25 is
+    1527.3, where binary floating point would write 1527.2.
+    """
+    quantum = Decimal(1).scaleb(-decimals)
     out = []
-    for v, h in zip(values.tolist(), hidden.tolist(), strict=True):
+    for num, den, h in zip(numerators.tolist(), denominators.tolist(), hidden.tolist(),
+                           strict=True):
         if h:
             out.append(SUPPRESSED)
-        elif v is None or v != v:  # NaN: no value
+        elif not den:
             out.append("")
         else:
-            out.append(f"{v:.{decimals}f}" if decimals else str(int(round(v))))
+            value = Decimal(int(num) * scale) / Decimal(int(den))
+            out.append(str(value.quantize(quantum, rounding=ROUND_HALF_UP)))
     return out
 
 
@@ -121,6 +142,7 @@ def _format(summary: pl.DataFrame, *, year: str, test: str, suppress: bool,
     arrays = {c: summary.get_column(c).to_numpy() for c in METRIC_COLUMNS}
     pub = publish_arrays(arrays, test=test, suppress=suppress, threshold=threshold)
     hidden = pub["is_suppressed"]
+    shown = np.zeros(summary.height, dtype=bool)
     lea = summary.get_column("lea_code").to_list()
     school = summary.get_column("school_code").to_list()
     level = summary.get_column("org_level").to_list()
@@ -131,27 +153,34 @@ def _format(summary: pl.DataFrame, *, year: str, test: str, suppress: bool,
         "SchoolCode": [s[7:] if lv == "school" else (code[7:] if lv == "lea" else "0000000")
                        for s, code, lv in zip(school, lea, level, strict=True)],
         "TypeID": summary.get_column("type_id").to_list(),
+        "Filler": [""] * n,
         "TestYear": [str(spring_year(year))] * n,
         "StudentGroupID": summary.get_column("group_id").to_list(),
+        "AssessmentType": [ASSESSMENT_TYPE[test]] * n,
         "Grade": summary.get_column("grade").to_list(),
-        "TotalEnrolled": [str(v) for v in pub["n_enrolled"].tolist()],
-        "TotalTested": [str(v) for v in pub["n_tested"].tolist()],
-        "TotalTestedWithScores": [str(v) for v in pub["n_scored"].tolist()],
+        "TotalEnrolled": _count(arrays["n_enrolled"], shown),
+        "TotalTested": _count(arrays["n_tested"], shown),
+        "TotalTestedWithScores": _count(arrays["n_scored"], shown),
     }
     levels = (1, 2, 3) if test == "alternate" else (1, 2, 3, 4)
     for stem, m in _BLOCKS if test == "summative" else _BLOCKS[:1]:
-        cols[f"{stem}MeanSclScr"] = _fmt(pub[f"{m}_mean"], 1, hidden)
+        n_m = arrays[f"{m}_n"]
+        cols[f"{stem}MeanSclScr"] = _ratio(arrays[f"{m}_sum"], n_m, scale=1, decimals=1,
+                                           hidden=hidden)
         for k in levels:
-            cols[f"{stem}PerfLvl{k}Pcnt"] = _fmt(pub[f"{m}_l{k}_pct"], 2, hidden)
+            cols[f"{stem}PerfLvl{k}Pcnt"] = _ratio(arrays[f"{m}_l{k}"], n_m, scale=100,
+                                                   decimals=2, hidden=hidden)
         for k in levels:
-            cols[f"{stem}PerfLvl{k}Count"] = _fmt(pub[f"{m}_l{k}_count"], 0, hidden)
-        cols[f"{stem}Total"] = _fmt(pub[f"{m}_total"], 0, hidden)
+            cols[f"{stem}PerfLvl{k}Count"] = _count(arrays[f"{m}_l{k}"], hidden)
+        cols[f"{stem}Total"] = _count(n_m, hidden)
     if test == "summative":
         for stem, d in _DOMAIN_BLOCKS:
+            n_d = arrays[f"{d}_n"]
             for name, k in _DOMAIN_STEMS:
-                cols[f"{stem}Domain{name}Pcnt"] = _fmt(pub[f"{d}_l{k}_pct"], 2, hidden)
-                cols[f"{stem}Domain{name}Count"] = _fmt(pub[f"{d}_l{k}_count"], 0, hidden)
-            cols[f"{stem}DomainTotal"] = _fmt(pub[f"{d}_total"], 0, hidden)
+                cols[f"{stem}Domain{name}Pcnt"] = _ratio(arrays[f"{d}_l{k}"], n_d, scale=100,
+                                                         decimals=2, hidden=hidden)
+                cols[f"{stem}Domain{name}Count"] = _count(arrays[f"{d}_l{k}"], hidden)
+            cols[f"{stem}DomainTotal"] = _count(n_d, hidden)
     return pl.DataFrame(cols, schema=dict.fromkeys(research_columns(test), pl.String))
 
 

@@ -75,10 +75,19 @@ class ReportSpec:
             out.append("choose at least one school year")
         for y in self.years:
             try:
-                if expand_years(y) != [y]:
+                if not isinstance(y, str) or expand_years(y) != [y]:
                     out.append(f"{y!r} is not one school year")
             except ValueError as exc:
                 out.append(str(exc))
+        for name, value, allowed in (
+                ("test", self.test, ("summative", "alternate")),
+                ("organisation level", self.org_level, ("state", "county", "lea", "school")),
+                ("completeness", self.completeness, ("all", "complete", "partial")),
+                ("expand", self.expand, ("none", "schools_of_leas", "leas_of_schools"))):
+            if value not in allowed:
+                out.append(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+        if not self.orgs:
+            out.append("choose at least one organisation")
         bad_grades = [g for g in self.grades if g not in (*GRADES, "13")]
         if bad_grades or not self.grades:
             out.append(f"grades must be KN, 01-12 or 13 (all), not {bad_grades}")
@@ -117,13 +126,16 @@ class ReportSpec:
         """The report a URL's query parameters describe; ``ValueError`` if they are damaged."""
         try:
             raw = json.loads(params["report"])
+            if not isinstance(raw, dict):
+                raise TypeError("not an object")
             raw["subgroups"] = tuple(Subgroup(s["name"], _pairs(s["filters"]))
                                      for s in raw.get("subgroups", ()))
             raw["filters"] = _pairs(raw.get("filters", ()))
             for key in ("years", "orgs", "grades"):
-                raw[key] = tuple(raw[key])
+                if key in raw:
+                    raw[key] = tuple(raw[key])
             return cls(**raw)
-        except (KeyError, TypeError, json.JSONDecodeError) as exc:
+        except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
             raise ValueError(f"the report link is damaged ({exc})") from None
 
 

@@ -91,7 +91,9 @@ def read_ssr_status(snap: Snapshot, *, year: str, as_of: date, scope: Scope,
     if by in ("lea", "school"):
         names = snap.orgs_of([year]).filter(pl.col("org_level") == by).select(
             *keys, "name")
-        out = out.join(names, on=keys, how="left")
+        own = rows.group_by(keys).agg(pl.col(f"{by}_name").drop_nulls().first().alias("own"))
+        out = (out.join(names, on=keys, how="left").join(own, on=keys, how="left")
+               .with_columns(pl.coalesce("name", "own").alias("name")).drop("own"))
     return out.sort(keys) if keys else out
 
 
@@ -104,6 +106,7 @@ def read_ssr_curve(snap: Snapshot, *, year: str, scope: Scope, test: str = "summ
     per_day = (rows.drop_nulls("released_on").group_by("released_on")
                .agg(pl.col("n_students").sum()).sort("released_on"))
     return per_day.with_columns(
-        pl.col("n_students").cum_sum().alias("n_released")).with_columns(
-        (pl.col("n_released") / total * 100 if total else pl.lit(None)).alias("pct_released"),
-        pl.lit(total).alias("n_eligible")).drop("n_students")
+        pl.col("n_students").cum_sum().cast(pl.Int64).alias("n_released")).with_columns(
+        (pl.col("n_released") / total * 100 if total else pl.lit(None, pl.Float64))
+        .alias("pct_released"),
+        pl.lit(total, pl.Int64).alias("n_eligible")).drop("n_students")

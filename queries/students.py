@@ -60,6 +60,13 @@ def find_students(snap: Snapshot, *, scope: Scope, text: str = "", year: str | N
                            leas=[lea] if lea else None,
                            ssids=[text.zfill(10)] if text.isdigit() else None,
                            name_prefix=text.lower() if text and not text.isdigit() else None)
+    if records.height == 0:
+        return pl.DataFrame(schema={"ssid": pl.String, "last_name": pl.String,
+                                    "first_name": pl.String, "school_year": pl.String,
+                                    "grade_assessed": pl.String, "record_type": pl.String,
+                                    "reporting_lea_code": pl.String,
+                                    "reporting_school_code": pl.String,
+                                    "tested_school_name": pl.String, "overall_level": pl.Int8})
     keep = pl.lit(True)
     if school:
         keep = keep & (pl.col("reporting_school_code") == school)

@@ -1,0 +1,342 @@
+"""No report row counts a student outside the user's scope (property test over random scopes).
+
+For random scopes (counties, LEAs, schools, student groups, statewide or not) and random report
+specifications, every row must be an organisation the scope fully covers, the state row only
+for a statewide scope, and each row's enrolment must equal a count made here, from the Parquet
+records and an independent reading of the scope and the groups (ELPAC.md §3.3: a record counts
+under its reporting LEA and school; §4: enrolled = every record).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import event, given, note, settings
+from hypothesis import strategies as st
+
+from data.domain import GRADES
+from data.groups import groups_of
+from data.store import Store
+from queries.reports import ScopeError, read_report
+from queries.scope import Scope
+from queries.snapshot import Snapshot
+from queries.spec import ReportSpec, Subgroup
+
+# Group membership written out here from the record columns, not taken from data.groups
+# (ELPAC.md §5.6); a null value is not a member.
+_EVERYONE = pl.lit(True)
+
+
+def _is(column: str, *values: object) -> pl.Expr:
+    return pl.col(column).is_in(list(values)).fill_null(False)
+
+
+MEMBERS: dict[str, dict[str, pl.Expr]] = {
+    "gender": {"003": _is("gender", "M"), "004": _is("gender", "F"),
+               "G-X": _is("gender", "X")},
+    "ethnicity": {"074": _is("ethnicity", "600"), "075": _is("ethnicity", "100"),
+                  "076": _is("ethnicity", "200"), "077": _is("ethnicity", "400"),
+                  "078": _is("ethnicity", "500"), "079": _is("ethnicity", "300"),
+                  "080": _is("ethnicity", "700"), "144": _is("ethnicity", "800")},
+    "economic": {"031": _is("is_economically_disadvantaged", True),
+                 "111": _is("is_economically_disadvantaged", False)},
+    "disability": {"128": _is("is_special_education", True),
+                   "099": _is("is_special_education", False)},
+    "migrant": {"028": _is("is_migrant", True), "029": _is("is_migrant", False)},
+    "us_schools": {"120": (pl.col("us_school_months") < 12).fill_null(False),
+                   "142": (pl.col("us_school_months") >= 12).fill_null(False)},
+    "ltel": {"250": _is("ltel_status", "1"), "251": _is("ltel_status", "2")},
+}
+MEMBER: dict[str, pl.Expr] = {"001": _EVERYONE, "160": _EVERYONE,
+                              **{g: e for dim in MEMBERS.values() for g, e in dim.items()}}
+RESEARCH_GROUPS = sorted(MEMBER)
+RECORD_TYPE = {"summative": "21", "alternate": "23"}
+YEARS = ("2018-19", "2019-20", "2020-21", "2021-22", "2022-23", "2023-24", "2024-25",
+         "2025-26")
+COLUMNS = ["ssid", "is_tk", "record_type", "grade_assessed", "county_code",
+           "reporting_lea_code", "reporting_school_code", "gender", "ethnicity",
+           "is_economically_disadvantaged", "is_special_education", "is_migrant",
+           "us_school_months", "ltel_status"]
+ORG_KEY = ["org_level", "county_code", "lea_code", "school_code"]
+ROW_KEY = ["school_year", *ORG_KEY, "group_id", "grade"]
+
+
+@pytest.fixture(scope="module")
+def snap(tiny_store_path: Path) -> Snapshot:
+    return Snapshot(tiny_store_path)
+
+
+@pytest.fixture(scope="module")
+def records(tiny_store_path: Path) -> pl.DataFrame:
+    """Every record of every year, read straight from the store's Parquet files.
+
+    ``counted``: whether aggregates count the record. From 2024-25 transitional-kindergarten
+    students are left out of every aggregate (ELPAC.md §1.1, UND-IA).
+    """
+    return pl.concat([pl.read_parquet(path, columns=COLUMNS).with_columns(
+        pl.lit(year).alias("school_year"),
+        (~(pl.col("is_tk").fill_null(False) & (year >= "2024-25"))).alias("counted"))
+        for year, path in sorted(Store(tiny_store_path).year_files().items())])
+
+
+@pytest.fixture(scope="module")
+def places(records: pl.DataFrame) -> pl.DataFrame:
+    """(county, LEA, school-or-null) triples seen in the records, with the year."""
+    return records.select("school_year", "county_code", "reporting_lea_code",
+                          "reporting_school_code").unique()
+
+
+def test_the_independent_groups_are_the_dimensions_groups() -> None:
+    # Guards the hand-written membership table against groups added to a dimension.
+    for dim, members in MEMBERS.items():
+        assert sorted(g.id for g in groups_of(dim)) == sorted(members), dim
+
+
+# -- the independent model ------------------------------------------------------------------
+
+def _covers(scope: Scope, level: str, county: str, lea: str, school: str) -> bool:
+    """Whether the scope covers the whole organisation, read from Scope's fields only."""
+    if scope.statewide:
+        return True
+    if level == "state":
+        return False
+    if county in scope.counties:
+        return True
+    if level == "county":
+        return False
+    if lea in scope.leas:
+        return True
+    return level == "school" and school in scope.schools
+
+
+def _present(places: pl.DataFrame, years: tuple[str, ...]) -> set[tuple[str, str, str, str]]:
+    """Organisations with any record in the years (state, counties, LEAs, schools)."""
+    seen = places.filter(pl.col("school_year").is_in(list(years)))
+    out = {("state", "00", "", "")} if seen.height else set()
+    for county, lea, school in seen.select("county_code", "reporting_lea_code",
+                                           "reporting_school_code").iter_rows():
+        out |= {("county", county, "", ""), ("lea", county, lea, "")}
+        if school is not None:
+            out.add(("school", county, lea, school))
+    return out
+
+
+def _expected_orgs(spec: ReportSpec, scope: Scope, present: set[tuple[str, str, str, str]]
+                   ) -> set[tuple[str, str, str, str]]:
+    """The organisation rows the report must show (empty: it must raise ScopeError)."""
+    codes = set(spec.orgs)
+    position = {"state": 1, "county": 1, "lea": 2, "school": 3}[spec.org_level]
+    chosen = {o for o in present if o[0] == spec.org_level and o[position] in codes}
+    if spec.expand == "schools_of_leas" and spec.org_level == "lea":
+        chosen |= {o for o in present if o[0] == "school" and o[2] in codes}
+    if spec.expand == "leas_of_schools" and spec.org_level == "school":
+        leas = {o[2] for o in chosen}
+        chosen |= {o for o in present if o[0] == "lea" and o[2] in leas}
+    visible = {o for o in chosen if _covers(scope, *o)}
+    if spec.comparison and visible:
+        leas = {o[2] for o in visible if o[0] == "school"}
+        counties = {o[1] for o in visible if o[0] != "state"}
+        extra = {o for o in present if (o[0] == "lea" and o[2] in leas)
+                 or (o[0] == "county" and o[1] in counties) or o[0] == "state"}
+        visible |= {o for o in extra if _covers(scope, *o)}
+    return visible
+
+
+def _in_scope(scope: Scope) -> pl.Expr:
+    """A record is in scope if its county, reporting LEA or reporting school is."""
+    if scope.statewide:
+        return pl.lit(True)
+    return (pl.col("county_code").is_in(list(scope.counties))
+            | pl.col("reporting_lea_code").is_in(list(scope.leas))
+            | pl.col("reporting_school_code").is_in(list(scope.schools)).fill_null(False))
+
+
+def _all_of(filters: tuple[tuple[str, tuple[str, ...]], ...]) -> pl.Expr:
+    expr = pl.lit(True)
+    for _, ids in filters:
+        any_of = pl.lit(False)
+        for gid in ids:
+            any_of = any_of | MEMBER[gid]
+        expr = expr & any_of
+    return expr
+
+
+def _expected_counts(records: pl.DataFrame, spec: ReportSpec, scope: Scope) -> pl.DataFrame:
+    """n_enrolled per row key, counted from the records (rows with no records are absent)."""
+    keep = (pl.col("counted") & pl.col("school_year").is_in(list(spec.years))
+            & (pl.col("record_type") == RECORD_TYPE[spec.test])
+            & _in_scope(scope) & _all_of(spec.filters))
+    if scope.groups:
+        keep = keep & _all_of((("scope", scope.groups),))
+    base = records.filter(keep)
+    row_groups = {g: MEMBER[g] for g in (scope.groups or ("001",))}
+    if spec.breakdown in MEMBERS:
+        row_groups.update(MEMBERS[spec.breakdown])
+    row_groups.update({f"custom:{i}": _all_of(s.filters) for i, s in enumerate(spec.subgroups)})
+    members = pl.concat([base.filter(expr).with_columns(pl.lit(gid).alias("group_id"))
+                         for gid, expr in row_groups.items()])
+    at_level = {
+        "state": [pl.lit("00").alias("county_code"), pl.lit("").alias("lea_code"),
+                  pl.lit("").alias("school_code")],
+        "county": [pl.col("county_code"), pl.lit("").alias("lea_code"),
+                   pl.lit("").alias("school_code")],
+        "lea": [pl.col("county_code"), pl.col("reporting_lea_code").alias("lea_code"),
+                pl.lit("").alias("school_code")],
+        "school": [pl.col("county_code"), pl.col("reporting_lea_code").alias("lea_code"),
+                   pl.col("reporting_school_code").alias("school_code")],
+    }
+    parts = []
+    for level, keys in at_level.items():
+        rows = members if level != "school" else members.drop_nulls("reporting_school_code")
+        for grade in (pl.col("grade_assessed"), pl.lit("13")):
+            parts.append(rows.select("school_year", pl.lit(level).alias("org_level"), *keys,
+                                     "group_id", grade.alias("grade")))
+    return pl.concat(parts).group_by(ROW_KEY).len("expected").with_columns(
+        pl.col("expected").cast(pl.Int64))
+
+
+# -- strategies -----------------------------------------------------------------------------
+
+def _scopes(orgs: pl.DataFrame) -> st.SearchStrategy[Scope]:
+    def codes(level: str, column: str) -> list[str]:
+        return orgs.filter(pl.col("org_level") == level).get_column(column).to_list()
+
+    return st.builds(
+        Scope,
+        statewide=st.integers(0, 4).map(lambda i: i == 0),
+        counties=st.lists(st.sampled_from(codes("county", "county_code")), max_size=2),
+        leas=st.lists(st.sampled_from(codes("lea", "lea_code")), max_size=3),
+        schools=st.lists(st.sampled_from(codes("school", "school_code")), max_size=5),
+        groups=st.one_of(st.just(()), st.just(()), st.lists(
+            st.sampled_from(RESEARCH_GROUPS), min_size=1, max_size=2)),
+    )
+
+
+def _filters(draw: st.DrawFn) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    dim = draw(st.sampled_from(sorted(MEMBERS)))
+    ids = draw(st.lists(st.sampled_from(sorted(MEMBERS[dim])), min_size=1, max_size=2,
+                        unique=True))
+    return ((dim, tuple(ids)),)
+
+
+@st.composite
+def _specs(draw: st.DrawFn, orgs: pl.DataFrame) -> ReportSpec:
+    level = draw(st.sampled_from(["state", "county", "lea", "lea", "school", "school"]))
+    column = {"county": "county_code", "lea": "lea_code", "school": "school_code"}
+    codes: tuple[str, ...] = ("00",)
+    if level != "state":
+        pool = orgs.filter(pl.col("org_level") == level).get_column(column[level]).to_list()
+        codes = tuple(draw(st.lists(st.sampled_from(pool), min_size=1, max_size=4,
+                                    unique=True)))
+    breakdown = draw(st.sampled_from([None, "grade", *sorted(MEMBERS)]))
+    grades = ("13",) if breakdown == "grade" or draw(st.booleans()) else tuple(draw(st.lists(
+        st.sampled_from([*GRADES, "13"]), min_size=1, max_size=3, unique=True)))
+    filters = _filters(draw) if draw(st.integers(0, 4)) == 0 else ()
+    subgroups = (Subgroup("custom", _filters(draw)),) if draw(st.integers(0, 4)) == 0 else ()
+    return ReportSpec(
+        years=tuple(draw(st.lists(st.sampled_from(YEARS), min_size=1, max_size=3,
+                                  unique=True))),
+        orgs=codes, org_level=level,
+        test=draw(st.sampled_from(["summative", "summative", "summative", "alternate"])),
+        grades=grades, breakdown=breakdown, filters=filters, subgroups=subgroups,
+        comparison=draw(st.booleans()),
+        expand=draw(st.sampled_from(["none", "schools_of_leas", "leas_of_schools"])))
+
+
+def _aimed(draw: st.DrawFn, scope: Scope, spec: ReportSpec, orgs: pl.DataFrame) -> Scope:
+    """The scope widened to cover one of the report's organisations (else most draws miss)."""
+    if spec.org_level == "state":
+        return replace(scope, statewide=True)
+    column = {"county": "county_code", "lea": "lea_code", "school": "school_code"}
+    target = orgs.filter((pl.col("org_level") == spec.org_level)
+                         & pl.col(column[spec.org_level]).is_in(list(spec.orgs)))
+    _, county, lea, school = draw(st.sampled_from(sorted(target.select(ORG_KEY).iter_rows())))
+    how = draw(st.sampled_from([k for k, code in (("counties", county), ("leas", lea),
+                                                  ("schools", school)) if code]))
+    return replace(scope, **{how: (*getattr(scope, how), {"counties": county, "leas": lea,
+                                                          "schools": school}[how])})
+
+
+# -- the property ---------------------------------------------------------------------------
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_no_row_counts_a_student_outside_the_scope(snap: Snapshot, records: pl.DataFrame,
+                                                   places: pl.DataFrame,
+                                                   data: st.DataObject) -> None:
+    orgs = snap.orgs_of(snap.years)
+    spec = data.draw(_specs(orgs), label="spec")
+    scope = data.draw(_scopes(orgs), label="scope")
+    if data.draw(st.integers(0, 3), label="aim") > 0:
+        scope = _aimed(data.draw, scope, spec, orgs)
+        note(f"aimed scope: {scope}")
+    expected_orgs = _expected_orgs(spec, scope, _present(places, spec.years))
+    if not expected_orgs:
+        if not _present(places, spec.years):
+            event("no data in the years")
+            with pytest.raises(ValueError, match="no results"):
+                read_report(snap, spec, scope=scope, suppress=False)
+            return
+        event("ScopeError")
+        with pytest.raises(ScopeError):
+            read_report(snap, spec, scope=scope, suppress=False)
+        return
+    report = read_report(snap, spec, scope=scope, suppress=False)
+
+    shown = set(report.select(ORG_KEY).unique().iter_rows())
+    event(f"report: statewide={scope.statewide}, groups={bool(scope.groups)}, "
+          f"students={report.get_column('n_enrolled').sum() > 0}")
+    assert shown == expected_orgs
+    visible = set(scope.visible_orgs(snap.orgs_of(spec.years)).select(ORG_KEY).iter_rows())
+    assert shown <= visible
+    if not scope.statewide:
+        assert "state" not in report.get_column("org_level").to_list()
+
+    groups = [*(scope.groups or ("001",)), *MEMBERS.get(spec.breakdown or "", {}),
+              *(f"custom:{i}" for i in range(len(spec.subgroups)))]
+    grades = [*GRADES, "13"] if spec.breakdown == "grade" else list(spec.grades)
+    assert set(report.get_column("group_id")) == set(groups)
+    assert set(report.get_column("grade")) == set(grades)
+    assert report.height == len(set(spec.years)) * len(shown) * len(groups) * len(grades)
+
+    counted = report.select(*ROW_KEY, "n_enrolled").join(
+        _expected_counts(records, spec, scope), on=ROW_KEY, how="left").with_columns(
+        pl.col("expected").fill_null(0))
+    wrong = counted.filter(pl.col("n_enrolled") != pl.col("expected"))
+    assert wrong.height == 0, wrong.head(5).to_dicts()
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_a_scope_covering_none_of_the_organisations_raises(snap: Snapshot,
+                                                           data: st.DataObject) -> None:
+    orgs = snap.orgs_of(snap.years)
+    leas = orgs.filter(pl.col("org_level") == "lea")
+    # A scope of some LEAs and schools, and a report on organisations outside all of them.
+    inside = data.draw(st.lists(st.sampled_from(leas.get_column("lea_code").to_list()),
+                                min_size=1, max_size=4, unique=True), label="scope LEAs")
+    outside = orgs.filter(~pl.col("lea_code").is_in(inside)
+                          & ~pl.col("county_code").is_in(
+                              leas.filter(pl.col("lea_code").is_in(inside))
+                              .get_column("county_code").to_list()))
+    schools = orgs.filter((pl.col("org_level") == "school") & pl.col("lea_code").is_in(inside))
+    scope = Scope(leas=tuple(inside), schools=tuple(schools.get_column("school_code").head(3)),
+                  groups=data.draw(st.sampled_from([(), ("031",)])))
+    level = data.draw(st.sampled_from(["state", "county", "lea", "school"]), label="level")
+    column = {"county": "county_code", "lea": "lea_code", "school": "school_code"}
+    pool = outside.filter(pl.col("org_level") == level)
+    if level == "state":
+        codes: tuple[str, ...] = ("00",)
+    elif pool.height == 0:
+        return
+    else:
+        codes = tuple(data.draw(st.lists(st.sampled_from(
+            pool.get_column(column[level]).to_list()), min_size=1, max_size=3, unique=True)))
+    spec = ReportSpec(years=snap.years[-2:], orgs=codes, org_level=level,
+                      comparison=data.draw(st.booleans()),
+                      breakdown=data.draw(st.sampled_from([None, "grade", "gender"])))
+    with pytest.raises(ScopeError):
+        read_report(snap, spec, scope=scope, suppress=False)
