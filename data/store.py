@@ -52,12 +52,12 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 ROW_GROUP_SIZE = 131_072
-YEAR_FILES = ("part-0.parquet", "summary.arrow", "summary_index.parquet", "orgs.parquet",
-              "ssr.parquet")
+YEAR_FILES = ("part-0.parquet", "summary.arrow", "summary_index.parquet", "headline.arrow",
+              "headline_index.parquet", "orgs.parquet", "ssr.parquet")
 """A year's records, its summary and the summary's index (``data.summary``), its
 organisations (``data.orgs``) and its SSR release counts (``data.ssr``)."""
 SORT_KEY = ("reporting_lea_code", "tested_school_code", "grade_assessed", "ssid", "record_type")
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 """Bumped when stored columns change; an older store must be rebuilt (see ``check_schema``)."""
 DEFAULT_STORE = Path("data/store")
 

@@ -21,7 +21,7 @@ import pyarrow.ipc
 
 from data.orgs import ORG_SCHEMA
 from data.store import Store
-from data.summary import INDEX_KEYS
+from data.summary import HEADLINE_GROUP, INDEX_KEYS
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -29,6 +29,20 @@ if TYPE_CHECKING:
 FINAL_AFTER = (8, 15)
 """A year is *final* for an LEA once a file created on or after August 15 of the spring is
 loaded for it: the final release comes in August (ELPAC.md §7). [unconfirmed cut-off]"""
+
+
+def _dictionary_in(column: pa.ChunkedArray, values: list[str]) -> pa.ChunkedArray:
+    """Which cells of a dictionary-encoded column hold one of ``values``.
+
+    Tested on the dictionary codes, not the decoded strings: a level block is over a million
+    rows, and decoding it first cost more than the rest of a report.
+    """
+    wanted = set(values)
+    masks = []
+    for chunk in column.chunks:
+        codes = [i for i, v in enumerate(chunk.dictionary.to_pylist()) if v in wanted]
+        masks.append(pc.is_in(chunk.indices, pa.array(codes, chunk.indices.type)))
+    return pa.chunked_array(masks, pa.bool_())
 
 
 class Snapshot:
@@ -47,6 +61,8 @@ class Snapshot:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._orgs_of: dict[tuple[str, ...], pl.DataFrame] = {}
+        self._ssr: dict[tuple[str, bool], pl.DataFrame] = {}
+        self._summaries: dict[tuple[str, str], tuple[pa.Table, dict[str, tuple[int, int]]]] = {}
 
     def __repr__(self) -> str:
         return f"Snapshot({str(self.store.path)!r}, version={self.version})"
@@ -112,23 +128,48 @@ class Snapshot:
         status = {y: ("final" if f else "partial") for y, f in per_year.iter_rows()}
         return {y: status.get(y, "partial") for y in self.years}
 
-    @cached_property
-    def _summaries(self) -> dict[str, tuple[pa.Table, dict[str, tuple[int, int]]]]:
+    def _summary(self, year: str, name: str) -> tuple[pa.Table, dict[str, tuple[int, int]]]:
+        """One year's summary table (memory-mapped) and its index, opened on first use."""
+        key = (year, name)
+        with self._lock:
+            cached = self._summaries.get(key)
+        if cached is not None:
+            return cached
+        path = self.summary_files[year].with_name(f"{name}.arrow")
         # Memory-mapped: only the pages a report touches are read (see data.summary).
-        out = {}
-        for year, path in self.summary_files.items():
-            table = pa.ipc.open_file(pa.memory_map(str(path))).read_all()
-            index = pl.read_parquet(path.with_name("summary_index.parquet"))
-            keys = index.select(pl.concat_str(list(INDEX_KEYS), separator="|")).to_series()
-            spans = dict(zip(keys.to_list(), zip(index.get_column("start").to_list(),
-                                                 index.get_column("stop").to_list(),
-                                                 strict=True), strict=True))
-            levels = index.group_by("record_type", "org_level").agg(
-                pl.col("start").min(), pl.col("stop").max())
-            for rt, level, start, stop in levels.iter_rows():
-                spans[f"{rt}|{level}|*"] = (start, stop)
-            out[year] = (table, spans)
-        return out
+        table = pa.ipc.open_file(pa.memory_map(str(path))).read_all()
+        index = pl.read_parquet(path.with_name(f"{name}_index.parquet"))
+        keys = index.select(pl.concat_str(list(INDEX_KEYS), separator="|")).to_series()
+        spans = dict(zip(keys.to_list(), zip(index.get_column("start").to_list(),
+                                             index.get_column("stop").to_list(), strict=True),
+                         strict=True))
+        levels = index.group_by("record_type", "org_level").agg(
+            pl.col("start").min(), pl.col("stop").max())
+        for rt, level, start, stop in levels.iter_rows():
+            spans[f"{rt}|{level}|*"] = (start, stop)
+        with self._lock:
+            self._summaries[key] = (table, spans)
+        return table, spans
+
+    def ssr(self, year: str, *, by_lea: bool = False) -> pl.DataFrame:
+        """The year's SSR release counts (``data.ssr``), read once and kept (a few MB).
+
+        ``by_lea`` gives them summed over schools and grades: what an LEA-level status
+        needs, a fraction of the rows.
+        """
+        key = (year, by_lea)
+        with self._lock:
+            cached = self._ssr.get(key)
+        if cached is None:
+            if by_lea:
+                cached = (self.ssr(year).group_by(
+                    "record_type", "county_code", "lea_code", "languages", "released_on")
+                    .agg(pl.col("n_students").sum(), pl.col("lea_name").first()))
+            else:
+                cached = pl.read_parquet(self.store.ssr_files(self.version)[year])
+            with self._lock:
+                self._ssr[key] = cached
+        return cached
 
     def summary_rows(self, year: str, record_type: str, orgs: list[tuple[str, str, str, str]],
                      groups: list[str], grades: list[str]) -> pa.Table:
@@ -138,21 +179,26 @@ class Snapshot:
         level's block. Either way only rows of ``groups`` and ``grades`` come back (rows of
         other organisations in a block are left for the caller's key lookup to ignore).
         """
-        if year not in self._summaries:
+        if year not in self.summary_files:
             return pa.table({})
-        table, spans = self._summaries[year]
-        levels = {o[0] for o in orgs}
-        if len(orgs) > 40 and len(levels) == 1:
-            start, stop = spans.get(f"{record_type}|{levels.pop()}|*", (0, 0))
-            rows = table.slice(start, stop - start)
-        else:
-            pieces = [table.slice(a, b - a) for a, b in (
-                spans.get("|".join((record_type, *org)), (0, 0)) for org in orgs)]
-            rows = pa.concat_tables(pieces) if pieces else table.slice(0, 0)
-        wanted = pc.and_(pc.is_in(rows.column("group_id").cast(pa.string()),
-                                  pa.array(groups, pa.string())),
-                         pc.is_in(rows.column("grade").cast(pa.string()),
-                                  pa.array(grades, pa.string())))
+        table, spans = self._summary(year, "headline" if set(groups) == {HEADLINE_GROUP}
+                                     else "summary")
+        by_level: dict[str, list[tuple[str, str, str, str]]] = {}
+        for org in orgs:
+            by_level.setdefault(org[0], []).append(org)
+        pieces = []
+        for level, members in by_level.items():
+            if len(members) > 40:
+                # Many organisations of a level: its whole block, filtered below and by the
+                # caller's key lookup, is cheaper than thousands of slices.
+                start, stop = spans.get(f"{record_type}|{level}|*", (0, 0))
+                pieces.append(table.slice(start, stop - start))
+            else:
+                pieces += [table.slice(a, b - a) for a, b in (
+                    spans.get("|".join((record_type, *org)), (0, 0)) for org in members)]
+        rows = pa.concat_tables(pieces) if pieces else table.slice(0, 0)
+        wanted = pc.and_(_dictionary_in(rows.column("group_id"), groups),
+                         _dictionary_in(rows.column("grade"), grades))
         return rows.filter(wanted)
 
     def as_of(self) -> date | None:
