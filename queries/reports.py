@@ -13,6 +13,7 @@ contributions (``data.summary.record_metrics``), so they agree exactly; a test c
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -169,15 +170,20 @@ def _report(snap: Snapshot, spec: ReportSpec, *, scope: Scope, suppress: bool, t
                              ssids=ssids)
     else:
         # Standard rows from the summary; only custom subgroups read records, and only the
-        # records of those subgroups (the filter runs inside DuckDB).
+        # records of those subgroups (the filter runs inside DuckDB). DuckDB releases the GIL,
+        # so the records are summed in a worker thread while the summary is read here.
+        pending = _POOL.submit(_from_records, snap, spec, scope, rows, orgs, custom, grades,
+                               record_type) if custom else None
         parts = [_from_summary(snap, spec.years, rows, standard, grades, record_type)]
-        if custom:
-            parts.append(_from_records(snap, spec, scope, rows, orgs, custom, grades,
-                                       record_type))
+        if pending is not None:
+            parts.append(pending.result())
         sums = Sums.concat(parts)
     return _assemble(snap, spec, rows, groups, grades, sums, suppress=suppress,
                      threshold=threshold)
 
+
+_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="elpac-report")
+"""Threads for work that overlaps inside one report (each uses its own DuckDB cursor)."""
 
 _SUM_KEYS = ("school_year", "org_level", "county_code", "lea_code", "school_code", "group_id",
              "grade")
@@ -206,7 +212,7 @@ def _assemble(snap: Snapshot, spec: ReportSpec, rows: pl.DataFrame,
         values[have] = sums.values[c][at[have]]
         arrays[c] = values
     published = publish_arrays(arrays, test=spec.test, suppress=suppress, threshold=threshold)
-    lea_final = {(y, lea): f for y, lea, f in snap.lea_status.iter_rows()}
+    lea_final = snap.lea_final
     year_status = snap.year_status
 
     def status(year: str, lea: str) -> str:

@@ -122,6 +122,11 @@ class Snapshot:
                 .select("school_year", "lea_code", "is_final"))
 
     @cached_property
+    def lea_final(self) -> dict[tuple[str, str], bool]:
+        """``lea_status`` as a lookup: (school year, LEA) -> final."""
+        return {(y, lea): bool(f) for y, lea, f in self.lea_status.iter_rows()}
+
+    @cached_property
     def year_status(self) -> dict[str, str]:
         """``final`` or ``partial`` per school year: final when every LEA's file is final."""
         per_year = self.lea_status.group_by("school_year").agg(pl.col("is_final").all())
