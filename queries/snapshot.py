@@ -167,9 +167,10 @@ class Snapshot:
             cached = self._ssr.get(key)
         if cached is None:
             if by_lea:
-                cached = (self.ssr(year).group_by(
+                # Summed straight from the file: the school-level rows need not stay in memory.
+                cached = (pl.scan_parquet(self.store.ssr_files(self.version)[year]).group_by(
                     "record_type", "county_code", "lea_code", "languages", "released_on")
-                    .agg(pl.col("n_students").sum(), pl.col("lea_name").first()))
+                    .agg(pl.col("n_students").sum(), pl.col("lea_name").first()).collect())
             else:
                 cached = pl.read_parquet(self.store.ssr_files(self.version)[year])
             with self._lock:
