@@ -1,22 +1,40 @@
-"""Dashboard entrypoint: page set-up and the router (STYLE.md, multipage apps).
+"""Dashboard entrypoint: page set-up, the shared sidebar and the router (STYLE.md).
 
-``elpac serve`` runs this with ``streamlit run`` and ``$ELPAC_STORE`` set to the store. Anything
-drawn here appears on every page, so it only configures the page and picks the page to run;
-each file in ``app_pages/`` reads the store through ``dashboard.cached``.
+``elpac serve`` runs this with ``streamlit run`` and ``$ELPAC_STORE`` set to the store.
+Everything drawn here appears on every page: the page configuration, the sidebar's scope,
+school year and LEA (``dashboard.context``), and ``st.navigation``. Each file in
+``app_pages/`` reads top to bottom: inputs, one query call, table, chart, download.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-# No page_title: st.navigation titles the browser tab after the page being shown.
-st.set_page_config(layout="wide", initial_sidebar_state="collapsed")
+from dashboard.context import start_run
 
-# Paths are relative to this file. The default page is served at the root URL; the others at
-# their url_path, which are the links people share: keep them stable.
-PAGES = [
-    st.Page("app_pages/home.py", title="Store contents", url_path="home", default=True),
-]
+# No page_title: st.navigation titles the browser tab after the page being shown.
+st.set_page_config(layout="wide", page_icon=":material/translate:")
+
+# The paths people share are the url_paths: keep them stable.
+PAGES = {
+    "Results": [
+        st.Page("app_pages/at_a_glance.py", title="At a glance", icon=":material/dashboard:",
+                url_path="glance", default=True),
+        st.Page("app_pages/report.py", title="Custom report", icon=":material/table_chart:",
+                url_path="report"),
+        st.Page("app_pages/students.py", title="Students", icon=":material/person_search:",
+                url_path="students"),
+    ],
+    "Data": [
+        st.Page("app_pages/exports.py", title="Exports", icon=":material/download:",
+                url_path="exports"),
+        st.Page("app_pages/data_loads.py", title="Data loads", icon=":material/upload_file:",
+                url_path="loads"),
+        st.Page("app_pages/store_contents.py", title="Store contents",
+                icon=":material/database:", url_path="store"),
+    ],
+}
 
 page = st.navigation(PAGES)
+start_run()
 page.run()

@@ -1,9 +1,12 @@
 """The only place the dashboard caches: thin wrappers around the pure ``queries`` functions.
 
-Every data wrapper takes the store's path and data version as arguments, so both are part of
-the cache key: a new load raises the version and the next rerun reads the new data, and two
-stores served from one process never share entries (STYLE.md, caching). Each cache is bounded.
-Pages get the key from :func:`store_key` and never open DuckDB themselves.
+* ``snapshot()``: one ``queries.snapshot.Snapshot`` per store path and data version
+  (``st.cache_resource``): it holds the memory-mapped summaries and per-thread DuckDB cursors.
+* data wrappers (``st.cache_data``, bounded): their arguments are the store path, the data
+  version, the scope and the query's own arguments, so the scope is part of every cache key
+  and a new load (a new version) is read on the next rerun (STYLE.md, caching).
+
+Pages get the store key from :func:`store_key` and never open DuckDB themselves.
 """
 
 from __future__ import annotations
@@ -13,13 +16,22 @@ from typing import TYPE_CHECKING, NamedTuple
 import streamlit as st
 
 from data.store import Store, store_path
+from queries.longitudinal import read_longitudinal, read_transitions
+from queries.reports import read_report
+from queries.snapshot import Snapshot
+from queries.ssr import read_ssr_curve, read_ssr_status
 from queries.store_summary import read_load_history, read_store_summary, read_store_totals
 
 if TYPE_CHECKING:
+    from datetime import date
+
     import polars as pl
 
-MAX_ENTRIES = 8
-"""Cached results per wrapper: a few stores times the current and previous data version."""
+    from queries.scope import Scope
+    from queries.spec import ReportSpec
+
+MAX_ENTRIES = 64
+"""Cached results per wrapper: enough for a few users' current pages, bounded."""
 
 
 class StoreKey(NamedTuple):
@@ -29,7 +41,7 @@ class StoreKey(NamedTuple):
     version: int
 
 
-@st.cache_resource(max_entries=MAX_ENTRIES, show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _store_at(path: str) -> Store:
     # A Store holds only its paths and opens a short-lived DuckDB connection per call, so one
     # shared handle is thread-safe.
@@ -51,6 +63,12 @@ def store_key() -> StoreKey:
     return StoreKey(str(handle.path), handle.version())
 
 
+@st.cache_resource(max_entries=4, show_spinner=False)
+def snapshot(path: str, version: int) -> Snapshot:
+    """The store at one data version, shared by every session (read-only, thread-safe)."""
+    return Snapshot(path, version)
+
+
 @st.cache_data(max_entries=MAX_ENTRIES, show_spinner=False)
 def store_summary(path: str, version: int) -> pl.DataFrame:
     """Run :func:`queries.store_summary.read_store_summary` once per store version."""
@@ -70,3 +88,35 @@ def load_history(path: str, version: int) -> pl.DataFrame:
     """Run :func:`queries.store_summary.read_load_history` once per store version."""
     del version  # only part of the cache key
     return read_load_history(_store_at(path))
+
+
+@st.cache_data(max_entries=MAX_ENTRIES, show_spinner=False)
+def report(path: str, version: int, spec: ReportSpec, scope: Scope, suppress: bool
+           ) -> pl.DataFrame:
+    """``read_report`` (or ``read_longitudinal`` for a longitudinal spec), cached."""
+    snap = snapshot(path, version)
+    if spec.longitudinal:
+        return read_longitudinal(snap, spec, scope=scope, suppress=suppress)
+    return read_report(snap, spec, scope=scope, suppress=suppress)
+
+
+@st.cache_data(max_entries=MAX_ENTRIES, show_spinner=False)
+def transitions(path: str, version: int, spec: ReportSpec, scope: Scope) -> pl.DataFrame:
+    """``read_transitions``, cached."""
+    return read_transitions(snapshot(path, version), spec, scope=scope)
+
+
+@st.cache_data(max_entries=MAX_ENTRIES, show_spinner=False)
+def ssr_status(path: str, version: int, year: str, as_of: date, scope: Scope,
+               by: str | None, leas: tuple[str, ...] | None = None) -> pl.DataFrame:
+    """``read_ssr_status``, cached."""
+    return read_ssr_status(snapshot(path, version), year=year, as_of=as_of, scope=scope,
+                           by=by, leas=list(leas) if leas else None)  # type: ignore[arg-type]
+
+
+@st.cache_data(max_entries=MAX_ENTRIES, show_spinner=False)
+def ssr_curve(path: str, version: int, year: str, scope: Scope,
+              leas: tuple[str, ...] | None = None) -> pl.DataFrame:
+    """``read_ssr_curve``, cached."""
+    return read_ssr_curve(snapshot(path, version), year=year, scope=scope,
+                          leas=list(leas) if leas else None)

@@ -84,6 +84,13 @@ _CATALOG_DDL = [
         superseded_by INTEGER,            -- the later load of the same LEA, year and kind
         PRIMARY KEY (load_id, lea_code)
     )""",
+    """CREATE TABLE IF NOT EXISTS saved_reports (
+        owner VARCHAR NOT NULL,           -- the user's e-mail, or "local"
+        name VARCHAR NOT NULL,
+        params VARCHAR NOT NULL,          -- ReportSpec.to_params() as JSON
+        saved_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (owner, name)
+    )""",
     """CREATE TABLE IF NOT EXISTS store_meta (
         key VARCHAR PRIMARY KEY,
         value VARCHAR NOT NULL
@@ -240,6 +247,34 @@ class Store:
                 WHERE l.data_version <= coalesce(?, 2147483647)
                 ORDER BY l.load_id DESC, ll.lea_code
             """, params=[version, version]).pl()
+
+    # -- saved reports ---------------------------------------------------------------------
+    def save_report(self, owner: str, name: str, params: str) -> None:
+        """Save (or replace) a named report for a user; ``params`` is the report's JSON."""
+        if not name.strip():
+            raise InputError("give the report a name")
+        with self._lock(), self.catalog(write=True) as con:
+            con.sql("INSERT OR REPLACE INTO saved_reports VALUES (?, ?, ?, ?)",
+                    params=[owner, name.strip(), params, datetime.now().replace(microsecond=0)])
+
+    def saved_reports(self, owner: str) -> pl.DataFrame:
+        """A user's saved reports, newest first: ``name``, ``params``, ``saved_at``."""
+        empty = pl.DataFrame(schema={"name": pl.String, "params": pl.String,
+                                     "saved_at": pl.Datetime("us")})
+        if not self.exists():
+            return empty
+        with self.catalog() as con:
+            tables = {r[0] for r in con.sql("SHOW TABLES").fetchall()}
+            if "saved_reports" not in tables:  # a catalog from before saved reports
+                return empty
+            return con.sql("SELECT name, params, saved_at FROM saved_reports WHERE owner = ? "
+                           "ORDER BY saved_at DESC, name", params=[owner]).pl()
+
+    def delete_report(self, owner: str, name: str) -> None:
+        """Delete one of a user's saved reports (nothing happens if it does not exist)."""
+        with self._lock(), self.catalog(write=True) as con:
+            con.sql("DELETE FROM saved_reports WHERE owner = ? AND name = ?",
+                    params=[owner, name])
 
     # -- writing ---------------------------------------------------------------------------
     def apply(self, pending: list[PendingLoad], *, loaded_by: str | None = None,

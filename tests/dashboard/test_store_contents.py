@@ -1,4 +1,4 @@
-"""AppTest of the Store contents page (dashboard/app_pages/home.py) through the router.
+"""AppTest of the Store contents page (dashboard/app_pages/store_contents.py) through the router.
 
 Every number the page shows is checked against a computation made here with Polars straight
 from the store's Parquet files and catalog, never through ``queries.store_summary``.
@@ -40,6 +40,7 @@ def _fresh_caches() -> Iterator[None]:
 def run_app(monkeypatch: pytest.MonkeyPatch, store: Path) -> AppTest:
     monkeypatch.setenv("ELPAC_STORE", str(store))
     at = AppTest.from_file(str(APP), default_timeout=60).run()
+    at.switch_page("app_pages/store_contents.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

@@ -1,6 +1,6 @@
 """The Store contents page in a real Chromium against ``elpac serve`` on the tiny store.
 
-Marked ``browser`` and grouped on one xdist worker by ``conftest.py``.
+Marked ``browser`` by ``conftest.py``.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ def metric_value(page: Page, label: str) -> str:
     return metric.get_by_test_id("stMetricValue").inner_text()
 
 
-def test_home_shows_what_the_store_holds(open_app: Callable[[str], Page],
+def test_store_page_shows_what_the_store_holds(open_app: Callable[[str], Page],
                                          screenshot: Callable[[Page, str], Path],
                                          tiny_store_path: Path) -> None:
-    page = open_app("")
+    page = open_app("store")
 
     expect(page.get_by_test_id("stException")).to_have_count(0)
     expect(page.get_by_role("heading", name="Store contents", level=1)).to_be_visible()
@@ -39,13 +39,13 @@ def test_home_shows_what_the_store_holds(open_app: Callable[[str], Page],
     expect(page.get_by_test_id("stDataFrame")).to_have_count(2)
     expect(page.get_by_role("heading", name="Load history")).to_be_visible()
 
-    shot = screenshot(page, "home")
+    shot = screenshot(page, "store_contents")
     assert shot.stat().st_size > 10_000
 
 
-def test_home_is_the_default_page(open_app: Callable[[str], Page]) -> None:
+def test_at_a_glance_is_the_default_page(open_app: Callable[[str], Page]) -> None:
     page = open_app("")
 
     # st.navigation names the browser tab after the page it runs.
-    expect(page).to_have_title("Store contents")
+    expect(page).to_have_title("At a glance")
     expect(page.get_by_role("dialog", name="Page not found")).to_have_count(0)

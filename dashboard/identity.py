@@ -1,0 +1,79 @@
+"""Who is using the dashboard, and what they may see: the one place identity becomes a Scope.
+
+Scopes are enforced in ``queries`` (every query takes one); here we only decide which scope a
+session gets. Sources, first match wins:
+
+1. a signed-in user (``st.user``, OpenID Connect via ``st.login``) listed in the secrets'
+   ``[access.users."<email>"]`` table: ``statewide``, ``counties``, ``leas``, ``schools``,
+   ``groups``, ``pii``;
+2. ``$ELPAC_SCOPE``: the same keys as JSON (scripts, tests, a single-LEA install);
+3. ``[access.default]`` in the secrets;
+4. otherwise statewide with personal information: the local demo on one's own machine.
+
+A signed-in user who is not listed gets nothing (an empty scope), never the default.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import streamlit as st
+
+from queries.scope import Scope
+
+LOCAL_DEFAULT = Scope.state(pii=True)
+
+
+def _scope_from(table: dict[str, Any]) -> Scope:
+    return Scope(statewide=bool(table.get("statewide", False)),
+                 counties=tuple(table.get("counties", ())), leas=tuple(table.get("leas", ())),
+                 schools=tuple(table.get("schools", ())), groups=tuple(table.get("groups", ())),
+                 pii=bool(table.get("pii", False)))
+
+
+def _secrets_access() -> dict[str, Any]:
+    try:
+        return dict(st.secrets.get("access", {}))
+    except FileNotFoundError:  # no secrets.toml: a plain local install
+        return {}
+
+
+def user_email() -> str | None:
+    """The signed-in user's e-mail, if anyone signed in."""
+    try:
+        if st.user.is_logged_in:
+            return str(st.user.get("email") or "")
+    except (AttributeError, KeyError):
+        return None
+    return None
+
+
+def current_scope() -> Scope:
+    """The scope of this session (see the module docstring for where it comes from)."""
+    access = _secrets_access()
+    email = user_email()
+    if email is not None:
+        users = access.get("users", {})
+        return _scope_from(users[email]) if email in users else Scope()
+    raw = os.environ.get("ELPAC_SCOPE")
+    if raw:
+        return _scope_from(json.loads(raw))
+    if "default" in access:
+        return _scope_from(dict(access["default"]))
+    return LOCAL_DEFAULT
+
+
+def describe(scope: Scope) -> str:
+    """A short sentence saying what a scope covers, for the sidebar."""
+    if scope.statewide:
+        where = "all of California"
+    else:
+        parts = [f"{len(v)} {name}" for name, v in (("counties", scope.counties),
+                                                    ("LEAs", scope.leas),
+                                                    ("schools", scope.schools)) if v]
+        where = ", ".join(parts) or "nothing"
+    who = f" (student groups {', '.join(scope.groups)})" if scope.groups else ""
+    pii = "student records visible" if scope.pii else "aggregates only"
+    return f"Access: {where}{who}; {pii}."
