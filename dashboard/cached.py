@@ -108,10 +108,12 @@ def transitions(path: str, version: int, spec: ReportSpec, scope: Scope) -> pl.D
 
 @st.cache_data(max_entries=MAX_ENTRIES, show_spinner=False)
 def ssr_status(path: str, version: int, year: str, as_of: date, scope: Scope,
-               by: str | None, leas: tuple[str, ...] | None = None) -> pl.DataFrame:
+               by: str | None, leas: tuple[str, ...] | None = None,
+               test: str = "summative") -> pl.DataFrame:
     """``read_ssr_status``, cached."""
     return read_ssr_status(snapshot(path, version), year=year, as_of=as_of, scope=scope,
-                           by=by, leas=list(leas) if leas else None)  # type: ignore[arg-type]
+                           by=by, leas=list(leas) if leas else None,  # type: ignore[arg-type]
+                           test=test)
 
 
 @st.cache_data(max_entries=MAX_ENTRIES, show_spinner=False)

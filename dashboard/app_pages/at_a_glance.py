@@ -1,5 +1,76 @@
-"""Placeholder: being built."""
+"""At a glance: SSR release status, who tested this year against last, and the level mix."""
+
+from __future__ import annotations
 
 import streamlit as st
 
-st.title("at_a_glance")
+from dashboard import cached, glance
+from dashboard.context import STATE, page_context
+from queries.labels import TESTS
+
+ctx = page_context()
+st.title("At a glance")
+test = st.segmented_control("Test", list(TESTS), format_func=TESTS.__getitem__,
+                            default="summative", key="glance_test") or "summative"
+st.caption(f"{TESTS[test]}, {ctx.lea_name}, {ctx.year}.")
+if banner := glance.partial_banner(ctx):
+    st.warning(banner, icon=":material/hourglass_top:")
+
+# --- Student Score Reports (TOMS "at a glance" widget) ---
+st.subheader("Student Score Reports released")
+leas = None if ctx.lea == STATE else (ctx.lea,)
+as_of = st.date_input("As of", value=glance.default_as_of(ctx), key="glance_as_of",
+                      format="YYYY-MM-DD")
+total = cached.ssr_status(ctx.path, ctx.version, ctx.year, as_of, ctx.scope, None, leas, test)
+shown = glance.ssr_metrics(total, ctx.year)
+if shown is None:
+    st.info(f"No student in {ctx.lea_name} has a {ctx.year} {TESTS[test]} Student Score "
+            "Report: SSRs go to students with complete tests.")
+else:
+    for column, (label, value, note) in zip(st.columns(len(shown)), shown, strict=True):
+        column.metric(label, value, help=note, border=True)
+    choices = glance.ssr_breakdowns(ctx)
+    by = st.segmented_control("Break SSRs down by", list(choices),
+                              format_func=choices.__getitem__, key="glance_ssr_by")
+    if by:
+        parts = cached.ssr_status(ctx.path, ctx.version, ctx.year, as_of, ctx.scope, by,
+                                  leas, test)
+        table = glance.ssr_table(parts, by)
+        fig, note = glance.ssr_chart(table, by)
+        st.plotly_chart(fig, key="glance_ssr_chart", config={"displaylogo": False})
+        if note:
+            st.caption(note)
+        st.dataframe(table, hide_index=True, width="stretch",
+                     column_config=glance.SSR_COLUMNS)
+
+# --- Tested this year against last, and the level distribution ---
+st.subheader("Students tested")
+years = glance.compared_years(ctx)
+report = cached.report(ctx.path, ctx.version, glance.overall_spec(ctx, test, years),
+                       ctx.scope, False)
+now, before = glance.year_rows(report, years)
+if now is None:
+    st.info(f"{ctx.lea_name} has no {TESTS[test]} results for {ctx.year}.")
+    st.stop()
+for column, (label, value, delta, note) in zip(st.columns(3),
+                                               glance.tested_metrics(now, before),
+                                               strict=True):
+    column.metric(label, value, delta, help=note, border=True, delta_color="off")
+if before is None:
+    st.caption(f"The store has no {TESTS[test]} results for {ctx.lea_name} in the school "
+               "year before, so there is nothing to compare with.")
+
+st.subheader("Overall performance levels")
+levels = glance.level_table(report, test)
+st.plotly_chart(glance.level_chart(levels, test), key="glance_level_chart",
+                config={"displaylogo": False})
+st.dataframe(levels, hide_index=True, width="stretch", column_config=glance.LEVEL_COLUMNS)
+
+st.subheader("Go further")
+links = st.columns(3)
+links[0].page_link("app_pages/report.py", label="Build a custom report",
+                   icon=":material/table_chart:")
+links[1].page_link("app_pages/students.py", label="Look up a student",
+                   icon=":material/person_search:")
+links[2].page_link("app_pages/exports.py", label="Download an export",
+                   icon=":material/download:")

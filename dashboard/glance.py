@@ -1,0 +1,219 @@
+"""What the At a glance page shows, worked out from query results (no widgets here).
+
+Kept apart from the page so the page reads top to bottom and these pieces can be tested on
+their own. Every figure comes from ``queries`` through ``dashboard.cached``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from dashboard.context import STATE
+from data.domain import GRADES
+from queries.labels import TESTS, level_names
+from queries.spec import ReportSpec
+
+if TYPE_CHECKING:
+    from dashboard.context import PageContext
+
+FIRST_DATED_YEAR = "2023-24"
+"""The first school year whose files give each SSR's release date (ELPAC.md, field 61)."""
+SSR_BREAKDOWNS = {"lea": "LEA", "school": "School", "grade": "Grade",
+                  "language": "Language"}
+CHART_ROWS = 30
+"""At most this many bars: a large LEA has hundreds of schools; the table lists them all."""
+SSR_COLUMNS = {
+    "name": st.column_config.TextColumn("Organisation"),
+    "cds_code": st.column_config.TextColumn("CDS code"),
+    "grade_name": st.column_config.TextColumn("Grade"),
+    "language": st.column_config.TextColumn("Second SSR language"),
+    "n_eligible": st.column_config.NumberColumn("Students with an SSR", format="localized"),
+    "n_released": st.column_config.NumberColumn("SSRs released", format="localized"),
+    "pct_released": st.column_config.ProgressColumn("Percent released", format="%.1f%%",
+                                                    min_value=0, max_value=100),
+}
+LEVEL_COLUMNS = {"school_year": st.column_config.TextColumn("School year"),
+                 "n_scored": st.column_config.NumberColumn("Tested with scores",
+                                                           format="localized")}
+LEVEL_COLOURS = ("#9e3d22", "#e6a57e", "#8fb8d6", "#1f4e79")
+"""Dark-light-light-dark, diverging, so levels differ in lightness as well as hue."""
+LEVEL_PATTERNS = ("x", "/", ".", "")
+"""Bar patterns: the levels stay apart in greyscale and for every kind of colour vision."""
+
+
+def partial_banner(ctx: PageContext) -> str | None:
+    """A sentence when the chosen year's results are still partial, else None."""
+    if ctx.lea == STATE:
+        final = ctx.snap.year_status.get(ctx.year) == "final"
+    else:
+        final = ctx.snap.lea_final.get((ctx.year, ctx.lea), False)
+    if final:
+        return None
+    as_of = ctx.snap.as_of()
+    when = f" as of {as_of:%B %-d, %Y}" if as_of else ""
+    return (f"{ctx.year} results are partial{when}: testing and scoring are still going on, "
+            "so counts will grow until the final file after the testing window closes.")
+
+
+def default_as_of(ctx: PageContext) -> date:
+    """The date of the newest Student Score Data File in the store (else today)."""
+    return ctx.snap.as_of() or date.today()
+
+
+def ssr_metrics(total: pl.DataFrame, year: str) -> list[tuple[str, str, str]] | None:
+    """The SSR widget's (label, value, help) triples; None when no student has an SSR."""
+    if total.height == 0 or not total.item(0, "n_eligible"):
+        return None
+    row = total.row(0, named=True)
+    eligible = ("Students with an SSR", f"{row['n_eligible']:,}",
+                "Students with a complete test get an SSR (SSREligible Y).")
+    if not row["has_release_dates"] and year < FIRST_DATED_YEAR:
+        # Not "0 %": the files of these years do not say when SSRs were released.
+        return [("SSRs released", "not recorded",
+                 f"Student Score Data Files before {FIRST_DATED_YEAR} carry no SSR release "
+                 "date (SSRAvailableDate)."), eligible]
+    return [
+        ("SSRs released", f"{row['pct_released']:.1f}%",
+         "Released: the SSR's available date (SSRAvailableDate) is on or before the as-of "
+         "date."),
+        ("Students with a released SSR", f"{row['n_released']:,} of {row['n_eligible']:,}",
+         eligible[2]),
+        ("Second-language SSRs released",
+         f"{row['n_primary_released']:,} of {row['n_primary_eligible']:,}",
+         "Students whose primary language is Spanish, Vietnamese, Filipino, Korean or "
+         "Chinese also get an SSR in that language."),
+    ]
+
+
+def ssr_table(parts: pl.DataFrame, by: str) -> pl.DataFrame:
+    """One row per school, grade or language: eligible, released, percent released.
+
+    Schools carry their CDS code: school names repeat across LEAs.
+    """
+    if by == "lea":
+        return parts.sort("name", "lea_code").select(
+            "name", pl.col("lea_code").alias("cds_code"), "n_eligible", "n_released",
+            "pct_released")
+    if by == "school":
+        return parts.sort("name", "lea_code", "school_code").select(
+            "name", pl.col("school_code").alias("cds_code"), "n_eligible", "n_released", "pct_released")
+    if by == "grade":
+        order = {g: i for i, g in enumerate(GRADES)}
+        return parts.sort(pl.col("grade").replace_strict(order)).select(
+            "grade_name", "n_eligible", "n_released", "pct_released")
+    return parts.sort("n_eligible", descending=True).select(
+        "language", "n_eligible", "n_released", "pct_released")
+
+
+def ssr_breakdowns(ctx: PageContext) -> dict[str, str]:
+    """Breakdowns offered: LEAs for the state, schools for an LEA; grade and language."""
+    drop = "school" if ctx.lea == STATE else "lea"
+    return {k: v for k, v in SSR_BREAKDOWNS.items() if k != drop}
+
+
+def ssr_chart(table: pl.DataFrame, by: str) -> tuple[go.Figure, str | None]:
+    """Percent of SSRs released per row of ``ssr_table`` as bars, and a note if cut short.
+
+    Beyond ``CHART_ROWS`` rows the chart keeps those with the lowest percent released: the
+    ones a coordinator follows up.
+    """
+    note = None
+    if table.height > CHART_ROWS:
+        table = table.sort("pct_released", nulls_last=True).head(CHART_ROWS)
+        note = (f"The chart shows the {CHART_ROWS} with the lowest percent released; the "
+                "table lists them all.")
+    key = table.columns[0]
+    labels = table.get_column(key).to_list()
+    if "cds_code" in table.columns:
+        labels = [f"{n} ({c})" for n, c in zip(labels, table["cds_code"], strict=True)]
+    fig = go.Figure(go.Bar(
+        y=labels, x=table.get_column("pct_released").to_list(),
+        orientation="h", marker_color=LEVEL_COLOURS[3],
+        text=[f"{p:.0f}%" if p is not None else "" for p in table["pct_released"]],
+        textposition="auto",
+        customdata=table.select("n_released", "n_eligible").rows(),
+        hovertemplate="%{y}: %{x:.1f}% (%{customdata[0]:,} of %{customdata[1]:,})"
+                      "<extra></extra>"))
+    fig.update_layout(title=f"SSRs released by {SSR_BREAKDOWNS[by].lower()}",
+                      xaxis={"range": [0, 100], "ticksuffix": "%"},
+                      yaxis={"autorange": "reversed", "type": "category"},
+                      height=max(240, 28 * table.height + 120), margin={"l": 10, "r": 10})
+    return fig, note
+
+
+def compared_years(ctx: PageContext) -> tuple[str, ...]:
+    """The chosen year and the school year before it, when the store holds that one."""
+    start = int(ctx.year[:4])
+    previous = f"{start - 1}-{str(start)[2:]}"
+    return (previous, ctx.year) if previous in ctx.snap.years else (ctx.year,)
+
+
+def overall_spec(ctx: PageContext, test: str, years: tuple[str, ...]) -> ReportSpec:
+    """All students, all grades, overall score: the sidebar's organisation, ``years``."""
+    level = "state" if ctx.lea == STATE else "lea"
+    return ReportSpec(years=years, orgs=(ctx.lea,), org_level=level, test=test)  # type: ignore[arg-type]
+
+
+def year_rows(report: pl.DataFrame, years: tuple[str, ...]
+              ) -> tuple[dict[str, object] | None, dict[str, object] | None]:
+    """The report's row for the chosen (last) year and for the year before, if present."""
+    by_year = {r["school_year"]: r for r in report.iter_rows(named=True)}
+    before = by_year.get(years[0]) if len(years) > 1 else None
+    return by_year.get(years[-1]), before
+
+
+def tested_metrics(now: dict[str, object], before: dict[str, object] | None
+                   ) -> list[tuple[str, str, str | None, str]]:
+    """(label, value, change against the year before, help) for enrolled, tested, scored."""
+    out = []
+    for label, column, note in (
+            ("Students enrolled", "n_enrolled",
+             "Students in the file for this test, tested or not."),
+            ("Students tested", "n_tested", "Students administered the test (TestedStatus Y)."),
+            ("Tested with scores", "n_scored",
+             "Students with valid scores (IncludeIndicator Y): the level percentages' base.")):
+        value = int(now[column] or 0)  # type: ignore[call-overload]
+        delta = None
+        if before is not None:
+            change = value - int(before[column] or 0)  # type: ignore[call-overload]
+            delta = f"{change:+,} on {before['school_year']}"
+        out.append((label, f"{value:,}", delta, note))
+    return out
+
+
+def level_table(report: pl.DataFrame, test: str) -> pl.DataFrame:
+    """Per school year: students with scores and the percent at each overall level."""
+    names = level_names(test, "overall")
+    return report.sort("school_year").select(
+        "school_year", "n_scored",
+        *(pl.col(f"overall_l{i}_pct").alias(name) for i, name in enumerate(names, 1)))
+
+
+def level_chart(levels: pl.DataFrame, test: str) -> go.Figure:
+    """CERS-style 100% stacked bars: one bar per school year, one segment per level."""
+    names = level_names(test, "overall")
+    # Alternate has three levels: use the two ends and the middle of the palette.
+    colours = LEVEL_COLOURS if len(names) == 4 else LEVEL_COLOURS[::2][:1] + (
+        "#d9d9d9", LEVEL_COLOURS[3])
+    patterns = LEVEL_PATTERNS if len(names) == 4 else ("x", ".", "")
+    years = levels.get_column("school_year").to_list()
+    fig = go.Figure()
+    for name, colour, pattern in zip(names, colours, patterns, strict=True):
+        pct = levels.get_column(name).to_list()
+        fig.add_trace(go.Bar(
+            name=name, y=years, x=pct, orientation="h", marker_color=colour,
+            marker_pattern_shape=pattern, marker_pattern_fgcolor="rgba(0,0,0,0.35)",
+            text=[f"{p:.0f}%" if p is not None and p >= 4 else "" for p in pct],
+            textposition="inside", insidetextanchor="middle",
+            hovertemplate=f"{name}: %{{x:.1f}}%<extra>%{{y}}</extra>"))
+    fig.update_layout(barmode="stack", title=f"{TESTS[test]}: overall performance levels",
+                      xaxis={"range": [0, 100], "ticksuffix": "%"},
+                      yaxis={"type": "category", "autorange": "reversed"},
+                      legend={"orientation": "h", "traceorder": "normal", "y": -0.25},
+                      height=160 + 60 * len(years), margin={"l": 10, "r": 10})
+    return fig
