@@ -272,7 +272,9 @@ def serve(
            "--server.address", address, "--server.headless", "true",
            "--browser.gatherUsageStats", "false"]
     typer.echo(f"dashboard on http://{address}:{port} (store {env['ELPAC_STORE']})")
-    raise typer.Exit(subprocess.call(cmd, env=env))
+    # Streamlit reads .streamlit/config.toml from the working directory: run from the project
+    # so its settings (no tracebacks for users, upload size) hold wherever serve is called.
+    raise typer.Exit(subprocess.call(cmd, env=env, cwd=app_file.parent.parent))
 
 
 def main() -> None:
