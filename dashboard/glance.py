@@ -65,26 +65,27 @@ def default_as_of(ctx: PageContext) -> date:
     return ctx.snap.as_of() or date.today()
 
 
-def ssr_metrics(total: pl.DataFrame, year: str) -> list[tuple[str, str, str]] | None:
-    """The SSR widget's (label, value, help) triples; None when no student has an SSR."""
+def ssr_metrics(total: pl.DataFrame, year: str
+                ) -> list[tuple[str, str, str | None, str]] | None:
+    """The SSR widget's (label, value, "of" note, help); None when no student has an SSR."""
     if total.height == 0 or not total.item(0, "n_eligible"):
         return None
     row = total.row(0, named=True)
-    eligible = ("Students with an SSR", f"{row['n_eligible']:,}",
+    eligible = ("Students with an SSR", f"{row['n_eligible']:,}", None,
                 "Students with a complete test get an SSR (SSREligible Y).")
     if not row["has_release_dates"] and year < FIRST_DATED_YEAR:
         # Not "0 %": the files of these years do not say when SSRs were released.
-        return [("SSRs released", "not recorded",
+        return [("SSRs released", "not recorded", None,
                  f"Student Score Data Files before {FIRST_DATED_YEAR} carry no SSR release "
                  "date (SSRAvailableDate)."), eligible]
     return [
-        ("SSRs released", f"{row['pct_released']:.1f}%",
+        ("SSRs released", f"{row['pct_released']:.1f}%", None,
          "Released: the SSR's available date (SSRAvailableDate) is on or before the as-of "
          "date."),
-        ("Students with a released SSR", f"{row['n_released']:,} of {row['n_eligible']:,}",
-         eligible[2]),
-        ("Second-language SSRs released",
-         f"{row['n_primary_released']:,} of {row['n_primary_eligible']:,}",
+        ("Students with a released SSR", f"{row['n_released']:,}",
+         f"of {row['n_eligible']:,} with an SSR", eligible[3]),
+        ("Second-language SSRs released", f"{row['n_primary_released']:,}",
+         f"of {row['n_primary_eligible']:,} students with one",
          "Students whose primary language is Spanish, Vietnamese, Filipino, Korean or "
          "Chinese also get an SSR in that language."),
     ]
@@ -101,7 +102,8 @@ def ssr_table(parts: pl.DataFrame, by: str) -> pl.DataFrame:
             "pct_released")
     if by == "school":
         return parts.sort("name", "lea_code", "school_code").select(
-            "name", pl.col("school_code").alias("cds_code"), "n_eligible", "n_released", "pct_released")
+            "name", pl.col("school_code").alias("cds_code"), "n_eligible", "n_released",
+            "pct_released")
     if by == "grade":
         order = {g: i for i, g in enumerate(GRADES)}
         return parts.sort(pl.col("grade").replace_strict(order)).select(

@@ -20,15 +20,16 @@ if banner := glance.partial_banner(ctx):
 st.subheader("Student Score Reports released")
 leas = None if ctx.lea == STATE else (ctx.lea,)
 as_of = st.date_input("As of", value=glance.default_as_of(ctx), key="glance_as_of",
-                      format="YYYY-MM-DD")
+                      format="YYYY-MM-DD", width=220)
 total = cached.ssr_status(ctx.path, ctx.version, ctx.year, as_of, ctx.scope, None, leas, test)
 shown = glance.ssr_metrics(total, ctx.year)
 if shown is None:
     st.info(f"No student in {ctx.lea_name} has a {ctx.year} {TESTS[test]} Student Score "
             "Report: SSRs go to students with complete tests.")
 else:
-    for column, (label, value, note) in zip(st.columns(len(shown)), shown, strict=True):
-        column.metric(label, value, help=note, border=True)
+    for column, (label, value, of, note) in zip(st.columns(len(shown)), shown, strict=True):
+        column.metric(label, value, of, help=note, border=True, delta_color="off",
+                      delta_arrow="off")
     choices = glance.ssr_breakdowns(ctx)
     by = st.segmented_control("Break SSRs down by", list(choices),
                               format_func=choices.__getitem__, key="glance_ssr_by")
