@@ -8,9 +8,12 @@ school year and LEA (``dashboard.context``), and ``st.navigation``. Each file in
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
 from dashboard.context import start_run
+from data.problems import InputError
 
 # No page_title: st.navigation titles the browser tab after the page being shown.
 st.set_page_config(layout="wide", page_icon=":material/translate:")
@@ -37,4 +40,19 @@ PAGES = {
 
 page = st.navigation(PAGES)
 start_run()
-page.run()
+try:
+    page.run()
+except (InputError, ValueError) as exc:
+    # Query-layer errors are sentences written for users (a report outside the store's years,
+    # a scope that does not cover the request...): show them as they are.
+    message = str(exc)
+    st.error(f"{message[:1].upper()}{message[1:]}", icon=":material/error:")
+except Exception:
+    # Anything else is a bug. Developers (and AppTest) keep the traceback; with the project's
+    # config (showErrorDetails "none") users get a sentence and the server log the details.
+    if st.get_option("client.showErrorDetails") not in ("none", False):
+        raise
+    logging.getLogger("elpac.dashboard").exception("page %s failed", page.url_path)
+    st.error("Something went wrong on this page. Reload it; if it happens again, tell your "
+             "ELPAC data administrator the time it happened (the server log has the details).",
+             icon=":material/error:")

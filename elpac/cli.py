@@ -13,12 +13,15 @@ import sys
 import time
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from data.problems import InputError, format_row_problem
 from data.store import Store, store_path
+
+if TYPE_CHECKING:
+    from queries.snapshot import Snapshot
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Summative ELPAC and Summative Alternate ELPAC results explorer.")
@@ -200,29 +203,142 @@ def demo(
     typer.echo(summary)
 
 
+def _echo_progress(fraction: float, message: str) -> None:
+    """Progress of an export, one line per step (``queries.extracts``' callbacks)."""
+    typer.echo(f"{fraction:>4.0%}  {message}")
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _fail(f"{option} must be a date written YYYY-MM-DD, e.g. 2025-05-01") from None
+
+
+def _snapshot(store: Path | None) -> Snapshot:
+    """The store's current data, or an ``InputError`` saying there is none."""
+    from queries.snapshot import Snapshot
+
+    st = Store(store_path(store))
+    if not st.exists():
+        raise InputError(f"no store at {st.path}; run `elpac demo` or `elpac ingest` first")
+    snap = Snapshot(st)
+    if not snap.years:
+        raise InputError(f"the store at {st.path} holds no results")
+    return snap
+
+
+def _target(out: Path, name: str) -> Path:
+    """``out``, or the extract's own file name inside ``out`` when it is a directory."""
+    return out / name if out.is_dir() else out
+
+
 @export_app.command("students")
 def export_students(
-    out: Annotated[Path, typer.Option("-o", "--output", help="File to write.")],
+    out: Annotated[Path, typer.Option("-o", "--output", help="File to write, or a directory "
+                                      "to write it in under its own name.")],
     year: Annotated[list[str] | None, typer.Option(help="School year(s); default: all.")] = None,
     lea: Annotated[str | None, typer.Option(help="14-digit CDS code of an LEA.")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="csv, toms (caret, loads again) or "
-                                     "xlsx.")] = "csv",
+    by: Annotated[str | None, typer.Option(help="enrolled or tested: the LEA's enrolled-LEA "
+                                           "or tested-LEA records, as TOMS offers them "
+                                           "(default: either).")] = None,
+    score_from: Annotated[str | None, typer.Option(help="Scores available on or after this "
+                                                   "date (default with one --year: February "
+                                                   "1 of the year).")] = None,
+    score_to: Annotated[str | None, typer.Option(help="Scores available on or before this "
+                                                 "date.")] = None,
+    scored_only: Annotated[bool, typer.Option("--scored-only", help="Leave out records "
+                                              "without a score-available date (not "
+                                              "tested).")] = False,
+    fmt: Annotated[str, typer.Option("--format", help="csv, xlsx or toms (caret, loads "
+                                     "again).")] = "csv",
     store: StoreOption = None,
 ) -> None:
-    """Write stored student records in the file layout (one row per record)."""
-    from data.export import FORMATS
-    from data.export import export_students as run_export
+    """Write Student Score Data File records in the file layout (one row per record)."""
+    from queries.extracts import (
+        EXTENSIONS,
+        SIDES,
+        STATE,
+        build_ssdf_extract,
+        extract_file_name,
+        score_window_start,
+    )
+    from queries.reports import ScopeError
+    from queries.scope import Scope
 
-    if fmt not in FORMATS:
-        raise _fail(f"--format must be one of {', '.join(FORMATS)}")
-    st = Store(store_path(store))
+    if fmt not in EXTENSIONS:
+        raise _fail(f"--format must be one of {', '.join(EXTENSIONS)}")
+    if by is not None and by not in SIDES:
+        raise _fail("--by must be enrolled or tested")
+    start, end = _day(score_from, "--score-from"), _day(score_to, "--score-to")
     try:
-        if not st.exists():
-            raise InputError(f"no store at {st.path}")
-        n = run_export(st, out, years=year or None, lea=lea, fmt=fmt)
-    except InputError as exc:
+        snap = _snapshot(store)
+        years = list(dict.fromkeys(year)) if year else list(snap.years)
+        if start is None and len(years) == 1 and years[0] in snap.years:
+            start = score_window_start(years[0])
+        # The operator's tool: statewide with student records, unless --lea narrows it.
+        scope = Scope.lea(lea, pii=True) if lea else Scope.state(pii=True)
+        name = extract_file_name("ssdf", detail=by or "all", org=lea or STATE,
+                                 year=years[0] if len(years) == 1 else "all-years", fmt=fmt,
+                                 on=date.today())
+        target = _target(out, name)
+        typer.echo(f"extracting {', '.join(years)}" + (f", LEA {lea}" if lea else "")
+                   + (f", {by} records" if by else "")
+                   + (f", scores available {start or '...'} to {end or '...'}"
+                      if start or end else ""))
+        result = build_ssdf_extract(snap, target, scope=scope, years=years, lea=lea,
+                                    by=by, score_from=start, score_to=end,  # type: ignore[arg-type]
+                                    scored_only=scored_only, fmt=fmt, progress=_echo_progress)
+    except (InputError, ScopeError, ValueError) as exc:
         raise _fail(str(exc)) from None
-    typer.echo(f"wrote {n:,} records to {out}")
+    sheets = f" on {len(result.sheets)} sheets" if len(result.sheets) > 1 else ""
+    typer.echo(f"wrote {result.n_rows:,} records to {target}{sheets}")
+    if result.n_rows == 0:
+        typer.echo("warning: no record matches these options", err=True)
+
+
+@export_app.command("district")
+def export_district(
+    out: Annotated[Path | None, typer.Argument(help="File to write, or a directory to write "
+                                               "it in under its own name.",
+                                               show_default=False)] = None,
+    lea: Annotated[str, typer.Option(help="14-digit CDS code of the LEA.",
+                                     show_default=False)] = "",
+    school: Annotated[str | None, typer.Option(help="14-digit CDS code of one of its "
+                                               "schools.")] = None,
+    year: Annotated[str | None, typer.Option(help="School year; default: the latest.")] = None,
+    test: Annotated[str, typer.Option(help="summative or alternate.")] = "summative",
+    fmt: Annotated[str, typer.Option("--format", help="csv or xlsx.")] = "csv",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Same as OUT.")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Write the District/School export: each student's results and demographics (CERS)."""
+    from queries.extracts import build_district_export, extract_file_name
+    from queries.reports import ScopeError
+    from queries.scope import Scope
+
+    if not lea:
+        raise _fail("--lea is required: the 14-digit CDS code of the LEA")
+    if (out is None) == (output is None):
+        raise _fail("give the file to write once, as OUT or with -o")
+    if test not in ("summative", "alternate"):
+        raise _fail("--test must be summative or alternate")
+    if fmt not in ("csv", "xlsx"):
+        raise _fail("--format must be csv or xlsx")
+    try:
+        snap = _snapshot(store)
+        chosen = year or snap.years[-1]
+        name = extract_file_name("district", detail=test, org=school or lea, year=chosen,
+                                 fmt=fmt, on=date.today())
+        target = _target(out or output, name)  # type: ignore[arg-type]
+        result = build_district_export(snap, target, scope=Scope.lea(lea, pii=True),
+                                       year=chosen, lea=lea, school=school, test=test, fmt=fmt,
+                                       progress=_echo_progress)
+    except (InputError, ScopeError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"wrote {result.n_rows:,} students ({chosen}, {test}) to {target}")
 
 
 @export_app.command("research-file")
