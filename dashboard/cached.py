@@ -21,6 +21,7 @@ from queries.reports import read_report
 from queries.snapshot import Snapshot
 from queries.ssr import read_ssr_curve, read_ssr_status
 from queries.store_summary import read_load_history, read_store_summary, read_store_totals
+from queries.students import find_students, read_student
 
 if TYPE_CHECKING:
     from datetime import date
@@ -122,3 +123,22 @@ def ssr_curve(path: str, version: int, year: str, scope: Scope,
     """``read_ssr_curve``, cached."""
     return read_ssr_curve(snapshot(path, version), year=year, scope=scope,
                           leas=list(leas) if leas else None)
+
+
+STUDENT_TTL_S = 600
+"""Student records (personal data) leave the cache after ten minutes, not only when evicted."""
+
+
+@st.cache_data(max_entries=MAX_ENTRIES, ttl=STUDENT_TTL_S, show_spinner=False)
+def students(path: str, version: int, scope: Scope, text: str = "", year: str | None = None,
+             lea: str | None = None, school: str | None = None, grade: str | None = None,
+             group: str | None = None, limit: int = 500) -> pl.DataFrame:
+    """``find_students``, cached (the scope is part of the key: it decides who is found)."""
+    return find_students(snapshot(path, version), scope=scope, text=text, year=year, lea=lea,
+                         school=school, grade=grade, group=group, limit=limit)
+
+
+@st.cache_data(max_entries=MAX_ENTRIES, ttl=STUDENT_TTL_S, show_spinner=False)
+def student(path: str, version: int, ssid: str, scope: Scope) -> pl.DataFrame:
+    """``read_student``, cached."""
+    return read_student(snapshot(path, version), ssid, scope=scope)

@@ -57,3 +57,67 @@ TYPE_ID_NAMES = {"04": "State", "03": "County", "02": "District",
                  "09": "Direct Funded Charter School", "01": "School"}
 SUPPRESSED = "*"
 """How suppressed cells are written, as in the public research files (ELPAC.md §5.1)."""
+
+# -- one student's score status and reports (Students page; ELPAC.md §4, §7) ------------------
+
+RECORD_TYPE_NAMES: dict[str, str] = {RECORD_TYPE_SUMMATIVE: TESTS["summative"],
+                                     RECORD_TYPE_ALTERNATE: TESTS["alternate"]}
+CONDITION_CODES: dict[str, tuple[str, str]] = {
+    "NT": ("Not Tested", "Eligible but did not test, and was still an English learner at the "
+           "end of the testing window; no score and no Student Score Report."),
+    "EXD": ("Exempt Domain", "One domain of a composite was exempt (IEP or Section 504 plan): "
+            "that composite is scored from its other domain and the overall score is derived "
+            "as usual."),
+    "ALT": ("Alternate assessment", "A locally determined alternate assessment in all four "
+            "domains (2020-21 and earlier): the lowest obtainable scale score, counted as "
+            "tested with a score."),
+}
+"""Condition code -> (name, meaning), from the CDE condition-code table (ELPAC.md §4)."""
+NO_CONDITION_CODE = "None: tested, with no exemption or alternate assessment"
+ATTEMPTEDNESS_NAMES: dict[str, str] = {
+    "Y": "Complete: logged on to at least one domain of each composite",
+    "P": "Partial: logged on to the domains of one composite only",
+}
+NOT_ATTEMPTED = "Not tested"
+INCLUDE_INDICATOR_NAMES: dict[str, str] = {
+    "Y": "Counted as tested with a score",
+    "T": "Counted as tested, without a score (did not meet the participation rule)",
+    "N": "Not counted as tested",
+}
+SCORE_STATUSES: dict[str, str] = {
+    "scored": "Scored",
+    "scored_exd": "Scored, exempt domain",
+    "scored_alt": "Scored, alternate assessment",
+    "partial": "Incomplete test | No score available",
+    "nt": "Eligible but not tested",
+    "pending": "Not tested yet",
+}
+"""Short score status of a record; the two unscored ones are the SSR score-history messages
+(ELPAC.md §7). "Not tested yet": no test and no NT code, so the window was still open."""
+RECORD_TYPE_SHORT_NAMES: dict[str, str] = {RECORD_TYPE_SUMMATIVE: "Summative",
+                                           RECORD_TYPE_ALTERNATE: "Alternate"}
+"""For narrow tables (a student list), where the full test names would crowd other columns."""
+OPPORTUNITY_STATUS_NAMES: dict[str, str] = {"C": "Completed", "E": "Expired"}
+TEST_MODE_NAMES: dict[str, str] = {"O": "Online", "P": "Paper"}
+SSR_LANGUAGE_NAMES: dict[str, str] = {"ENG": "English", "SPA": "Spanish",
+                                      "VIE": "Vietnamese", "FIL": "Filipino", "KOR": "Korean",
+                                      "CHI": "Chinese (Traditional)"}
+"""The SSR languages (ELPAC.md §7; codes as ``data.domain.CEDS_TO_SSR_LANGUAGE`` gives)."""
+
+# -- the custom report (Custom report page; CERS's Custom Aggregate Report) -------------------
+
+REPORT_TYPES: dict[str, str] = {"yearly": "Yearly", "composite": "Composite",
+                                "domain": "Domain", "longitudinal": "Longitudinal"}
+"""CERS's report types: overall levels, a composite's levels, a domain's, or over years."""
+COMPLETENESS_NAMES: dict[str, str] = {"all": "All records", "complete": "Complete tests only",
+                                      "partial": "Partial tests only"}
+DATA_STATUS_NAMES: dict[str, str] = {"final": "Final", "partial": "Partial"}
+"""``final`` once the LEA's August file is loaded, else ``partial`` (``queries.snapshot``)."""
+REPORT_COLUMN_LABELS: dict[str, str] = {
+    "school_year": "School year", "name": "Organisation", "cds_code": "CDS code",
+    "org_level": "Level", "row_label": "Student group", "grade_name": "Grade",
+    "n_enrolled": "Enrolled", "n_tested": "Tested", "n_scored": "Tested with scores",
+    "n_measure": "With a score in the measure", "mean_scale_score": "Mean scale score",
+    "se_scale_score": "Error band (±)", "data_status": "Data status", "note": "Note",
+}
+"""Headers of the report table and its CSV/Excel export; level columns are named per level."""

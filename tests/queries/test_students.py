@@ -10,12 +10,15 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
+from data import domain
+from data.layout import layout
 from data.store import Store
 from queries.reports import ScopeError
 from queries.scope import Scope
 from queries.snapshot import Snapshot
-from queries.students import find_students, read_student
+from queries.students import find_students, level_bands, read_student, score_history
 
 COLUMNS = ["ssid", "last_name", "first_name", "record_type", "grade_assessed", "county_code",
            "reporting_lea_code", "reporting_school_code", "is_economically_disadvantaged",
@@ -91,7 +94,8 @@ def test_find_by_ssid(snap: Snapshot, records: pl.DataFrame, mover: str, typed: 
     assert _found(found) == _latest(records.filter(pl.col("ssid") == mover))
     assert found.columns == ["ssid", "last_name", "first_name", "school_year",
                              "grade_assessed", "record_type", "reporting_lea_code",
-                             "reporting_school_code", "tested_school_name", "overall_level"]
+                             "reporting_school_code", "tested_school_name", "overall_level",
+                             "overall_scale_score", "score_status"]
 
 
 def test_find_an_ssid_with_leading_zeros_typed_or_not(store_copy: Store,
@@ -281,3 +285,155 @@ def test_read_student_in_an_lea_scope_returns_only_that_leas_years(
 
 def test_read_student_of_an_unknown_ssid_is_empty(snap: Snapshot) -> None:
     assert read_student(snap, "9999999999", scope=Scope.state(pii=True)).height == 0
+
+
+# -- what the Students page shows (list columns, group-limited scopes, history, domains) -----
+
+SCORE_COLUMNS = ["ssid", "record_type", "school_year", "grade_assessed", "overall_scale_score",
+                 "overall_level", "oral_scale_score", "oral_level", "written_scale_score",
+                 "written_level", "condition_code", "attemptedness", "include_indicator"]
+
+
+@pytest.fixture(scope="module")
+def scores(tiny_store_path: Path) -> pl.DataFrame:
+    """The score columns of every record, straight from the Parquet files."""
+    return pl.concat([pl.read_parquet(path, columns=SCORE_COLUMNS[:2] + SCORE_COLUMNS[3:])
+                      .with_columns(pl.lit(year).alias("school_year"))
+                      for year, path in sorted(Store(tiny_store_path).year_files().items())])
+
+
+def _status(row: dict[str, object]) -> str:
+    # ELPAC.md §4 and the SSR score-history messages (§7), written out row by row.
+    if row["condition_code"] == "NT":
+        return "Eligible but not tested"
+    if row["attemptedness"] == "P":
+        return "Incomplete test | No score available"
+    if row["include_indicator"] == "Y":
+        return {"EXD": "Scored, exempt domain", "ALT": "Scored, alternate assessment"}.get(
+            str(row["condition_code"]), "Scored")
+    return "Not tested yet"
+
+
+def test_found_students_carry_their_latest_score_and_status(snap: Snapshot,
+                                                            scores: pl.DataFrame) -> None:
+    found = find_students(snap, scope=Scope.state(pii=True), limit=100_000)
+    latest = (scores.sort("school_year", descending=True)
+              .unique(subset=["ssid", "record_type"], keep="first"))
+    expected = {(r["ssid"], r["record_type"]): (r["overall_scale_score"], _status(r))
+                for r in latest.iter_rows(named=True)}
+    shown = {(r["ssid"], r["record_type"]): (r["overall_scale_score"], r["score_status"])
+             for r in found.iter_rows(named=True)}
+    assert shown == expected
+    # Every status occurs in the tiny demo, so each branch above is exercised.
+    assert {s for _, s in shown.values()} >= {"Scored", "Scored, exempt domain",
+                                              "Incomplete test | No score available",
+                                              "Eligible but not tested"}
+
+
+def test_a_group_limited_scope_sees_only_that_groups_records(snap: Snapshot,
+                                                             tiny_store_path: Path) -> None:
+    # Group 142, ELs in US schools 12 months or more (ELPAC.md §5.6): membership changes from
+    # year to year, so a student can be in the scope one year and out of it the next.
+    frame = pl.concat([pl.read_parquet(p, columns=["ssid", "record_type", "county_code",
+                                                   "us_school_months"])
+                       .with_columns(pl.lit(y).alias("school_year"))
+                       for y, p in sorted(Store(tiny_store_path).year_files().items())])
+    county = frame.group_by("county_code").len().sort("len", descending=True).item(0, 0)
+    scope = Scope(counties=(county,), groups=("142",), pii=True)
+    in_county = frame.filter(pl.col("county_code") == county).with_columns(
+        member=(pl.col("us_school_months") >= 12).fill_null(False))
+    mine = in_county.filter(pl.col("member"))
+    found = find_students(snap, scope=scope, limit=100_000)
+    assert _found(found) == _latest(mine)
+    # Someone who joined the group: only their years in it come back.
+    mixed = (in_county.group_by("ssid").agg(pl.col("member").n_unique().alias("n"))
+             .filter(pl.col("n") > 1).sort("ssid"))
+    assert mixed.height
+    ssid = mixed.item(0, "ssid")
+    history = read_student(snap, ssid, scope=scope)
+    assert sorted(history.get_column("school_year")) == sorted(
+        mine.filter(pl.col("ssid") == ssid).get_column("school_year"))
+    assert history.height < in_county.filter(pl.col("ssid") == ssid).height
+    # Someone never in the group is never found.
+    never = (in_county.group_by("ssid").agg(pl.col("member").any())
+             .filter(~pl.col("member")).sort("ssid").item(0, "ssid"))
+    assert find_students(snap, scope=scope, text=never).height == 0
+    assert read_student(snap, never, scope=scope).height == 0
+
+
+def test_score_history_matches_the_parquet_files(snap: Snapshot, scores: pl.DataFrame,
+                                                 mover: str) -> None:
+    history = score_history(read_student(snap, mover, scope=Scope.state(pii=True)))
+    expected = scores.filter(pl.col("ssid") == mover).sort("school_year", "record_type")
+    shown_columns = SCORE_COLUMNS[1:-3]  # no SSID, no codes: the history shows their status
+    assert_frame_equal(history.select(shown_columns), expected.select(shown_columns))
+    assert history.get_column("score_status").to_list() == [
+        _status(r) for r in expected.iter_rows(named=True)]
+    # Each year's band: the score sits inside it and its level is the level the file gives.
+    for row in history.filter(pl.col("overall_scale_score").is_not_null()).iter_rows(named=True):
+        cuts = [row["level_2_from"], row["level_3_from"], row["level_4_from"]]
+        assert row["min_scale_score"] <= row["overall_scale_score"] <= row["max_scale_score"]
+        assert row["overall_level"] == 1 + sum(
+            row["overall_scale_score"] >= c for c in cuts if c is not None)
+
+
+def test_level_bands_start_each_level_at_its_first_score() -> None:
+    for row in level_bands().iter_rows(named=True):
+        grade, summative = row["grade_assessed"], row["record_type"] == "21"
+        cuts = [row["level_2_from"], row["level_3_from"]] + (
+            [row["level_4_from"]] if summative else [])
+        for level, first in enumerate(cuts, start=2):
+            if summative:
+                assert domain.summative_level("overall", grade, first) == level
+                assert domain.summative_level("overall", grade, first - 1) == level - 1
+            else:
+                assert domain.alternate_level(grade, first) == level
+                assert domain.alternate_level(grade, first - 1) == level - 1
+        assert row["level_4_from"] is None or summative
+
+
+def test_read_student_unpacks_each_domains_testing_fields(snap: Snapshot,
+                                                          tiny_files: dict[str, list[Path]]
+                                                          ) -> None:
+    # Read the TOMS text files themselves (not the store) for one year's tested students.
+    year = "2024-25"
+    raw = pl.concat([pl.read_csv(p, separator="^", infer_schema=False)
+                     for p in tiny_files[year]], how="diagonal")
+    lay = layout(year)
+    header = {c: h for h, c in zip(lay.headers, lay.canonical, strict=True) if c}
+    exempt = raw.filter(pl.col(header["ConditionCode"]) == "EXD")
+    partial = raw.filter(pl.col(header["Attemptedness"]) == "P")
+    untested = raw.filter(pl.col(header["TestedStatus"]) == "N")
+    checked = 0
+    for rows in (exempt, partial, untested):
+        for ssid in rows.get_column(header["SSID"]).head(3):
+            theirs = raw.filter(pl.col(header["SSID"]) == ssid)
+            history = read_student(snap, ssid, scope=Scope.state(pii=True)).filter(
+                pl.col("school_year") == year)
+            assert history.height == theirs.height == 1
+            for n, d in enumerate(("listening", "speaking", "reading", "writing"), start=1):
+                given = {"testing_status": theirs.item(0, header[f"OpportunityTestingStatus{n}"]),
+                         "completed_date": theirs.item(0, header[f"TestCompletedDate{n}"]),
+                         "test_mode": theirs.item(0, header[f"TestMode{n}"])}
+                shown = history.row(0, named=True)
+                assert shown[f"{d}_testing_status"] == given["testing_status"]
+                assert shown[f"{d}_test_mode"] == given["test_mode"]
+                date_shown = shown[f"{d}_completed_date"]
+                assert (None if date_shown is None else date_shown.isoformat()) == \
+                    given["completed_date"]
+                assert shown[f"is_{d}_exempt"] == (theirs.item(0, header[f"DomainEx{n}"]) == "Y"
+                                                   if theirs.item(0, header[f"DomainEx{n}"])
+                                                   else None)
+            checked += 1
+    assert checked == 9
+
+
+def test_read_student_of_2018_19_has_no_domain_testing_fields(snap: Snapshot,
+                                                              scores: pl.DataFrame) -> None:
+    # The 2018-19 layout has no per-domain testing fields: the columns are there, empty.
+    ssid = scores.filter(pl.col("school_year") == "2018-19").item(0, "ssid")
+    history = read_student(snap, ssid, scope=Scope.state(pii=True)).filter(
+        pl.col("school_year") == "2018-19")
+    assert history.height >= 1
+    assert history.select(pl.col("listening_testing_status", "writing_completed_date")
+                          .is_null().all()).row(0) == (True, True)
