@@ -5,7 +5,7 @@ session gets. Sources, first match wins:
 
 1. a signed-in user (``st.user``, OpenID Connect via ``st.login``) listed in the secrets'
    ``[access.users."<email>"]`` table: ``statewide``, ``counties``, ``leas``, ``schools``,
-   ``groups``, ``pii``;
+   ``groups``, ``pii``, and ``loads`` (may load files: :func:`can_load`);
 2. ``$ELPAC_SCOPE``: the same keys as JSON (scripts, tests, a single-LEA install);
 3. ``[access.default]`` in the secrets;
 4. otherwise statewide with personal information: the local demo on one's own machine.
@@ -63,6 +63,25 @@ def current_scope() -> Scope:
     if "default" in access:
         return _scope_from(dict(access["default"]))
     return LOCAL_DEFAULT
+
+
+def can_load() -> bool:
+    """Whether this session may load files into the store (the Data loads page).
+
+    The same sources as :func:`current_scope`, in the same order, with a ``loads`` boolean
+    (``[access.users."<email>"] loads = true``). It must be granted explicitly: only the plain
+    local install, with no access configuration at all, may load without it.
+    """
+    access = _secrets_access()
+    email = user_email()
+    if email is not None:
+        return bool(access.get("users", {}).get(email, {}).get("loads", False))
+    raw = os.environ.get("ELPAC_SCOPE")
+    if raw:
+        return bool(json.loads(raw).get("loads", False))
+    if "default" in access:
+        return bool(dict(access["default"]).get("loads", False))
+    return True
 
 
 def describe(scope: Scope) -> str:

@@ -20,6 +20,7 @@ from data.read import SourceFile, read_file
 from data.store import LeaLoad, PendingLoad, Store
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
 FIRST_YEAR = "2018-19"
@@ -40,6 +41,9 @@ class FileOutcome:
     leas: list[str] = field(default_factory=list)
     load_id: int | None = None
     layout_year: str | None = None
+    lea_records: dict[str, int] = field(default_factory=dict)
+    """Records per LEA the file would be loaded under (supersession is per LEA)."""
+    report_created_date: date | None = None
 
 
 @dataclass
@@ -133,12 +137,15 @@ def _pending(src: SourceFile, norm: Normalised, year: str, kind: str) -> Pending
 
 def ingest(paths: list[Path], *, store: Store, year: str | None = None, kind: str | None = None,
            date_order: str | None = None, skip_bad_rows: bool = False, dry_run: bool = False,
-           loaded_by: str | None = None) -> IngestResult:
+           loaded_by: str | None = None,
+           veto: Callable[[PendingLoad], str | None] | None = None) -> IngestResult:
     """Check ``paths`` and load them into ``store`` in one atomic step.
 
     With ``skip_bad_rows`` the valid rows of files with row problems are loaded and the others
     reported; files that cannot be read at all are never loaded. With ``dry_run`` nothing is
-    written.
+    written. ``veto`` sees each checked file and may return why it must not be loaded (the
+    dashboard refuses another LEA's records); a vetoed file is a file problem, so it stops the
+    batch like any other.
     """
     if year is not None:
         year = domain.school_year_label(domain.spring_year(year))
@@ -187,7 +194,15 @@ def ingest(paths: list[Path], *, store: Store, year: str | None = None, kind: st
         else:
             p = _pending(src, norm, y, k)
             outcome.leas = [lea.lea_code for lea in p.leas]
-            pending.append(p)
+            outcome.lea_records = {lea.lea_code: lea.n_records for lea in p.leas}
+            outcome.report_created_date = p.report_created_date
+            refusal = veto(p) if veto else None
+            if refusal:
+                outcome.status = "refused"
+                outcome.message = refusal
+                file_problems.append(FileProblem(path.name, refusal))
+            else:
+                pending.append(p)
         outcomes.append(outcome)
     rows = pl.concat(row_frames) if row_frames else empty_row_problems()
     result = IngestResult(outcomes, file_problems, rows, loaded=False)
