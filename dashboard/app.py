@@ -12,6 +12,7 @@ import logging
 
 import streamlit as st
 
+from dashboard import identity
 from dashboard.context import start_run
 from data.problems import InputError
 
@@ -39,6 +40,12 @@ PAGES = {
 }
 
 page = st.navigation(PAGES)
+if identity.auth_configured():
+    if identity.user_email() is None:
+        st.sidebar.button("Sign in", on_click=st.login, type="primary", key="app_sign_in")
+    else:
+        st.sidebar.button(f"Sign out ({identity.user_email()})", on_click=st.logout,
+                          key="app_sign_out")
 start_run()
 try:
     page.run()

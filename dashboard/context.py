@@ -68,6 +68,8 @@ def sidebar() -> PageContext | str:
         return f"The store cannot be opened: {exc}"
     choices = lea_choices(snap, scope)
     if not choices:
+        if identity.auth_configured() and identity.user_email() is None:
+            return "Sign in (the button in the sidebar) to see your organisation's results."
         return ("Your account does not cover any organisation with results. Ask your "
                 "LEA ELPAC coordinator for access.")
     years = list(reversed(snap.years))

@@ -10,7 +10,9 @@ session gets. Sources, first match wins:
 3. ``[access.default]`` in the secrets;
 4. otherwise statewide with personal information: the local demo on one's own machine.
 
-A signed-in user who is not listed gets nothing (an empty scope), never the default.
+A signed-in user who is not listed gets nothing (an empty scope), never the default. When
+sign-in is configured (an ``[auth]`` table), a session that has not signed in gets nothing
+either, unless ``[access.default]`` grants something: the entrypoint asks it to sign in.
 """
 
 from __future__ import annotations
@@ -40,6 +42,14 @@ def _secrets_access() -> dict[str, Any]:
         return {}
 
 
+def auth_configured() -> bool:
+    """Whether sign-in (OpenID Connect, ``[auth]`` in the secrets) is set up."""
+    try:
+        return "auth" in st.secrets
+    except FileNotFoundError:
+        return False
+
+
 def user_email() -> str | None:
     """The signed-in user's e-mail, if anyone signed in."""
     try:
@@ -57,6 +67,9 @@ def current_scope() -> Scope:
     if email is not None:
         users = access.get("users", {})
         return _scope_from(users[email]) if email in users else Scope()
+    if auth_configured():
+        # A shared server: whoever has not signed in never falls back to the local default.
+        return _scope_from(dict(access["default"])) if "default" in access else Scope()
     raw = os.environ.get("ELPAC_SCOPE")
     if raw:
         return _scope_from(json.loads(raw))
@@ -76,6 +89,8 @@ def can_load() -> bool:
     email = user_email()
     if email is not None:
         return bool(access.get("users", {}).get(email, {}).get("loads", False))
+    if auth_configured():
+        return False
     raw = os.environ.get("ELPAC_SCOPE")
     if raw:
         return bool(json.loads(raw).get("loads", False))

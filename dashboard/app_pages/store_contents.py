@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import cached
+from dashboard import cached, identity
 from queries.store_summary import COLUMN_LABELS
 
 st.title("Store contents")
+if not identity.current_scope().statewide:
+    # Statewide totals and every LEA's load history: for the store's administrators only.
+    st.info("The store's contents are shown to statewide administrators only. Your own "
+            "LEA's loads are listed on the Data loads page.")
+    st.stop()
 
 key = cached.store_key()
 totals = cached.store_totals(*key).row(0, named=True) if key.version else None

@@ -69,3 +69,66 @@ def test_developers_keep_the_traceback(monkeypatch, tiny_store_path, error_detai
 
     assert len(at.exception) == 1
     assert "overall_l9_pct" in at.exception[0].message
+
+
+AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "s",
+        "client_id": "c", "client_secret": "x",
+        "server_metadata_url": "https://idp.example/.well-known/openid-configuration"}
+
+
+def test_with_sign_in_configured_an_anonymous_session_sees_nothing(monkeypatch,
+                                                                    tiny_store_path):
+    monkeypatch.setenv("ELPAC_STORE", str(tiny_store_path))
+    # Even a permissive environment must not open a shared server to anonymous sessions.
+    monkeypatch.setenv("ELPAC_SCOPE", '{"statewide": true, "pii": true, "loads": true}')
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.secrets["auth"] = AUTH
+    at.run()
+
+    assert not at.exception
+    assert at.button(key="app_sign_in").label == "Sign in"
+    assert [i.value for i in at.info] == [
+        "Sign in (the button in the sidebar) to see your organisation's results."]
+    assert not at.metric
+    assert not at.dataframe
+    for page in ("app_pages/students.py", "app_pages/exports.py", "app_pages/report.py"):
+        at.switch_page(page).run()
+        assert not at.exception
+        assert not at.dataframe, page
+    at.switch_page("app_pages/store_contents.py").run()
+    assert not at.metric
+    at.switch_page("app_pages/data_loads.py").run()
+    assert not at.get("file_uploader")
+
+
+def test_a_signed_in_user_gets_the_scope_of_their_secrets_entry(monkeypatch, tiny_store_path):
+    import polars as pl
+
+    from data.store import Store
+
+    lea = (pl.read_parquet(Store(tiny_store_path).year_files()["2024-25"])
+           .get_column("reporting_lea_code").mode().sort().item(0))
+    monkeypatch.setenv("ELPAC_STORE", str(tiny_store_path))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.secrets["auth"] = AUTH
+    at.secrets["access"] = {"users": {"c@example.org": {"leas": [lea], "pii": False}}}
+    at.user = {"is_logged_in": True, "email": "c@example.org"}
+    at.run()
+
+    assert not at.exception
+    assert at.selectbox(key="ctx_lea").value == lea
+    assert len(at.selectbox(key="ctx_lea").options) == 1
+    assert at.button(key="app_sign_out").label == "Sign out (c@example.org)"
+    assert "aggregates only" in at.sidebar.caption[0].value
+
+
+def test_store_contents_is_for_statewide_administrators(monkeypatch, tiny_store_path):
+    monkeypatch.setenv("ELPAC_STORE", str(tiny_store_path))
+    monkeypatch.setenv("ELPAC_SCOPE", '{"leas": ["19647330000000"], "pii": true}')
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    at.switch_page("app_pages/store_contents.py").run()
+
+    assert not at.exception
+    assert not at.metric
+    assert not at.dataframe
+    assert "statewide administrators only" in at.info[0].value
