@@ -37,9 +37,12 @@ SSR_COLUMNS = {
     "pct_released": st.column_config.ProgressColumn("Percent released", format="%.1f%%",
                                                     min_value=0, max_value=100),
 }
-LEVEL_COLUMNS = {"school_year": st.column_config.TextColumn("School year"),
-                 "n_scored": st.column_config.NumberColumn("Tested with scores",
-                                                           format="localized")}
+def level_columns(test: str) -> dict[str, object]:
+    """Column settings of ``level_table``: counts as counts, levels as percents."""
+    return {"school_year": st.column_config.TextColumn("School year"),
+            "n_scored": st.column_config.NumberColumn("Tested with scores", format="localized"),
+            **{name: st.column_config.NumberColumn(name, format="%.1f%%")
+               for name in level_names(test, "overall")}}
 LEVEL_COLOURS = ("#9e3d22", "#e6a57e", "#8fb8d6", "#1f4e79")
 """Dark-light-light-dark, diverging, so levels differ in lightness as well as hue."""
 LEVEL_PATTERNS = ("x", "/", ".", "")

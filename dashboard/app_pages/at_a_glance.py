@@ -65,7 +65,8 @@ st.subheader("Overall performance levels")
 levels = glance.level_table(report, test)
 st.plotly_chart(glance.level_chart(levels, test), key="glance_level_chart",
                 config={"displaylogo": False})
-st.dataframe(levels, hide_index=True, width="stretch", column_config=glance.LEVEL_COLUMNS)
+st.dataframe(levels, hide_index=True, width="stretch",
+             column_config=glance.level_columns(test))
 
 st.subheader("Go further")
 links = st.columns(3)

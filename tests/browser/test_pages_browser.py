@@ -1,0 +1,84 @@
+"""Every page of the dashboard opens in a real Chromium without an error, and the default
+page (At a glance) shows the figures the query layer gives. A screenshot of each page is kept
+in test-artifacts/ for people to look at.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import TYPE_CHECKING
+
+import polars as pl
+import pytest
+from playwright.sync_api import Page, expect
+
+from data.store import Store
+from tests.browser.conftest import wait_for_app
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+# The default page lives at the bare URL ("/glance" is not routable).
+PAGES = {"": "At a glance", "report": "Custom report", "students": "Students",
+         "exports": "Exports", "loads": "Data loads", "store": "Store contents"}
+
+
+def metric_value(page: Page, label: str) -> str:
+    metric = page.get_by_test_id("stMetric").filter(
+        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True))
+    expect(metric).to_have_count(1)
+    return metric.get_by_test_id("stMetricValue").inner_text()
+
+
+@pytest.mark.parametrize(("path", "title"), PAGES.items())
+def test_every_page_opens(open_app: Callable[[str], Page],
+                          screenshot: Callable[[Page, str], Path], path: str,
+                          title: str) -> None:
+    page = open_app(path)
+
+    expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
+    expect(page.get_by_role("dialog", name="Page not found")).to_have_count(0)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)
+    # st.navigation names the browser tab after the page it runs.
+    expect(page).to_have_title(title)
+    assert screenshot(page, f"page_{path or 'glance'}").stat().st_size > 10_000
+
+
+def test_navigation_reaches_every_page(open_app: Callable[[str], Page]) -> None:
+    page = open_app("")
+    for path, title in PAGES.items():
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+        wait_for_app(page)
+        expect(page).to_have_url(re.compile(rf"/{path}$"))
+        expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
+
+
+def test_at_a_glance_counts_match_the_store(open_app: Callable[[str], Page],
+                                            tiny_store_path: Path) -> None:
+    page = open_app("")
+    files = Store(tiny_store_path).year_files()
+    year = max(files)
+    records = pl.read_parquet(files[year]).filter(
+        (pl.col("record_type") == "21") & ~pl.col("is_tk").fill_null(False))
+    as_of = pl.read_parquet(files[year]).get_column("report_created_date").max()
+    assert isinstance(as_of, date)
+    eligible = records.filter(pl.col("is_ssr_eligible"))
+    released = eligible.filter(pl.col("ssr_available_date") <= as_of)
+
+    assert metric_value(page, "Students tested") == f"{int(records['is_tested'].sum()):,}"
+    assert metric_value(page, "Students with a released SSR") == f"{released.height:,}"
+    expect(page.get_by_test_id("stAlertContentWarning")).to_contain_text("results are partial")
+
+    # Breaking the SSRs down by grade draws a chart and its table.
+    page.get_by_role("radio", name="Grade", exact=True).click()
+    wait_for_app(page)
+    expect(page.locator(".js-plotly-plot")).to_have_count(2)
+    expect(page.get_by_test_id("stDataFrame")).to_have_count(2)
+    # Switching the test redraws the level chart for the Alternate ELPAC.
+    page.get_by_role("radio", name="Summative Alternate ELPAC", exact=True).click()
+    wait_for_app(page)
+    expect(page.locator(".js-plotly-plot .gtitle").last).to_have_text(
+        "Summative Alternate ELPAC: overall performance levels")
