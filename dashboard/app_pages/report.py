@@ -1,5 +1,97 @@
-"""Placeholder: being built."""
+"""Custom report: build a CERS-style aggregate report, read it as a table and charts, export it."""
 
+from __future__ import annotations
+
+import polars as pl
 import streamlit as st
 
-st.title("report")
+from dashboard import cached, charts, report_form
+from dashboard import report_output as out
+from dashboard.context import page_context
+from queries.metrics import SUPPRESSION_THRESHOLD
+from queries.reports import ScopeError
+
+st.title("Custom report")
+ctx = page_context()
+problem = report_form.prepare(ctx)
+if problem:
+    st.error(problem, icon=":material/link_off:")
+report_form.builder(ctx)
+spec = report_form.last_run()
+report_form.saved_reports(ctx)
+if spec is None:
+    st.info("Choose what to report above, then press **Run report**.")
+    st.stop()
+
+presentation = st.toggle(
+    "Presentation", key="report_presentation",
+    help="Hide the scores of groups too small to publish, in the table, charts and files.")
+try:
+    report = cached.report(ctx.path, ctx.version, spec, ctx.scope, presentation)
+except ScopeError:
+    st.warning("None of this report's organisations has results your account may see for "
+               "its school years. Choose organisations in your scope above.")
+    st.stop()
+except ValueError as exc:
+    st.warning(f"This report cannot be run: {exc}. Change it above.")
+    st.stop()
+if presentation:
+    st.info(f"Presentation mode: scores are hidden (*) for groups with fewer than "
+            f"{SUPPRESSION_THRESHOLD} students tested with scores, in the table, the charts "
+            "and the files. Counts of students enrolled and tested stay.")
+title, subtitle = charts.describe_report(report, spec, suppress=presentation)
+org = charts.org_label(report, spec)
+
+st.subheader(title)
+st.caption(" · ".join(subtitle))
+left, right = st.columns(2)
+counts = left.toggle("Show counts instead of percents", key="report_counts")
+show_empty = right.toggle("Show rows with no students", key="report_show_empty")
+table = out.report_table(report, test=spec.test, measure=spec.measure, counts=counts)
+shown = table if show_empty else table.filter(pl.col("n_enrolled") > 0)
+st.dataframe(shown, hide_index=True, key="report_table",
+             column_order=[c for c in shown.columns if c != "is_suppressed"],
+             column_config=out.column_config(shown, test=spec.test, measure=spec.measure,
+                                             counts=counts))
+st.caption(f"{shown.height:,} of {table.height:,} rows shown"
+           + ("" if show_empty else " (rows with no students hidden)")
+           + ". Click a column header to sort.")
+files = out.export_frame(shown, test=spec.test, measure=spec.measure, counts=counts)
+downloads = st.container(horizontal=True)
+downloads.download_button(
+    "Download CSV", data=lambda: out.csv_bytes(files), on_click="ignore", key="report_csv",
+    file_name=out.file_name("report", spec, org, "csv"), mime="text/csv",
+    icon=":material/download:")
+downloads.download_button(
+    "Download Excel", data=lambda: out.excel_bytes(files, title=title, about=subtitle),
+    file_name=out.file_name("report", spec, org, "xlsx"), on_click="ignore",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    key="report_xlsx", icon=":material/download:")
+
+if spec.longitudinal:
+    views = {"levels": "Levels"} | ({"mean": "Mean scale score"}
+                                    if spec.measure in charts.SCALE_MEASURES else {})
+    view = st.segmented_control("Chart", list(views), format_func=views.__getitem__,
+                                key="report_chart_view", default="levels", required=True)
+    figure = charts.longitudinal_chart(report.filter(pl.col("n_enrolled") > 0),
+                                       test=spec.test, measure=spec.measure, view=view,
+                                       title=title, subtitle=subtitle)
+else:
+    figure = charts.level_bars(report, test=spec.test, measure=spec.measure, title=title,
+                               subtitle=subtitle)
+st.plotly_chart(figure, key="report_chart", config={"displaylogo": False})
+st.caption("Every number in this chart is in the table above.")
+out.image_downloads(figure, out.file_name("chart", spec, org, ""), key="report_chart")
+
+if spec.cohort:
+    st.subheader("Level transitions")
+    st.caption("Students tested with scores in the organisation in both years, by their "
+               "overall level in the first year (rows) and the next (columns).")
+    try:
+        moves = charts.transition_frame(
+            cached.transitions(ctx.path, ctx.version, spec, ctx.scope), test=spec.test,
+            suppress=presentation)
+    except ValueError as exc:
+        st.warning(f"No transitions to show: {exc}.")
+        st.stop()
+    out.transitions(moves, report, spec, subtitle)
