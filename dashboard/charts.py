@@ -43,7 +43,8 @@ BLUES = {3: ("#c6dbef", "#4292c6", "#08306b"),
 """Level colours, lightest first (ColorBrewer Blues: single hue, ordered lightness)."""
 PATTERNS = {3: ("", "/", "x"), 4: ("", "/", ".", "x")}
 """Bar patterns per level: a second cue that needs no colour at all."""
-_TEXT = {3: ("#000000", "#ffffff", "#ffffff"), 4: ("#000000", "#000000", "#ffffff", "#ffffff")}
+# Black on all but the darkest blue: white on the middle blues is under 4.5:1 (WCAG AA).
+_TEXT = {3: ("#000000", "#000000", "#ffffff"), 4: ("#000000", "#000000", "#000000", "#ffffff")}
 MAX_BARS = 25
 """Bars a level chart shows: more are unreadable on a slide (the table has every row)."""
 EXPORT_WIDTH, EXPORT_HEIGHT = 1600, 900
@@ -56,6 +57,23 @@ OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "
 too, so lines stay apart in greyscale."""
 _MIN_LABEL_PCT = 4
 """Segments narrower than this carry no text label (it would not fit)."""
+
+
+def level_style(levels: int, i: int) -> dict[str, object]:
+    """Marker and text settings of level ``i`` (0 first) of ``levels``, for any level chart.
+
+    One place for the palette, so every page draws a level in the same colour and pattern.
+    ``fillmode`` overlay draws the pattern over the fill instead of replacing it with white.
+    """
+    return {
+        "marker": {"color": BLUES[levels][i], "line": {"color": "white", "width": 1},
+                   # A faint pattern: enough to tell levels apart without colour, not so
+                   # strong that it fights the percent written over it.
+                   "pattern": {"shape": PATTERNS[levels][i], "fgopacity": 0.45,
+                               "fgcolor": _TEXT[levels][i], "solidity": 0.1, "size": 9,
+                               "fillmode": "overlay"}},
+        "textfont": {"color": _TEXT[levels][i]},
+    }
 
 
 # -- words around the charts ----------------------------------------------------------------
@@ -170,12 +188,8 @@ def level_bars(report: pl.DataFrame, *, test: str, measure: str, title: str,
         pct = shown.get_column(f"{measure}_l{i + 1}_pct").to_list()
         fig.add_trace(go.Bar(
             y=labels, x=pct, orientation="h", name=level,
-            marker={"color": BLUES[k][i], "line": {"color": "white", "width": 1},
-                    "pattern": {"shape": PATTERNS[k][i], "fgcolor": _TEXT[k][i],
-                                "solidity": 0.15, "size": 8, "fillmode": "overlay"}},
             text=[f"{p:.0f}%" if p is not None and p >= _MIN_LABEL_PCT else "" for p in pct],
-            textposition="inside", insidetextanchor="middle",
-            textfont={"color": _TEXT[k][i]},
+            textposition="inside", insidetextanchor="middle", **level_style(k, i),
             hovertemplate=f"%{{y}}<br>{level}: %{{x:.1f}}%<extra></extra>"))
     fig.update_layout(barmode="stack")
     fig.update_xaxes(range=[0, 100], ticksuffix="%", showgrid=True, gridcolor="#dddddd")
@@ -227,13 +241,9 @@ def longitudinal_chart(report: pl.DataFrame, *, test: str, measure: str,
             pct = frame.get_column(f"{measure}_l{i + 1}_pct").to_list()
             fig.add_trace(go.Bar(
                 x=x, y=pct, name=level,
-                marker={"color": BLUES[k][i], "line": {"color": "white", "width": 1},
-                        "pattern": {"shape": PATTERNS[k][i], "fgcolor": _TEXT[k][i],
-                                    "solidity": 0.15, "size": 8, "fillmode": "overlay"}},
                 text=[f"{p:.0f}%" if p is not None and p >= _MIN_LABEL_PCT else ""
                       for p in pct],
-                textposition="inside", insidetextanchor="middle",
-                textfont={"color": _TEXT[k][i]},
+                textposition="inside", insidetextanchor="middle", **level_style(k, i),
                 hovertemplate=f"%{{x}}<br>{level}: %{{y:.1f}}%<extra></extra>"))
         fig.update_layout(barmode="stack")
         fig.update_yaxes(range=[0, 100], ticksuffix="%", gridcolor="#dddddd",

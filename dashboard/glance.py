@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from dashboard.charts import BLUES, level_style
 from dashboard.context import STATE
 from data.domain import GRADES
 from queries.labels import TESTS, level_names
@@ -43,10 +44,6 @@ def level_columns(test: str) -> dict[str, object]:
             "n_scored": st.column_config.NumberColumn("Tested with scores", format="localized"),
             **{name: st.column_config.NumberColumn(name, format="%.1f%%")
                for name in level_names(test, "overall")}}
-LEVEL_COLOURS = ("#9e3d22", "#e6a57e", "#8fb8d6", "#1f4e79")
-"""Dark-light-light-dark, diverging, so levels differ in lightness as well as hue."""
-LEVEL_PATTERNS = ("x", "/", ".", "")
-"""Bar patterns: the levels stay apart in greyscale and for every kind of colour vision."""
 
 
 def partial_banner(ctx: PageContext) -> str | None:
@@ -138,7 +135,7 @@ def ssr_chart(table: pl.DataFrame, by: str) -> tuple[go.Figure, str | None]:
         labels = [f"{n} ({c})" for n, c in zip(labels, table["cds_code"], strict=True)]
     fig = go.Figure(go.Bar(
         y=labels, x=table.get_column("pct_released").to_list(),
-        orientation="h", marker_color=LEVEL_COLOURS[3],
+        orientation="h", marker_color=BLUES[4][2],
         text=[f"{p:.0f}%" if p is not None else "" for p in table["pct_released"]],
         textposition="auto",
         customdata=table.select("n_released", "n_eligible").rows(),
@@ -200,22 +197,21 @@ def level_table(report: pl.DataFrame, test: str) -> pl.DataFrame:
 
 
 def level_chart(levels: pl.DataFrame, test: str) -> go.Figure:
-    """CERS-style 100% stacked bars: one bar per school year, one segment per level."""
+    """CERS-style 100% stacked bars: one bar per school year, one segment per level.
+
+    Same colours and patterns as the custom report's charts (``charts.level_style``).
+    """
     names = level_names(test, "overall")
-    # Alternate has three levels: use the two ends and the middle of the palette.
-    colours = LEVEL_COLOURS if len(names) == 4 else LEVEL_COLOURS[::2][:1] + (
-        "#d9d9d9", LEVEL_COLOURS[3])
-    patterns = LEVEL_PATTERNS if len(names) == 4 else ("x", ".", "")
     years = levels.get_column("school_year").to_list()
     fig = go.Figure()
-    for name, colour, pattern in zip(names, colours, patterns, strict=True):
+    for i, name in enumerate(names):
         pct = levels.get_column(name).to_list()
         fig.add_trace(go.Bar(
-            name=name, y=years, x=pct, orientation="h", marker_color=colour,
-            marker_pattern_shape=pattern, marker_pattern_fgcolor="rgba(0,0,0,0.35)",
+            name=name, y=years, x=pct, orientation="h",
             text=[f"{p:.0f}%" if p is not None and p >= 4 else "" for p in pct],
             textposition="inside", insidetextanchor="middle",
-            hovertemplate=f"{name}: %{{x:.1f}}%<extra>%{{y}}</extra>"))
+            hovertemplate=f"{name}: %{{x:.1f}}%<extra>%{{y}}</extra>",
+            **level_style(len(names), i)))
     fig.update_layout(barmode="stack", title=f"{TESTS[test]}: overall performance levels",
                       xaxis={"range": [0, 100], "ticksuffix": "%"},
                       yaxis={"type": "category", "autorange": "reversed"},
