@@ -96,6 +96,7 @@ def build_places(rng: np.random.Generator, n_students: int) -> Places:
                         np.where(kind_draw < 0.43, "unified",
                                  np.where(kind_draw < 0.92, "elementary", "high")))
     lea_type[biggest] = "unified"
+    share = _capped(share, lea_type, biggest)
     lo = np.select([lea_type == "high", lea_type == "charter"], [9, 0], 0)
     hi = np.select([lea_type == "elementary", lea_type == "charter"], [8, 8], 12)
     charter_hs = (lea_type == "charter") & (rng.random(n_leas) < 0.3)
@@ -136,6 +137,30 @@ def build_places(rng: np.random.Generator, n_students: int) -> Places:
         (pl.col("district_code") + "0000000").alias("district_cds"),
     )
     return Places(leas, pl.DataFrame(school_rows))
+
+
+def _capped(share: np.ndarray, lea_type: np.ndarray, biggest: int) -> np.ndarray:
+    """Shares with no LEA but the biggest swamping the rest.
+
+    With few LEAs (a small demo) one lognormal draw can take a third of the students, and a
+    direct-funded charter (one school) can become the largest LEA. A district keeps at most
+    2.5 times the mean share (3 % at least), a charter the mean share (0.3 % at least); the
+    excess goes to the LEAs under their cap, in proportion.
+    """
+    mean = share.sum() / share.size
+    cap = np.where(lea_type == "charter", max(0.003, mean), max(0.03, 2.5 * mean))
+    out = share.copy()
+    for _ in range(100):
+        over = out > cap
+        over[biggest] = False
+        if not over.any():
+            break
+        excess = float((out[over] - cap[over]).sum())
+        out[over] = cap[over]
+        room = ~over & (out < cap)
+        room[biggest] = False
+        out[room] += excess * out[room] / out[room].sum()
+    return out
 
 
 def _schools(rng: np.random.Generator, county_of: np.ndarray, district_codes: np.ndarray,
