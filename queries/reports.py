@@ -65,12 +65,18 @@ def resolve_orgs(spec: ReportSpec, orgs: pl.DataFrame, scope: Scope) -> pl.DataF
         visible = visible.filter(pl.col("org_level") != "state")
     if visible.height == 0:
         raise ScopeError("none of the chosen organisations is in your scope")
+    visible = visible.with_columns(pl.lit(0).alias("_c"))
     if spec.comparison:
-        visible = pl.concat([visible, _comparisons(visible, orgs, scope)]).unique(
+        visible = pl.concat([visible, _comparisons(visible.drop("_c"), orgs, scope)
+                             .with_columns(pl.lit(1).alias("_c"))]).unique(
             subset=["org_level", "county_code", "lea_code", "school_code"], keep="first")
+    # The chosen organisations first (an LEA before its schools), then the comparison rows
+    # nearest first (LEA, county, state): a board slide leads with its own organisation.
     order = {"state": 0, "county": 1, "lea": 2, "school": 3}
-    return visible.with_columns(pl.col("org_level").replace_strict(order).alias("_o")).sort(
-        "_o", "county_code", "lea_code", "school_code").drop("_o")
+    rank = pl.col("org_level").replace_strict(order)
+    return visible.with_columns(pl.when(pl.col("_c") == 0).then(rank).otherwise(-rank)
+                                .alias("_o")).sort(
+        "_c", "_o", "county_code", "lea_code", "school_code").drop("_o", "_c")
 
 
 def _comparisons(rows: pl.DataFrame, orgs: pl.DataFrame, scope: Scope) -> pl.DataFrame:

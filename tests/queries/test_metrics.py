@@ -166,11 +166,9 @@ def test_counts_of_every_organisation(main: Snapshot) -> None:
     got = report(main, org_level="lea", orgs=(A, B, C), expand="schools_of_leas",
                  comparison=True)
     expected = pl.DataFrame(
-        [("state", "00", "", "", 16, 13, 11, 3, 2, 1),
-         ("county", "01", "", "", 14, 11, 9, 3, 2, 1),
-         ("county", "19", "", "", 2, 2, 2, 0, 0, 0),
-         # Mover 08 counts in A, not in B, where he is enrolled; NPS 11 in C, not in A.
-         ("lea", "01", A, "", 12, 10, 8, 2, 2, 1),
+        # The chosen LEAs and their schools first, then the comparison rows, nearest first.
+        # Mover 08 counts in A, not in B, where he is enrolled; NPS 11 in C, not in A.
+        [("lea", "01", A, "", 12, 10, 8, 2, 2, 1),
          ("lea", "01", B, "", 2, 1, 1, 1, 0, 0),
          ("lea", "19", C, "", 2, 2, 2, 0, 0, 0),
          ("school", "01", A, A1, 8, 7, 6, 1, 1, 1),
@@ -178,7 +176,10 @@ def test_counts_of_every_organisation(main: Snapshot) -> None:
          ("school", "01", A, A3, 2, 1, 0, 1, 1, 0),
          ("school", "01", B, B1, 2, 1, 1, 1, 0, 0),
          # The NPS student is in no school row: C1 holds student 14 only.
-         ("school", "19", C, C1, 1, 1, 1, 0, 0, 0)],
+         ("school", "19", C, C1, 1, 1, 1, 0, 0, 0),
+         ("county", "01", "", "", 14, 11, 9, 3, 2, 1),
+         ("county", "19", "", "", 2, 2, 2, 0, 0, 0),
+         ("state", "00", "", "", 16, 13, 11, 3, 2, 1)],
         schema={**KEYS, **COUNTS, "n_not_tested": pl.Int64, "n_partial": pl.Int64,
                 "n_exempt_domain": pl.Int64}, orient="row")
     assert_frame_equal(got.select(expected.columns), expected)
@@ -355,13 +356,13 @@ def test_filtered_school_by_grade_reads_the_records(main: Snapshot) -> None:
 def test_comparison_rows_for_a_school(main: Snapshot) -> None:
     got = report(main, org_level="school", orgs=(A1,), comparison=True)
     expected = pl.DataFrame(
-        [("state", "00", "", "", "00000000000000", "04", 16, 13, 11),
-         ("county", "01", "", "", "01000000000000", "03", 14, 11, 9),
+        [("school", "01", A, A1, A1, "01", 8, 7, 6),
          ("lea", "01", A, "", A, "02", 12, 10, 8),
-         ("school", "01", A, A1, A1, "01", 8, 7, 6)],
+         ("county", "01", "", "", "01000000000000", "03", 14, 11, 9),
+         ("state", "00", "", "", "00000000000000", "04", 16, 13, 11)],
         schema={**KEYS, "cds_code": pl.String, "type_id": pl.String, **COUNTS}, orient="row")
     assert_frame_equal(got.select(expected.columns), expected)
-    state = got.row(0, named=True)
+    state = got.row(3, named=True)
     everyone = [*A_OVERALL, 1470, *C_OVERALL]
     assert state["overall_mean"] == pytest.approx(statistics.fmean(everyone))
     assert state["overall_se"] == pytest.approx(
@@ -455,10 +456,10 @@ def test_data_status_partial_and_final(toms) -> None:
     got = report(snap, org_level="lea", orgs=(P, F), expand="schools_of_leas",
                  comparison=True)
     expected = pl.DataFrame(
-        [("state", "", "", "partial"), ("county", "", "", "partial"),
-         ("county", "", "", "partial"), ("lea", P, "", "partial"),
-         ("lea", F, "", "final"), ("school", P, "33670330100001", "partial"),
-         ("school", F, "34673140100001", "final")],
+        [("lea", P, "", "partial"), ("lea", F, "", "final"),
+         ("school", P, "33670330100001", "partial"), ("school", F, "34673140100001", "final"),
+         ("county", "", "", "partial"), ("county", "", "", "partial"),
+         ("state", "", "", "partial")],
         schema={"org_level": pl.String, "lea_code": pl.String, "school_code": pl.String,
                 "data_status": pl.String}, orient="row")
     assert_frame_equal(got.select(expected.columns), expected)
@@ -473,8 +474,8 @@ def test_final_file_makes_every_row_final(toms) -> None:
                 created="2025-09-15")
     got = report(snap, org_level="lea", orgs=(F, N), comparison=True)
     assert got.select("org_level", "lea_code", "n_enrolled", "data_status").rows() == [
-        ("state", "", 2, "final"), ("county", "", 1, "final"), ("county", "", 1, "final"),
-        ("lea", F, 1, "final"), ("lea", N, 1, "final")]
+        ("lea", F, 1, "final"), ("lea", N, 1, "final"), ("county", "", 1, "final"),
+        ("county", "", 1, "final"), ("state", "", 2, "final")]
 
 
 def test_kindergarten_excludes_tk_from_2024_25(toms) -> None:
