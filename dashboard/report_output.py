@@ -21,9 +21,11 @@ from dashboard import charts
 from data.export import neutralised
 from queries.labels import (
     DATA_STATUS_NAMES,
+    GRADE_NAMES,
     MEASURE_NAMES,
     REPORT_COLUMN_LABELS,
     SUPPRESSED,
+    TESTS,
     level_names,
 )
 from queries.metrics import SUPPRESSION_THRESHOLD
@@ -216,6 +218,31 @@ def image_downloads(fig: go.Figure, stem: str, *, key: str) -> None:
             help="1600 × 900 with large text, for slides and print.")
 
 
+def transition_subtitle(one: pl.DataFrame, report: pl.DataFrame, spec: ReportSpec,
+                        subtitle: list[str], *, cds: str, years: tuple[str, str]) -> list[str]:
+    """The heat map's own subtitle: its two years, its matched students and their status.
+
+    The report's subtitle speaks of its latest year; a transition is about one pair of years,
+    so the n and the data status are those of the pair. Hidden (suppressed) levels are left
+    out of n and the note says so.
+    """
+    start, end = years
+    grades = ", ".join(GRADE_NAMES[g] for g in spec.grades)
+    lines = [f"{TESTS[spec.test]}; overall; {start} to {end}; {grades}; students tested with "
+             "scores in the organisation in both years, matched by SSID"]
+    lines += [line for line in subtitle if line.startswith("Only ")]
+    shown = int(one.get_column("n_students").fill_null(0).sum())
+    hidden = bool(one.get_column("is_suppressed").any())
+    rows = report.filter((pl.col("cds_code") == cds) & pl.col("school_year").is_in(years))
+    partial = sorted(rows.filter(pl.col("data_status") == "partial")
+                     .get_column("school_year").unique().to_list())
+    status = (f"Data: partial for {', '.join(partial)} (may change until the final release)"
+              if partial else "Data: final")
+    lines.append(f"n = {shown:,} students{' in the levels shown' if hidden else ''}. {status}.")
+    lines += [line for line in subtitle if line.startswith("Presentation mode")]
+    return lines
+
+
 def transitions(moves: pl.DataFrame, report: pl.DataFrame, spec: ReportSpec,
                 subtitle: list[str]) -> None:
     """The level transition heat map of one organisation and pair of years, and its table."""
@@ -234,8 +261,9 @@ def transitions(moves: pl.DataFrame, report: pl.DataFrame, spec: ReportSpec,
     name, cds, start, end = pairs.row(pick or 0)
     one = moves.filter((pl.col("cds_code") == cds) & (pl.col("from_year") == start))
     title = f"Overall level transitions, {name}, {start} to {end}"
-    figure = charts.transition_heatmap(one, test=spec.test, title=title,
-                                       subtitle=subtitle[1:])
+    figure = charts.transition_heatmap(
+        one, test=spec.test, title=title,
+        subtitle=transition_subtitle(one, report, spec, subtitle, cds=cds, years=(start, end)))
     st.plotly_chart(figure, key="report_transition_chart", config={"displaylogo": False})
     table = one.select("from_level_name", "to_level_name", "n_from", "n_students",
                        "pct_of_from")

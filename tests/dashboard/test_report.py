@@ -174,12 +174,20 @@ def test_table_matches_the_parquet_files(monkeypatch: pytest.MonkeyPatch,
 
 def test_rows_with_no_students_are_hidden_until_asked(monkeypatch: pytest.MonkeyPatch,
                                                       tiny_store_path: Path) -> None:
-    at = open_report(monkeypatch, tiny_store_path)
+    # An LEA with no nonbinary student that year: its Nonbinary row is empty.
+    year = records(tiny_store_path).filter(
+        pl.col("reporting_lea_code").is_not_null() & (pl.col("record_type") == "21")
+        & pl.col("is_reported"))
+    has_x = year.filter(pl.col("gender") == "X").get_column("reporting_lea_code").unique()
+    lea = (year.filter(~pl.col("reporting_lea_code").is_in(has_x.to_list())
+                       & pl.col("gender").is_in(["M", "F"]))
+           .group_by("reporting_lea_code").agg(pl.col("gender").n_unique().alias("n"),
+                                               pl.len().alias("size"))
+           .filter(pl.col("n") == 2).sort("size", "reporting_lea_code", descending=True)
+           .item(0, "reporting_lea_code"))
+    at = open_report(monkeypatch, tiny_store_path, lea=lea)
     at.selectbox(key="report_breakdown").select("gender").run()
     run(at)
-    genders = set(records(tiny_store_path).filter(
-        pl.col("reporting_lea_code") == LEA).get_column("gender"))
-    assert "X" not in genders  # no nonbinary student in this LEA: an empty row
 
     assert table(at).get_column("row_label").to_list() == ["All students", "Male", "Female"]
     assert any("3 of 4 rows shown" in c.value for c in at.caption)
@@ -338,7 +346,12 @@ def test_save_reopen_and_delete(monkeypatch: pytest.MonkeyPatch, store_copy: Sto
     at.button(key="report_saved_open").click().run()
     ok(at)
     assert at.session_state["report_breakdown"] == "gender"
-    assert table(at).get_column("row_label").to_list() == ["All students", "Male", "Female"]
+    genders = set(records(store_copy.path).filter(
+        (pl.col("reporting_lea_code") == LEA) & (pl.col("record_type") == "21")
+        & pl.col("is_reported")).get_column("gender"))
+    names = {"M": "Male", "F": "Female", "X": "Nonbinary"}
+    assert table(at).get_column("row_label").to_list() == [
+        "All students", *(name for code, name in names.items() if code in genders)]
     assert [h.value for h in at.subheader][0] == "Board, spring"
     assert ReportSpec.from_params(at.query_params).breakdown == "gender"
 
@@ -389,6 +402,10 @@ def test_cohort_report_shows_transitions(monkeypatch: pytest.MonkeyPatch,
     assert len(at.get("plotly_chart")) == 2  # the years chart and the heat map
     heat = json.loads(at.get("plotly_chart")[1].proto.spec)
     assert heat["data"][0]["type"] == "heatmap"
+    # The heat map's subtitle speaks of its own pair of years and its matched students.
+    subtitle = heat["layout"]["title"]["subtitle"]["text"]
+    assert f"2023-24 to {YEAR}" in subtitle
+    assert f"n = {pairs.height:,} students." in subtitle
 
 
 # -- the files -----------------------------------------------------------------------------

@@ -243,8 +243,11 @@ def test_a_school_scope_finds_only_that_schools_students(snap: Snapshot,
     assert set(found.get_column("reporting_school_code")) == {code}
     # Students counted under the LEA but no school (NPS, ELPAC.md §3.3 rule 6) are not the
     # school's; a whole-LEA scope sees them.
+    in_school = records.filter(pl.col("reporting_school_code") == code).get_column("ssid")
+    # Not students who were at the school in another year: the search covers every year.
     nps = records.filter((pl.col("reporting_lea_code") == lea)
-                         & pl.col("reporting_school_code").is_null())
+                         & pl.col("reporting_school_code").is_null()
+                         & ~pl.col("ssid").is_in(in_school.to_list()))
     if nps.height:
         ssid = nps.item(0, "ssid")
         assert find_students(snap, scope=Scope.school(code, pii=True), text=ssid).height == 0
