@@ -10,7 +10,7 @@ PORT ?= 8501
 # Students per year in the demo that `make run` builds (statewide: make demo-statewide).
 DEMO_STUDENTS ?= 20000
 
-.PHONY: run test lint bench demo demo-statewide constraints clean
+.PHONY: run test lint bench screenshots demo demo-statewide constraints clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ test: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks
+
+# The README's pictures, from the demo store (synthetic: safe to commit). Look at them first.
+screenshots: $(VENV)/.installed-test
+	$(BIN)/elpac demo --if-missing --students $(DEMO_STUDENTS) --store $(STORE)
+	$(BIN)/python scripts/screenshots.py --store $(STORE)
 
 constraints: $(BIN)/python
 	$(BIN)/pip freeze --exclude-editable > constraints.txt
