@@ -13,7 +13,7 @@ import logging
 import streamlit as st
 
 from dashboard import identity
-from dashboard.context import start_run
+from dashboard.context import PageStop, finish_run, start_run
 from data.problems import InputError
 
 # No page_title: st.navigation titles the browser tab after the page being shown.
@@ -49,6 +49,8 @@ if identity.auth_configured():
 start_run()
 try:
     page.run()
+except PageStop:
+    pass  # the page has said why it ends there
 except (InputError, ValueError) as exc:
     # Query-layer errors are sentences written for users (a report outside the store's years,
     # a scope that does not cover the request...): show them as they are.
@@ -63,3 +65,6 @@ except Exception:
     st.error("Something went wrong on this page. Reload it; if it happens again, tell your "
              "ELPAC data administrator the time it happened (the server log has the details).",
              icon=":material/error:")
+finally:
+    # After the page (or its error): the sidebar's pickers, drawn last (context.sidebar).
+    finish_run()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import polars as pl
 import streamlit as st
@@ -54,8 +54,28 @@ def lea_choices(snap: Snapshot, scope: Scope) -> dict[str, str]:
     return choices
 
 
+def _chosen(key: str, options: list[str]) -> str:
+    # The widget's value from the browser (session state) if it is still an option, else the
+    # first option, which the widget then shows too (its default). A value the options no
+    # longer hold (another user's scope, a rebuilt store) is dropped so the widget agrees.
+    value = st.session_state.get(key)
+    if value is None:
+        return options[0]
+    if value not in options:
+        del st.session_state[key]
+        return options[0]
+    return str(value)
+
+
 def sidebar() -> PageContext | str:
-    """Draw the shared sidebar; a message for the page instead when there is nothing to show."""
+    """Work out the shared context; a message for the page instead when there is nothing.
+
+    The scope caption is drawn now; the school year and LEA pickers only at the end of the
+    run (:func:`finish_run`), in a slot kept for them here. A selectbox holds back everything
+    drawn after it until its code has loaded (about a second on a fresh tab, measured by
+    ``benchmarks/dashboard.py``); drawn last, it no longer delays the page's figures. Their
+    values come from session state, where Streamlit keeps them between runs.
+    """
     key = cached.store_key()
     scope = identity.current_scope()
     st.sidebar.caption(identity.describe(scope))
@@ -73,26 +93,60 @@ def sidebar() -> PageContext | str:
         return ("Your account does not cover any organisation with results. Ask your "
                 "LEA ELPAC coordinator for access.")
     years = list(reversed(snap.years))
-    year = st.sidebar.selectbox("School year", years, key="ctx_year")
-    lea = st.sidebar.selectbox("LEA", list(choices), format_func=choices.__getitem__,
-                               key="ctx_lea")
-    status = snap.year_status.get(year, "partial")
-    st.sidebar.caption(f"{year} results are {status}" + (
-        "" if status == "final" else f" (as of {snap.as_of() or 'the latest file'})") + ".")
+    year = _chosen("ctx_year", years)
+    lea = _chosen("ctx_lea", list(choices))
+    _run.pickers = (st.sidebar.container(), years, choices, snap)
     return PageContext(key.path, key.version, snap, scope, year, lea,
                        choices[lea].rsplit(" (", 1)[0])
+
+
+def _draw_pickers() -> None:
+    slot, years, choices, snap = _run.pickers
+    year = slot.selectbox("School year", years, key="ctx_year")
+    slot.selectbox("LEA", list(choices), format_func=choices.__getitem__, key="ctx_lea")
+    status = snap.year_status.get(year, "partial")
+    slot.caption(f"{year} results are {status}" + (
+        "" if status == "final" else f" (as of {snap.as_of() or 'the latest file'})") + ".")
 
 
 _run = threading.local()
 
 
 def start_run() -> None:
-    """Draw the sidebar and keep its context for the page this run shows (entrypoint only).
+    """Work out the context of the page this run shows (entrypoint only, before the page).
 
     Kept per thread, not in session state: a Snapshot is shared and not picklable, and each
     session's script runs in its own thread.
     """
+    _run.pickers = None
     _run.context = sidebar()
+
+
+def finish_run() -> None:
+    """Draw the sidebar's school year and LEA pickers (entrypoint only, after the page)."""
+    if getattr(_run, "pickers", None) is not None:
+        _draw_pickers()
+        _run.pickers = None
+
+
+class PageStop(BaseException):  # noqa: N818 - named for what it does, like StopException
+    """Raised by :func:`stop`; the entrypoint ends the page there and draws the pickers.
+
+    A ``BaseException``, like Streamlit's own ``StopException``, so that a page's
+    ``except Exception`` does not swallow it.
+    """
+
+
+def stop() -> NoReturn:
+    """End the page here, as ``st.stop()`` does, keeping the sidebar's pickers.
+
+    Pages call this, never ``st.stop()`` (a test checks): nothing can be drawn after
+    ``st.stop()``, and the pickers are drawn after the page, by the entrypoint, so that they
+    are always the same widgets (a widget drawn inside a page's run is another widget to
+    Streamlit than one drawn by the entrypoint, and would lose its value). Not for fragments:
+    the entrypoint does not run around a fragment's rerun.
+    """
+    raise PageStop
 
 
 def page_context() -> PageContext:
@@ -101,5 +155,4 @@ def page_context() -> PageContext:
     if isinstance(context, PageContext):
         return context
     st.info(context or "The page was opened outside the dashboard's entrypoint.")
-    st.stop()
-    raise AssertionError("st.stop() returns only outside a script run")
+    stop()

@@ -38,12 +38,19 @@ SSR_COLUMNS = {
     "pct_released": st.column_config.ProgressColumn("Percent released", format="%.1f%%",
                                                     min_value=0, max_value=100),
 }
-def level_columns(test: str) -> dict[str, object]:
-    """Column settings of ``level_table``: counts as counts, levels as percents."""
-    return {"school_year": st.column_config.TextColumn("School year"),
-            "n_scored": st.column_config.NumberColumn("Tested with scores", format="localized"),
-            **{name: st.column_config.NumberColumn(name, format="%.1f%%")
-               for name in level_names(test, "overall")}}
+def level_display(levels: pl.DataFrame) -> pl.DataFrame:
+    """``level_table`` as the page shows it: headers in words, counts and percents as text.
+
+    Shown with ``st.table``, a plain HTML table: the interactive grid's code would hold back
+    the page's first paint by most of a second for a two-row table (benchmarks/dashboard.py).
+    """
+    return levels.select(
+        pl.col("school_year").alias("School year"),
+        pl.col("n_scored").map_elements(lambda n: f"{n:,}", return_dtype=pl.String)
+        .alias("Tested with scores"),
+        *(pl.when(pl.col(c).is_null()).then(pl.lit("–"))
+          .otherwise(pl.col(c).round(1).cast(pl.String) + "%").alias(c)
+          for c in levels.columns[2:]))
 
 
 def partial_banner(ctx: PageContext) -> str | None:

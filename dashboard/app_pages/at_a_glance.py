@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import cached, glance
-from dashboard.context import STATE, page_context
+from dashboard.context import STATE, page_context, stop
 from queries.labels import TESTS
 
 ctx = page_context()
@@ -19,8 +19,15 @@ if banner := glance.partial_banner(ctx):
 # --- Student Score Reports (TOMS "at a glance" widget) ---
 st.subheader("Student Score Reports released")
 leas = None if ctx.lea == STATE else (ctx.lea,)
-as_of = st.date_input("As of", value=glance.default_as_of(ctx), key="glance_as_of",
-                      format="YYYY-MM-DD", width=220)
+line = st.container(horizontal=True, vertical_alignment="center")
+when = line.empty()
+# The date picker sits in a popover: drawn only when opened, its code is not loaded on the
+# first paint (a bare date input held back every figure below it by about half a second).
+with line.popover("Change the date", icon=":material/edit_calendar:"):
+    as_of = st.date_input("As of", value=glance.default_as_of(ctx), key="glance_as_of",
+                          format="YYYY-MM-DD", width=220,
+                          help="SSRs whose release date is on or before this date.")
+when.markdown(f"As of **{as_of:%Y-%m-%d}**")
 total = cached.ssr_status(ctx.path, ctx.version, ctx.year, as_of, ctx.scope, None, leas, test)
 shown = glance.ssr_metrics(total, ctx.year)
 if shown is None:
@@ -52,7 +59,7 @@ report = cached.report(ctx.path, ctx.version, glance.overall_spec(ctx, test, yea
 now, before = glance.year_rows(report, years)
 if now is None:
     st.info(f"{ctx.lea_name} has no {TESTS[test]} results for {ctx.year}.")
-    st.stop()
+    stop()
 for column, (label, value, delta, note) in zip(st.columns(3),
                                                glance.tested_metrics(now, before),
                                                strict=True):
@@ -65,8 +72,7 @@ st.subheader("Overall performance levels")
 levels = glance.level_table(report, test)
 st.plotly_chart(glance.level_chart(levels, test), key="glance_level_chart",
                 config={"displaylogo": False})
-st.dataframe(levels, hide_index=True, width="stretch",
-             column_config=glance.level_columns(test))
+st.table(glance.level_display(levels))
 
 st.subheader("Go further")
 links = st.columns(3)

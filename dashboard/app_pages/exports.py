@@ -13,7 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard.context import STATE, page_context
+from dashboard.context import STATE, page_context, stop
 from data.problems import InputError
 from queries.extracts import (
     build_district_export,
@@ -45,7 +45,7 @@ if kind == "district":
     if lea is None:
         st.info("Choose an LEA in the sidebar: this export covers one LEA or one of its "
                 "schools.")
-        st.stop()
+        stop()
     schools = list_schools(ctx.snap, scope=ctx.scope, year=ctx.year, lea=lea)
     # A dict's __getitem__, not a lambda: AppTest keeps format functions in session state,
     # which must pickle (runner.enforceSerializableSessionState).

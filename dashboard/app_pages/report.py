@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import cached, charts, report_form
 from dashboard import report_output as out
-from dashboard.context import page_context
+from dashboard.context import page_context, stop
 from queries.metrics import SUPPRESSION_THRESHOLD
 from queries.reports import ScopeError
 
@@ -21,7 +21,7 @@ spec = report_form.last_run()
 report_form.saved_reports(ctx)
 if spec is None:
     st.info("Choose what to report above, then press **Run report**.")
-    st.stop()
+    stop()
 
 presentation = st.toggle(
     "Presentation", key="report_presentation",
@@ -31,10 +31,10 @@ try:
 except ScopeError:
     st.warning("None of this report's organisations has results your account may see for "
                "its school years. Choose organisations in your scope above.")
-    st.stop()
+    stop()
 except ValueError as exc:
     st.warning(f"This report cannot be run: {exc}. Change it above.")
-    st.stop()
+    stop()
 if presentation:
     st.info(f"Presentation mode: scores are hidden (*) for groups with fewer than "
             f"{SUPPRESSION_THRESHOLD} students tested with scores, in the table, the charts "
@@ -93,5 +93,5 @@ if spec.cohort:
             suppress=presentation)
     except ValueError as exc:
         st.warning(f"No transitions to show: {exc}.")
-        st.stop()
+        stop()
     out.transitions(moves, report, spec, subtitle)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import cached, identity
+from dashboard.context import stop
 from queries.store_summary import COLUMN_LABELS
 
 st.title("Store contents")
@@ -12,7 +13,7 @@ if not identity.current_scope().statewide:
     # Statewide totals and every LEA's load history: for the store's administrators only.
     st.info("The store's contents are shown to statewide administrators only. Your own "
             "LEA's loads are listed on the Data loads page.")
-    st.stop()
+    stop()
 
 key = cached.store_key()
 totals = cached.store_totals(*key).row(0, named=True) if key.version else None
@@ -22,7 +23,7 @@ if not totals or not totals["n_records"]:
         "synthetic one, or `elpac ingest FILES` to load Student Score Data Files, then reload "
         "this page."
     )
-    st.stop()
+    stop()
 
 st.caption(f"Store `{key.path}`, data version {key.version}.")
 records, students, years = st.columns(3)

@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboard import cached
 from dashboard import student_profile as profile
-from dashboard.context import STATE, page_context
+from dashboard.context import STATE, page_context, stop
 from data.groups import DIMENSIONS, GROUPS
 from queries.labels import GRADE_NAMES, RECORD_TYPE_NAMES
 from queries.students import score_history
@@ -26,7 +26,7 @@ st.title("Students")
 if not ctx.scope.pii:
     st.info("Your account shows aggregate results only, not individual students. To look up "
             "a student's scores, ask your LEA ELPAC coordinator for access to student records.")
-    st.stop()
+    stop()
 
 lea = None if ctx.lea == STATE else ctx.lea
 mode = st.radio("Find students", list(MODES), format_func=MODES.__getitem__, horizontal=True,
@@ -36,7 +36,7 @@ if mode == "search":
                          placeholder="A 10-digit SSID, or the start of a last or first name")
     if not text.strip():
         st.caption(f"Searches every school year of {ctx.lea_name}.")
-        st.stop()
+        stop()
     found = cached.students(ctx.path, ctx.version, ctx.scope, text=text, lea=lea,
                             limit=LIMIT + 1)
     where = f"for “{text.strip()}” in {ctx.lea_name}, in any school year"
@@ -66,7 +66,7 @@ else:
 if found.height == 0:
     st.info(f"No student found {where}. Check the SSID or the spelling, or widen the list; "
             "only students of the organisations your account covers can be found.")
-    st.stop()
+    stop()
 if found.height > LIMIT:
     st.caption(f"The first {LIMIT} students by name {where}: narrow the list to see others.")
     found = found.head(LIMIT)
@@ -93,12 +93,12 @@ if st.session_state.get("students_pick") not in ssids:
 ssid = st.selectbox("Student", ssids, format_func=names.__getitem__,
                     placeholder="Click a row above, or choose a student", key="students_pick")
 if ssid is None:
-    st.stop()
+    stop()
 
 records = cached.student(ctx.path, ctx.version, ssid, ctx.scope)
 if records.height == 0:  # the store moved on since the list was read
     st.info("This student's records are no longer in the store. Search again.")
-    st.stop()
+    stop()
 first = records.row(0, named=True)
 st.header(" ".join(n for n in (first["first_name"], first["middle_name"], first["last_name"])
                    if n))

@@ -132,3 +132,30 @@ def test_store_contents_is_for_statewide_administrators(monkeypatch, tiny_store_
     assert not at.metric
     assert not at.dataframe
     assert "statewide administrators only" in at.info[0].value
+
+
+def test_pages_stop_through_the_context() -> None:
+    # Nothing can be drawn after st.stop(), and the sidebar's pickers are drawn last:
+    # a page that called st.stop() itself would leave the user without them.
+    offenders = [p.name for p in (APP.parent).rglob("*.py")
+                 if "st.stop()" in p.read_text() and p.name != "context.py"]
+    assert offenders == []
+
+
+@pytest.mark.parametrize("page", ["app_pages/at_a_glance.py", "app_pages/report.py",
+                                  "app_pages/students.py", "app_pages/exports.py",
+                                  "app_pages/data_loads.py"])
+def test_every_page_keeps_the_sidebar_pickers(monkeypatch: pytest.MonkeyPatch,
+                                              tiny_store_path: Path, page: str) -> None:
+    # Each of these pages stops early on its first run (nothing searched, nothing built yet).
+    monkeypatch.setenv("ELPAC_STORE", str(tiny_store_path))
+    monkeypatch.delenv("ELPAC_SCOPE", raising=False)
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.switch_page(page).run()
+    assert not at.exception
+    years = at.selectbox(key="ctx_year")
+    assert years.value == years.options[0]  # the newest year
+    assert at.selectbox(key="ctx_lea").value == "00"
+    at.selectbox(key="ctx_year").select(years.options[-1]).run()
+    assert at.selectbox(key="ctx_year").value == years.options[-1]
+    assert any(years.options[-1] in c.value for c in at.sidebar.caption)
