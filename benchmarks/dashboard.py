@@ -40,7 +40,8 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TIMEOUT_MS = 120_000
-CHART_TITLE = "#stMain .js-plotly-plot .gtitle"
+CHART_TITLE = "#stMain .js-plotly-plot .gtitle, #stMain .elpac-chart-title"
+"""A Plotly chart's title (the reference page) or the home page's HTML level chart's."""
 FIGURES = '#stMain [data-testid="stMetricValue"]'
 REFERENCE = Path(__file__).resolve().parent / "reference_app.py"
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import threading
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -161,6 +162,73 @@ def _layout(fig: go.Figure, title: str, subtitle: list[str], *, height: int) -> 
         font={"family": "Arial, Helvetica, sans-serif"},
         uniformtext={"minsize": 10, "mode": "hide"}, plot_bgcolor="white")
     return fig
+
+
+# -- level bars as HTML (the home page) ------------------------------------------------------
+
+_CSS_PATTERNS = {
+    "": "none",
+    "/": "repeating-linear-gradient(-45deg, {fg} 0 1px, transparent 1px 8px)",
+    ".": "radial-gradient(circle, {fg} 1.2px, transparent 1.6px) 0 0 / 8px 8px",
+    "x": "repeating-linear-gradient(45deg, {fg} 0 1px, transparent 1px 8px), "
+         "repeating-linear-gradient(-45deg, {fg} 0 1px, transparent 1px 8px)",
+}
+"""The Plotly patterns of ``PATTERNS`` drawn with CSS gradients (``{fg}``: the line colour)."""
+
+
+def _css_background(levels: int, i: int) -> str:
+    fg = "rgba(255,255,255,0.45)" if _TEXT[levels][i] == "#ffffff" else "rgba(0,0,0,0.3)"
+    pattern = _CSS_PATTERNS[PATTERNS[levels][i]].format(fg=fg)
+    return f"background:{pattern}, {BLUES[levels][i]}" if pattern != "none" else (
+        f"background:{BLUES[levels][i]}")
+
+
+def level_bars_html(rows: list[tuple[str, list[float | None]]], names: tuple[str, ...],
+                    title: str) -> str:
+    """100 % stacked level bars as plain HTML and CSS: one bar per ``(label, percents)``.
+
+    The home page's level chart. Plotly's code takes about a second to load in a new tab and
+    held back the page's first figures (measured by ``benchmarks/dashboard.py``); these bars
+    need no script. Same colours and patterns as the Plotly charts, the percent written in
+    each segment wide enough to hold it, and each bar described in words for screen readers.
+
+    Examples
+    --------
+    >>> html = level_bars_html([("2024-25", [60.0, 40.0, 0.0])], ("Low", "Mid", "High"), "T")
+    >>> 'aria-label="2024-25: Low 60.0%, Mid 40.0%, High 0.0%"' in html
+    True
+    """
+    k = len(names)
+    out = ['<figure class="elpac-levels" style="margin:0 0 0.5rem 0;font-family:inherit">',
+           f'<figcaption class="elpac-chart-title" style="font-weight:600;margin:0 0 0.5rem 0">'
+           f"{escape(title)}</figcaption>"]
+    for label, pcts in rows:
+        words = ", ".join(f"{n} {p:.1f}%" if p is not None else f"{n} no score"
+                          for n, p in zip(names, pcts, strict=True))
+        out.append(f'<div role="img" aria-label="{escape(label)}: {escape(words)}" '
+                   'style="display:flex;align-items:center;margin:0 0 6px 0">'
+                   f'<span style="width:5.5rem;flex:none;font-size:0.85rem">{escape(label)}'
+                   '</span><div style="display:flex;flex:1;height:34px;border-radius:2px;'
+                   'overflow:hidden">')
+        for i, pct in enumerate(pcts):
+            if not pct:
+                continue
+            text = f"{pct:.0f}%" if pct >= _MIN_LABEL_PCT else ""
+            out.append(f'<div title="{escape(names[i])}: {pct:.1f}%" style="width:{pct:.3f}%;'
+                       f"{_css_background(k, i)};color:{_TEXT[k][i]};display:flex;"
+                       "align-items:center;justify-content:center;font-size:0.85rem;"
+                       'border-right:1px solid #fff">'
+                       f'<span style="background:{BLUES[k][i]};padding:0 3px;'
+                       f'border-radius:2px">{text}</span></div>')
+        out.append("</div></div>")
+    legend = "".join(
+        f'<span style="display:inline-flex;align-items:center;margin-right:1rem">'
+        f'<span style="display:inline-block;width:14px;height:14px;margin-right:4px;'
+        f'{_css_background(k, i)};border:1px solid #999"></span>{escape(n)}</span>'
+        for i, n in enumerate(names))
+    out.append(f'<div style="font-size:0.85rem;margin:0.5rem 0 0 5.5rem">{legend}</div>')
+    out.append("</figure>")
+    return "".join(out)
 
 
 # -- level bars ----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboard.charts import BLUES, level_style
+from dashboard.charts import BLUES, level_bars_html
 from dashboard.context import STATE
 from data.domain import GRADES
 from queries.labels import TESTS, level_names
@@ -203,25 +203,12 @@ def level_table(report: pl.DataFrame, test: str) -> pl.DataFrame:
         *(pl.col(f"overall_l{i}_pct").alias(name) for i, name in enumerate(names, 1)))
 
 
-def level_chart(levels: pl.DataFrame, test: str) -> go.Figure:
-    """CERS-style 100% stacked bars: one bar per school year, one segment per level.
+def level_chart(levels: pl.DataFrame, test: str) -> str:
+    """CERS-style 100% stacked bars, one per school year, as HTML (``charts.level_bars_html``).
 
-    Same colours and patterns as the custom report's charts (``charts.level_style``).
+    Plain HTML, not Plotly, on the home page: it paints with the page's figures instead of a
+    second later (README, Benchmarks). Every number is in ``level_table`` below it.
     """
     names = level_names(test, "overall")
-    years = levels.get_column("school_year").to_list()
-    fig = go.Figure()
-    for i, name in enumerate(names):
-        pct = levels.get_column(name).to_list()
-        fig.add_trace(go.Bar(
-            name=name, y=years, x=pct, orientation="h",
-            text=[f"{p:.0f}%" if p is not None and p >= 4 else "" for p in pct],
-            textposition="inside", insidetextanchor="middle",
-            hovertemplate=f"{name}: %{{x:.1f}}%<extra>%{{y}}</extra>",
-            **level_style(len(names), i)))
-    fig.update_layout(barmode="stack", title=f"{TESTS[test]}: overall performance levels",
-                      xaxis={"range": [0, 100], "ticksuffix": "%"},
-                      yaxis={"type": "category", "autorange": "reversed"},
-                      legend={"orientation": "h", "traceorder": "normal", "y": -0.25},
-                      height=160 + 60 * len(years), margin={"l": 10, "r": 10})
-    return fig
+    rows = [(str(row[0]), list(row[2:])) for row in levels.iter_rows()]
+    return level_bars_html(rows, names, f"{TESTS[test]}: overall performance levels")

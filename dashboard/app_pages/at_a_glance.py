@@ -70,8 +70,7 @@ if before is None:
 
 st.subheader("Overall performance levels")
 levels = glance.level_table(report, test)
-st.plotly_chart(glance.level_chart(levels, test), key="glance_level_chart",
-                config={"displaylogo": False})
+st.html(glance.level_chart(levels, test))
 st.table(glance.level_display(levels))
 
 st.subheader("Go further")

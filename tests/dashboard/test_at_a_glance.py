@@ -122,8 +122,10 @@ def test_level_distribution_matches_the_records(monkeypatch, tiny_store_path):
         assert row[name] == pytest.approx(share, abs=0.05)  # shown to one decimal
     # Percentages are of students with scores: they sum to 100 (give or take rounding).
     assert sum(row[n] for n in SUMMATIVE_LEVELS) == pytest.approx(100, abs=0.2)
-    chart = at.get("plotly_chart")[-1].proto.spec
-    assert all(name in chart for name in SUMMATIVE_LEVELS)
+    # The chart says the same in words (each bar's aria-label), to one decimal.
+    chart = at.get("html")[-1].proto.body
+    words = ", ".join(f"{name} {row[name]:.1f}%" for name in SUMMATIVE_LEVELS)
+    assert f'aria-label="{year}: {words}"' in chart
 
 
 def test_ssr_breakdown_by_grade_for_one_lea(monkeypatch, tiny_store_path):
