@@ -83,3 +83,30 @@ def test_at_a_glance_counts_match_the_store(open_app: Callable[[str], Page],
     wait_for_app(page)
     expect(page.locator(".elpac-chart-title")).to_have_text(
         "Summative Alternate ELPAC: overall performance levels")
+
+
+def test_the_home_page_works_from_the_keyboard(open_app: Callable[[str], Page],
+                                               tiny_store_path: Path) -> None:
+    page = open_app("")
+    # Choose an LEA in the sidebar with the keyboard only: focus the box, type, Enter.
+    files = Store(tiny_store_path).year_files()
+    lea = pl.read_parquet(files[max(files)], columns=["tested_lea_code", "tested_district_name"]
+                          ).filter(pl.col("tested_lea_code").str.ends_with("0000000")).row(0)
+    box = page.get_by_role("combobox", name="LEA", exact=True)
+    box.focus()
+    page.keyboard.type(lea[1])
+    page.keyboard.press("Enter")
+    wait_for_app(page)
+    expect(box).to_have_value(f"{lea[1]} ({lea[0]})")
+    # Then switch the test: an arrow key moves from one option to the next (a radio group),
+    # Space chooses it.
+    first = page.get_by_role("radio", name="Summative ELPAC", exact=True)
+    first.focus()
+    page.keyboard.press("ArrowRight")
+    second = page.get_by_role("radio", name="Summative Alternate ELPAC", exact=True)
+    expect(second).to_be_focused()
+    page.keyboard.press("Space")
+    wait_for_app(page)
+    expect(page.locator(".elpac-chart-title")).to_have_text(
+        "Summative Alternate ELPAC: overall performance levels")
+    expect(page.get_by_text(f"Summative Alternate ELPAC, {lea[1]}")).to_be_visible()
