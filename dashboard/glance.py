@@ -43,14 +43,14 @@ def level_display(levels: pl.DataFrame) -> pl.DataFrame:
 
     Shown with ``st.table``, a plain HTML table: the interactive grid's code would hold back
     the page's first paint by most of a second for a two-row table (benchmarks/dashboard.py).
+    Formatted in Python, not with a Polars ``map_elements``: a Python function inside Polars'
+    thread pool deadlocked twenty sessions drawing the page at once.
     """
-    return levels.select(
-        pl.col("school_year").alias("School year"),
-        pl.col("n_scored").map_elements(lambda n: f"{n:,}", return_dtype=pl.String)
-        .alias("Tested with scores"),
-        *(pl.when(pl.col(c).is_null()).then(pl.lit("–"))
-          .otherwise(pl.col(c).round(1).cast(pl.String) + "%").alias(c)
-          for c in levels.columns[2:]))
+    names = levels.columns[2:]
+    rows = [[year, f"{n:,}", *("–" if p is None else f"{p:.1f}%" for p in pcts)]
+            for year, n, *pcts in levels.iter_rows()]
+    return pl.DataFrame(rows, schema=["School year", "Tested with scores", *names],
+                        orient="row")
 
 
 def partial_banner(ctx: PageContext) -> str | None:

@@ -89,3 +89,17 @@ def test_layer_imports_only_downward(layer: str, path: Path) -> None:
 def test_imported_packages_finds_every_form(source: str, module: str,
                                             expected: set[str]) -> None:
     assert imported_packages(source, module) == expected
+
+
+@pytest.mark.parametrize("layer", ["data", "queries", "dashboard"])
+def test_no_python_functions_inside_polars(layer: str) -> None:
+    # A Python function run by Polars (map_elements, map_batches) needs the GIL inside Polars'
+    # thread pool: twenty dashboard sessions drawing a page at once deadlocked on one.
+    # Format or compute in Python after Polars, or with Polars expressions.
+    offenders = []
+    for path in sorted((ROOT / layer).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr in ("map_elements",
+                                                                  "map_batches"):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == []
