@@ -31,7 +31,7 @@ from queries.snapshot import Snapshot  # noqa: E402
 from queries.spec import ReportSpec  # noqa: E402
 
 WIDTH = 1280
-MAX_HEIGHT = 1900
+MAX_HEIGHT = 2400
 """Screenshots are cut at this height: the top of a page is what a reader needs to see."""
 
 
@@ -111,9 +111,10 @@ def main() -> None:
             page = browser.new_page(viewport={"width": WIDTH, "height": 900})
             page.goto(url)
             _idle(page)
-            _choose(page, "School year", year)
+            # The newest year, still partial: SSRs are released grade by grade.
+            _choose(page, "School year", Snapshot(args.store).years[-1])
             _choose(page, "LEA", f"{lea_name} ({lea})")
-            page.get_by_role("radio", name="School", exact=True).click()
+            page.get_by_role("radio", name="Grade", exact=True).click()
             _idle(page)
             _shoot(page, args.out / "at-a-glance.png")
 
