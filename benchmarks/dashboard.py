@@ -32,8 +32,12 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlencode
 
 from playwright.async_api import Browser, Page, async_playwright
+
+from queries.snapshot import Snapshot
+from queries.spec import ReportSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -91,14 +95,14 @@ async def _chart_title(page: Page, contains: str) -> None:
         arg=[CHART_TITLE, contains], timeout=TIMEOUT_MS, polling=20)
 
 
-async def _open(browser: Browser, url: str, title: str = "Summative ELPAC: overall"
-                ) -> tuple[Page, float, float]:
-    """A new tab on ``url``: the page, seconds to its first figures, seconds to complete."""
+async def _open(browser: Browser, url: str, title: str = "Summative ELPAC: overall",
+                first: str = FIGURES) -> tuple[Page, float, float]:
+    """A new tab on ``url``: the page, seconds to its ``first`` element, seconds to complete."""
     page = await browser.new_page(viewport={"width": 1400, "height": 900})
     page.set_default_timeout(TIMEOUT_MS)
     started = time.perf_counter()
     await page.goto(url)
-    await page.locator(FIGURES).first.wait_for(timeout=TIMEOUT_MS)
+    await page.locator(first).first.wait_for(timeout=TIMEOUT_MS)
     figures = time.perf_counter() - started
     await _chart_title(page, title)
     await _idle(page)
@@ -141,13 +145,15 @@ async def _visits(browser: Browser, url: str, title: str, repeats: int
     return cold, figures, complete
 
 
-async def _crowd(browser: Browser, url: str, title: str, sessions: int
-                 ) -> tuple[list[Page], list[float]]:
-    opened = await asyncio.gather(*(_open(browser, url, title) for _ in range(sessions)))
+async def _crowd(browser: Browser, url: str, title: str, sessions: int,
+                 first: str = FIGURES) -> tuple[list[Page], list[float]]:
+    opened = await asyncio.gather(*(_open(browser, url, title, first)
+                                    for _ in range(sessions)))
     return [page for page, _, _ in opened], [done for _, _, done in opened]
 
 
-async def _run(url: str, reference: str, repeats: int, sessions: int) -> list[str]:
+async def _run(url: str, reference: str, report: ReportSpec, repeats: int, sessions: int
+               ) -> list[str]:
     median = statistics.median
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -168,6 +174,13 @@ async def _run(url: str, reference: str, repeats: int, sessions: int) -> list[st
         switched = await asyncio.gather(*(
             _switch(crowd_page, "Summative Alternate ELPAC", "Summative Alternate ELPAC: overall")
             for crowd_page in pages))
+        for crowd_page in pages:
+            await crowd_page.close()
+        # Another page under the same load: 20 sessions open a shared statewide report link
+        # (the report builder, the table and the level bars).
+        _, report_loads = await _crowd(
+            browser, f"{url}/report?{urlencode(report.to_params())}",
+            "Overall performance levels", sessions, first='#stMain [data-testid="stDataFrame"]')
         await browser.close()
     ratio = median(complete) / median(ref_complete)
     crowd_ratio = median(loads) / median(ref_loads)
@@ -187,18 +200,23 @@ async def _run(url: str, reference: str, repeats: int, sessions: int) -> list[st
         f"ratio {crowd_ratio:.2f}",
         f"{sessions} open sessions change the filter at once: median "
         f"{_ms(median(switched))}, slowest {_ms(max(switched))}",
+        f"{sessions} tabs open a statewide report link at once: median "
+        f"{_ms(median(report_loads))}, slowest {_ms(max(report_loads))}",
     ]
 
 
 def bench_dashboard(store: str, *, repeats: int = 9, sessions: int = 20) -> list[str]:
     """Run the browser benchmark against ``elpac serve`` on ``store``; lines to print."""
     os.environ.setdefault("BROWSER_PATH", CHROMIUM)
+    # The shared report the concurrent sessions open: California by race and ethnicity.
+    report = ReportSpec(years=(Snapshot(store).years[-1],), orgs=("00",), org_level="state",
+                        breakdown="ethnicity")
     server, url = _serve(store)
     reference, reference_url = _serve(None)
     try:
         return ["# dashboard in Chromium: statewide store, At a glance page "
                 "(reference: a bare Streamlit page with one Plotly chart)",
-                *asyncio.run(_run(url, reference_url, repeats, sessions))]
+                *asyncio.run(_run(url, reference_url, report, repeats, sessions))]
     finally:
         for process in (server, reference):
             os.killpg(process.pid, signal.SIGTERM)
