@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import polars as pl
 
+from data.accounts import DDL as ACCOUNTS_DDL
 from data.normalise import STORE_SCHEMA
 from data.orgs import ORG_SOURCE_COLUMNS, build_orgs
 from data.problems import InputError
@@ -96,6 +97,7 @@ _CATALOG_DDL = [
         value VARCHAR NOT NULL
     )""",
 ]
+_CATALOG_DDL += ACCOUNTS_DDL  # local accounts (data/accounts.py)
 
 
 def store_path(path: str | Path | None = None) -> Path:

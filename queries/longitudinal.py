@@ -19,6 +19,7 @@ import polars as pl
 
 from data.summary import RECORD_COLUMNS
 from queries.labels import RECORD_TYPE_OF_TEST
+from queries.metrics import SUPPRESSION_THRESHOLD
 from queries.reports import (
     cohort_report,
     read_records,
@@ -131,6 +132,10 @@ def read_transitions(snap: Snapshot, spec: ReportSpec, *, scope: Scope) -> pl.Da
     out = pl.concat(frames).with_columns(pl.col("n_students").cast(pl.Int64))
     totals = pl.col("n_students").sum().over("from_year", "org_level", "county_code",
                                              "lea_code", "school_code", "from_level")
+    if scope.suppressed:
+        # An aggregate-only scope never sees a level row of fewer than the threshold's
+        # students (their moves would show who they are).
+        out = out.filter(totals >= SUPPRESSION_THRESHOLD)
     return out.with_columns((pl.col("n_students") / totals * 100).alias("pct_of_from")).select(
         "from_year", "to_year", "org_level", "county_code", "lea_code", "school_code",
         "from_level", "to_level", "n_students", "pct_of_from").sort(

@@ -164,6 +164,7 @@ def cohort_report(snap: Snapshot, spec: ReportSpec, *, scope: Scope, ssids: list
 
 def _report(snap: Snapshot, spec: ReportSpec, *, scope: Scope, suppress: bool, threshold: int,
             ssids: list[str] | None = None) -> pl.DataFrame:
+    suppress = suppress or scope.suppressed  # an aggregate-only scope cannot turn it off
     orgs = snap.orgs_of(spec.years)
     rows = resolve_orgs(spec, orgs, scope)
     groups = _row_groups(spec, scope)

@@ -79,6 +79,7 @@ def research_rows(snap: Snapshot, *, year: str, test: str = "summative", scope: 
     ``lea`` keeps that LEA's rows and its schools' rows. The scope must be statewide unless
     ``lea`` names an LEA it covers (county and state rows count students outside any LEA).
     """
+    suppress = suppress or scope.suppressed  # an aggregate-only scope cannot turn it off
     if year not in snap.years:
         raise ValueError(f"no results for {year} in the store")
     orgs = snap.orgs_of([year])

@@ -22,6 +22,7 @@ class Scope:
     ``statewide`` sees every organisation; otherwise the union of the listed counties, LEAs
     (14-digit CDS codes) and schools. ``groups`` limits the students to those student groups
     (empty: all students). ``pii`` allows student-level rows (names, SSIDs, score status).
+    ``suppressed`` forces small-n suppression on every aggregate.
 
     Examples
     --------
@@ -37,6 +38,9 @@ class Scope:
     schools: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
     pii: bool = False
+    suppressed: bool = False
+    """Aggregates only ever suppressed (an aggregate-only viewer): every report, research
+    row and transition matrix hides small groups whatever the caller asks."""
 
     def __post_init__(self) -> None:
         for name in ("counties", "leas", "schools", "groups"):

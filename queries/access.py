@@ -1,0 +1,41 @@
+"""What a local account may see: its role and assignments as a ``Scope`` (issue 5).
+
+The one place a role becomes a scope, so the dashboard, the CLI's ``--user`` and the tests
+agree. Roles are described in ``data.accounts``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from queries.scope import Scope
+
+if TYPE_CHECKING:
+    from data.accounts import Account
+
+
+def scope_of(account: Account) -> Scope:
+    """The scope of an account's role and assignments.
+
+    Examples
+    --------
+    >>> from data.accounts import Account
+    >>> viewer = scope_of(Account("b@x.org", "B", "viewer", leas=("19647330000000",)))
+    >>> viewer.leas, viewer.pii, viewer.suppressed
+    (('19647330000000',), False, True)
+    """
+    role = account.role
+    if role == "state_admin":
+        return Scope(statewide=True, pii=True)
+    if role == "lea_admin":
+        return Scope(leas=account.leas, pii=True)
+    if role == "site_admin":
+        return Scope(schools=account.schools, pii=True)
+    if role == "viewer":
+        return Scope(counties=account.counties, leas=account.leas, schools=account.schools,
+                     pii=False, suppressed=True)
+    if role == "teacher":
+        # Only the students of groups assigned to the teacher; until groups exist (issue 5,
+        # second part), none: an empty scope sees no organisation and no student.
+        return Scope(pii=True)
+    raise ValueError(f"unknown role {role!r}")

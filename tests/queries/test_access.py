@@ -1,0 +1,110 @@
+"""Roles become scopes (queries/access.py), and an aggregate-only scope is always suppressed.
+
+Checked on the tiny demo store against the same queries run with a statewide scope and no
+suppression: the viewer sees the same rows, with every small group's scores hidden.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import polars as pl
+import pytest
+
+from data.accounts import Account
+from queries.access import scope_of
+from queries.longitudinal import read_transitions
+from queries.metrics import SUPPRESSION_THRESHOLD
+from queries.reports import ScopeError, read_report
+from queries.research import research_columns, research_rows
+from queries.scope import Scope
+from queries.snapshot import Snapshot
+from queries.spec import ReportSpec
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+@pytest.fixture(scope="module")
+def snap(tiny_store_path: Path) -> Snapshot:
+    return Snapshot(tiny_store_path)
+
+
+@pytest.fixture(scope="module")
+def lea(snap: Snapshot) -> str:
+    """The LEA with the most small (1 to 10 students with scores) ethnic groups."""
+    spec = ReportSpec(years=(snap.years[-2],), orgs=("00",), org_level="state",
+                      breakdown="ethnicity")
+    leas = snap.orgs_of(spec.years).filter(pl.col("org_level") == "lea")
+    codes = leas.get_column("lea_code").to_list()
+    full = read_report(snap, ReportSpec(years=spec.years, orgs=tuple(codes), org_level="lea",
+                                        breakdown="ethnicity"),
+                       scope=Scope.state(), suppress=False)
+    small = full.filter(pl.col("n_scored").is_between(1, SUPPRESSION_THRESHOLD - 1))
+    return str(small.group_by("lea_code").len().sort("len", "lea_code", descending=True)
+               .item(0, "lea_code"))
+
+
+def test_roles_become_scopes() -> None:
+    lea, school = "19647330000000", "19647331932334"
+    assert scope_of(Account("a@x.org", "A", "state_admin")) == Scope(statewide=True, pii=True)
+    assert scope_of(Account("a@x.org", "A", "lea_admin", leas=(lea,))) == Scope(
+        leas=(lea,), pii=True)
+    assert scope_of(Account("a@x.org", "A", "site_admin", schools=(school,))) == Scope(
+        schools=(school,), pii=True)
+    viewer = scope_of(Account("a@x.org", "A", "viewer", leas=(lea,)))
+    assert (viewer.pii, viewer.suppressed, viewer.leas) == (False, True, (lea,))
+    teacher = scope_of(Account("a@x.org", "A", "teacher", schools=(school,)))
+    assert (teacher.statewide, teacher.counties, teacher.leas, teacher.schools) == (
+        False, (), (), ())
+
+
+def test_a_viewer_report_is_suppressed_whatever_is_asked(snap: Snapshot, lea: str) -> None:
+    spec = ReportSpec(years=(snap.years[-2],), orgs=(lea,), org_level="lea",
+                      breakdown="ethnicity")
+    open_ = read_report(snap, spec, scope=Scope.state(), suppress=False)
+    viewer = scope_of(Account("v@x.org", "V", "viewer", leas=(lea,)))
+    seen = read_report(snap, spec, scope=viewer, suppress=False)
+    assert seen.get_column("row_label").to_list() == open_.get_column("row_label").to_list()
+    small = pl.col("n_scored").is_between(1, SUPPRESSION_THRESHOLD - 1)
+    hidden = seen.filter(small)
+    assert hidden.height > 0
+    assert hidden.get_column("is_suppressed").all()
+    assert hidden.get_column("overall_mean").is_null().all()
+    assert hidden.get_column("overall_l1_pct").is_null().all()
+    assert open_.filter(small).get_column("overall_mean").is_not_null().all()
+    # Larger groups are the same numbers as without suppression; counts of tested stay.
+    big = pl.col("n_scored") >= SUPPRESSION_THRESHOLD
+    assert seen.filter(big).select("overall_mean").equals(open_.filter(big).select(
+        "overall_mean"))
+    assert seen.get_column("n_tested").to_list() == open_.get_column("n_tested").to_list()
+
+
+def test_a_viewer_research_file_is_suppressed(snap: Snapshot, lea: str) -> None:
+    viewer = scope_of(Account("v@x.org", "V", "viewer", leas=(lea,)))
+    year = snap.years[-2]
+    seen = research_rows(snap, year=year, scope=viewer, lea=lea, suppress=False)
+    open_ = research_rows(snap, year=year, scope=Scope.state(), lea=lea, suppress=False)
+    assert seen.height == open_.height
+    column = research_columns("summative")[12]  # the overall mean scale score
+    assert (seen.get_column(column) == "*").any()
+    assert not (open_.get_column(column) == "*").any()
+
+
+def test_a_viewer_transition_matrix_has_no_small_level(snap: Snapshot, lea: str) -> None:
+    spec = ReportSpec(years=snap.years[-3:-1], orgs=(lea,), org_level="lea")
+    viewer = scope_of(Account("v@x.org", "V", "viewer", leas=(lea,)))
+    open_ = read_transitions(snap, spec, scope=Scope.state())
+    seen = read_transitions(snap, spec, scope=viewer)
+    keys = ["from_year", "from_level"]
+    totals = open_.group_by(keys).agg(pl.col("n_students").sum().alias("n"))
+    assert (totals.get_column("n") < SUPPRESSION_THRESHOLD).any()
+    kept = totals.filter(pl.col("n") >= SUPPRESSION_THRESHOLD).select(keys)
+    assert seen.select(keys).unique().sort(keys).equals(kept.sort(keys))
+
+
+def test_a_teacher_without_groups_sees_nothing(snap: Snapshot, lea: str) -> None:
+    teacher = scope_of(Account("t@x.org", "T", "teacher", schools=(lea[:7] + "1234567",)))
+    spec = ReportSpec(years=(snap.years[-2],), orgs=(lea,), org_level="lea")
+    with pytest.raises(ScopeError):
+        read_report(snap, spec, scope=teacher, suppress=False)
