@@ -43,6 +43,9 @@ ROLES = {
     "teacher": "Teacher",
     "viewer": "Aggregate-only viewer",
 }
+_A_ROLE = {"state_admin": "a state administrator", "lea_admin": "an LEA administrator",
+           "site_admin": "a site administrator", "teacher": "a teacher",
+           "viewer": "an aggregate-only viewer"}
 ASSIGNMENT_KINDS = {"county": 2, "lea": 14, "school": 14}
 """Organisations an account can be assigned, with the length of their code."""
 ROLE_KINDS = {"state_admin": (), "lea_admin": ("lea",), "site_admin": ("school",),
@@ -123,9 +126,9 @@ def _check_assignments(role: str, assignments: dict[str, tuple[str, ...]]) -> No
             if not (code.isdigit() and len(code) == ASSIGNMENT_KINDS[kind]):
                 raise InputError(f"{code!r} is not a {ASSIGNMENT_KINDS[kind]}-digit {kind} code")
         if codes and kind not in ROLE_KINDS[role]:
-            raise InputError(f"a {ROLES[role].lower()} is not assigned {kind} codes")
+            raise InputError(f"{_A_ROLE[role]} is not assigned {kind} codes")
     if ROLE_KINDS[role] and not any(assignments.get(k) for k in ROLE_KINDS[role]):
-        raise InputError(f"a {ROLES[role].lower()} needs at least one "
+        raise InputError(f"{_A_ROLE[role]} needs at least one "
                          f"{' or '.join(ROLE_KINDS[role])} code")
 
 

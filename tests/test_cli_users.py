@@ -53,7 +53,7 @@ def test_add_list_assign_remove(tmp_path: Path) -> None:
     (["add", "b@x.org", "--name", "B", "--role", "viewer", "--lea", LEA, "--password-stdin"],
      "short", "a password needs at least 12 characters"),
     (["add", "b@x.org", "--name", "B", "--role", "lea_admin", "--password-stdin"],
-     PASSWORD, "a lea administrator needs at least one lea code"),
+     PASSWORD, "an LEA administrator needs at least one lea code"),
     (["add", "b@x.org", "--name", "B", "--role", "boss", "--password-stdin"],
      PASSWORD, "unknown role 'boss'"),
     (["remove", "nobody@x.org"], None, "there is no account for nobody@x.org"),
