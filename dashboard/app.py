@@ -12,7 +12,7 @@ import logging
 
 import streamlit as st
 
-from dashboard import identity
+from dashboard import identity, local_sign_in
 from dashboard.context import PageStop, finish_run, start_run
 from data.problems import InputError
 
@@ -40,7 +40,10 @@ PAGES = {
 }
 
 page = st.navigation(PAGES)
-if identity.auth_configured():
+if not identity.auth_configured() and local_sign_in.in_use():
+    local_sign_in.keep_alive()
+    local_sign_in.sidebar()
+elif identity.auth_configured():
     if identity.user_email() is None:
         st.sidebar.button("Sign in", on_click=st.login, type="primary", key="app_sign_in")
     else:

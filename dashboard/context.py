@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, NoReturn
 import polars as pl
 import streamlit as st
 
-from dashboard import cached, identity
+from dashboard import cached, identity, local_sign_in
 from data.problems import InputError
 
 if TYPE_CHECKING:
@@ -90,6 +90,9 @@ def sidebar() -> PageContext | str:
     if not choices:
         if identity.auth_configured() and identity.user_email() is None:
             return "Sign in (the button in the sidebar) to see your organisation's results."
+        if identity.signed_in_email() is None and local_sign_in.in_use():
+            return ("Sign in with your e-mail and password (in the sidebar) to see your "
+                    "organisation's results.")
         return ("Your account does not cover any organisation with results. Ask your "
                 "LEA ELPAC coordinator for access.")
     years = list(reversed(snap.years))

@@ -6,9 +6,12 @@ session gets. Sources, first match wins:
 1. a signed-in user (``st.user``, OpenID Connect via ``st.login``) listed in the secrets'
    ``[access.users."<email>"]`` table: ``statewide``, ``counties``, ``leas``, ``schools``,
    ``groups``, ``pii``, and ``loads`` (may load files: :func:`can_load`);
-2. ``$ELPAC_SCOPE``: the same keys as JSON (scripts, tests, a single-LEA install);
-3. ``[access.default]`` in the secrets;
-4. otherwise statewide with personal information: the local demo on one's own machine.
+2. when the store holds local accounts (``elpac users add``) and OpenID Connect is not set
+   up: the account the session signed in with (``dashboard.local_sign_in``), its role and
+   assignments as a scope (``queries.access``); nothing before signing in;
+3. ``$ELPAC_SCOPE``: the same keys as JSON (scripts, tests, a single-LEA install);
+4. ``[access.default]`` in the secrets;
+5. otherwise statewide with personal information: the local demo on one's own machine.
 
 A signed-in user who is not listed gets nothing (an empty scope), never the default. When
 sign-in is configured (an ``[auth]`` table), a session that has not signed in gets nothing
@@ -23,6 +26,8 @@ from typing import Any
 
 import streamlit as st
 
+from dashboard import local_sign_in
+from queries.access import scope_of
 from queries.scope import Scope
 
 LOCAL_DEFAULT = Scope.state(pii=True)
@@ -51,13 +56,22 @@ def auth_configured() -> bool:
 
 
 def user_email() -> str | None:
-    """The signed-in user's e-mail, if anyone signed in."""
+    """The signed-in user's e-mail (OpenID Connect), if anyone signed in that way."""
     try:
         if st.user.is_logged_in:
             return str(st.user.get("email") or "")
     except (AttributeError, KeyError):
         return None
     return None
+
+
+def signed_in_email() -> str | None:
+    """Whoever is signed in, by OpenID Connect or with a local account."""
+    email = user_email()
+    if email is None and local_sign_in.in_use():
+        account = local_sign_in.account()
+        email = account.email if account is not None else None
+    return email
 
 
 def current_scope() -> Scope:
@@ -70,6 +84,9 @@ def current_scope() -> Scope:
     if auth_configured():
         # A shared server: whoever has not signed in never falls back to the local default.
         return _scope_from(dict(access["default"])) if "default" in access else Scope()
+    if local_sign_in.in_use():
+        account = local_sign_in.account()
+        return scope_of(account) if account is not None else Scope()
     raw = os.environ.get("ELPAC_SCOPE")
     if raw:
         return _scope_from(json.loads(raw))
@@ -91,6 +108,9 @@ def can_load() -> bool:
         return bool(access.get("users", {}).get(email, {}).get("loads", False))
     if auth_configured():
         return False
+    if local_sign_in.in_use():
+        account = local_sign_in.account()
+        return account is not None and account.role in local_sign_in.LOADING_ROLES
     raw = os.environ.get("ELPAC_SCOPE")
     if raw:
         return bool(json.loads(raw).get("loads", False))

@@ -335,7 +335,7 @@ def _estimate(ctx: PageContext, spec: ReportSpec | None, problems: list[str]) ->
 # -- saved reports -------------------------------------------------------------------------
 
 def _owner() -> str:
-    return identity.user_email() or "local"
+    return identity.signed_in_email() or "local"
 
 
 def _save(path: str) -> None:

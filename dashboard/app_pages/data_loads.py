@@ -116,11 +116,11 @@ else:
         may_load, verdict = report.verdict(skip_bad_rows=skip)
         (st.success if may_load else st.warning)(verdict)
         if st.button("Load", type="primary", disabled=not may_load, key="data_loads_load"):
+            loader = identity.signed_in_email() or os.environ.get("USER")
             with st.status("Loading…", expanded=True) as status:
                 result = load_uploads([Upload(f.name, f.getvalue()) for f in files],
                                       store=cached.store(), scope=scope,
-                                      options=options, skip_bad_rows=skip,
-                                      loaded_by=identity.user_email() or os.environ.get("USER"),
+                                      options=options, skip_bad_rows=skip, loaded_by=loader,
                                       progress=status.write)
                 status.update(label="Loaded" if result.loaded else "Not loaded",
                               state="complete" if result.loaded else "error")

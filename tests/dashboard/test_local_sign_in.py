@@ -1,0 +1,124 @@
+"""Sign-in with local accounts in the dashboard (AppTest): form, scope, lockout, idle expiry.
+
+A store with at least one account (``elpac users add``) asks every session to sign in; the
+signed-in account's role and assignments are the session's scope.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from dashboard.local_sign_in import EMAIL_KEY, SEEN_KEY
+from data.accounts import MAX_FAILURES, Accounts
+
+if TYPE_CHECKING:
+    from data.store import Store
+
+APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+LEA = "19619690000000"
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def store(store_copy: Store, monkeypatch: pytest.MonkeyPatch) -> Store:
+    accounts = Accounts(store_copy)
+    accounts.add("coord@example.org", name="Cora Ortiz", role="lea_admin", password=PASSWORD,
+                 leas=(LEA,))
+    accounts.add("board@example.org", name="Bo Ard", role="viewer", password=PASSWORD,
+                 leas=(LEA,))
+    monkeypatch.setenv("ELPAC_STORE", str(store_copy.path))
+    monkeypatch.delenv("ELPAC_SCOPE", raising=False)
+    st.cache_data.clear()  # the "store has accounts" check is cached for a few seconds
+    return store_copy
+
+
+def open_app(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    if page:
+        at.switch_page(page)
+    return at.run()
+
+
+def sign_in(at: AppTest, email: str, password: str) -> AppTest:
+    at.text_input(key="auth_local_form_email").input(email)
+    at.text_input(key="auth_local_form_password").input(password)
+    next(b for b in at.button if b.label == "Sign in").click()
+    return at.run()
+
+
+def test_nothing_is_shown_before_signing_in(store: Store) -> None:
+    at = open_app()
+    assert not at.exception
+    assert [i.value for i in at.info] == [
+        "Sign in with your e-mail and password (in the sidebar) to see your organisation's "
+        "results."]
+    assert not at.get("metric")
+    with pytest.raises(KeyError):
+        at.selectbox(key="ctx_lea")
+    at = open_app("app_pages/students.py")
+    assert not at.get("dataframe")
+    assert any("Sign in" in i.value for i in at.info)
+
+
+def test_a_wrong_password_is_refused(store: Store) -> None:
+    at = sign_in(open_app(), "coord@example.org", "not the password")
+    assert [e.value for e in at.sidebar.error] == ["The e-mail or the password is wrong."]
+    assert EMAIL_KEY not in at.session_state
+    # The password is not kept in the session.
+    assert at.session_state["auth_local_form_password"] == ""
+
+
+def test_signed_in_the_scope_is_the_accounts(store: Store) -> None:
+    at = sign_in(open_app(), "Coord@Example.org", PASSWORD)
+    assert not at.exception
+    assert at.session_state[EMAIL_KEY] == "coord@example.org"
+    assert any("Signed in as Cora Ortiz" in c.value for c in at.sidebar.caption)
+    # Only the account's LEA, not California or any other LEA.
+    assert at.selectbox(key="ctx_lea").options == [f"Meadow Acres Unified ({LEA})"]
+    assert at.get("metric")
+    at.button(key="auth_local_sign_out").click().run()
+    assert EMAIL_KEY not in at.session_state
+    assert not at.get("metric")
+
+
+def test_a_viewer_sees_aggregates_only(store: Store) -> None:
+    at = sign_in(open_app(), "board@example.org", PASSWORD)
+    assert any("aggregates only" in c.value for c in at.sidebar.caption)
+    at.switch_page("app_pages/students.py").run()
+    assert any("aggregate results only" in i.value for i in at.info)
+    assert not at.get("dataframe")
+
+
+def test_lockout_after_repeated_failures(store: Store) -> None:
+    at = open_app()
+    for _ in range(MAX_FAILURES):
+        at = sign_in(at, "coord@example.org", "not the password")
+    assert "Too many wrong passwords" in at.sidebar.error[0].value
+    at = sign_in(at, "coord@example.org", PASSWORD)
+    assert "is locked" in at.sidebar.error[0].value
+    assert EMAIL_KEY not in at.session_state
+
+
+def test_an_idle_session_is_signed_out(store: Store) -> None:
+    at = sign_in(open_app(), "coord@example.org", PASSWORD)
+    assert at.get("metric")
+    at.session_state[SEEN_KEY] = datetime.now() - timedelta(minutes=31)
+    at.run()
+    assert EMAIL_KEY not in at.session_state
+    assert not at.get("metric")
+    assert "signed out after 30 minutes without activity" in at.sidebar.error[0].value
+
+
+def test_a_removed_account_loses_access(store: Store) -> None:
+    at = sign_in(open_app(), "coord@example.org", PASSWORD)
+    assert at.get("metric")
+    Accounts(store).remove("coord@example.org")
+    st.cache_data.clear()  # in a live server the account is read again within seconds
+    at.run()
+    assert not at.get("metric")
