@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 import streamlit as st
 
-from data.accounts import ROLES, Account, Accounts, SignInError
+from data.accounts import DEMO_PASSWORD, ROLES, Account, Accounts, SignInError, demo_accounts
 from data.problems import InputError
 from data.store import Store, store_path
 
@@ -47,6 +47,14 @@ def _has_accounts(path: str) -> bool:
 @st.cache_data(ttl=5, show_spinner=False)
 def _account(path: str, email: str) -> Account | None:
     return Accounts(Store(path)).get(email)
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def _demo(path: str) -> list[Account]:
+    try:
+        return demo_accounts(Store(path))
+    except InputError:
+        return []
 
 
 def _path() -> str:
@@ -85,11 +93,13 @@ def sign_out(*, notice: str | None = None) -> None:
         st.session_state[_NOTICE] = notice
 
 
-def _submit() -> None:
+def _submit(email: str | None = None, password: str | None = None) -> None:
     state = st.session_state
+    if email is None:
+        email = str(state.get("auth_local_form_email", ""))
+        password = str(state.get("auth_local_form_password", ""))
     try:
-        signed = Accounts(Store(_path())).sign_in(str(state.get("auth_local_form_email", "")),
-                                                 str(state.get("auth_local_form_password", "")))
+        signed = Accounts(Store(_path())).sign_in(email, password or "")
     except SignInError as exc:
         state[_NOTICE] = str(exc)
     else:
@@ -117,3 +127,11 @@ def sidebar() -> None:
     notice = st.session_state.pop(_NOTICE, None)
     if notice:
         st.sidebar.error(notice, icon=":material/lock:")
+    demo = _demo(_path())
+    if demo:
+        # Only the synthetic demo store has these (data.accounts.create_demo_accounts).
+        st.sidebar.caption(f"Demo store: try each role (password `{DEMO_PASSWORD}`).")
+        for each in demo:
+            st.sidebar.button(f"{ROLES[each.role]}: {each.email}", key=f"auth_demo_{each.role}",
+                              on_click=_submit, args=(each.email, DEMO_PASSWORD),
+                              width="stretch")

@@ -303,3 +303,62 @@ def _verify(digest: str, password: str) -> bool:
         return _HASHER.verify(digest, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+# -- demo accounts ---------------------------------------------------------------------------
+
+DEMO_PASSWORD = "elpac-demo-password"
+"""The password of every demo account: they exist only in the synthetic demo store."""
+_DEMO_FLAG = "demo_accounts"
+
+
+def create_demo_accounts(store: Store) -> list[Account]:
+    """One account per role with work to show, on the demo store's largest district.
+
+    A state administrator, the district's LEA administrator, its largest school's site
+    administrator and an aggregate-only viewer of the district (a board presenter); all with
+    ``DEMO_PASSWORD``. The store is marked so the sign-in form lists them. A teacher account
+    comes with student groups (a teacher sees only their groups' students).
+    """
+    files = store.year_files()
+    years = sorted(files)
+    year = years[-2] if len(years) > 1 else years[-1]  # the newest final year
+    frame = pl.read_parquet(files[year], columns=["tested_lea_code", "tested_school_code"])
+    districts = frame.filter(pl.col("tested_lea_code").str.ends_with("0000000"))
+    lea = str(districts.get_column("tested_lea_code").mode().sort()[0])
+    school = str(districts.filter(pl.col("tested_lea_code") == lea)
+                 .drop_nulls("tested_school_code").get_column("tested_school_code")
+                 .mode().sort()[0])
+    accounts = Accounts(store)
+    wanted = [
+        ("state.admin@demo.example", "Sam State", "state_admin", {}),
+        ("lea.admin@demo.example", "Lee Coordinator", "lea_admin", {"leas": (lea,)}),
+        ("site.admin@demo.example", "Pat Principal", "site_admin", {"schools": (school,)}),
+        ("board@demo.example", "Bo Board", "viewer", {"leas": (lea,)}),
+    ]
+    made = []
+    for email, name, role, where in wanted:
+        # A demo rebuilt into the same store keeps its accounts (and their assignments).
+        existing = accounts.get(email)
+        made.append(existing or accounts.add(email, name=name, role=role,
+                                             password=DEMO_PASSWORD, **where))
+    with store._lock(), store.catalog(write=True) as con:
+        con.sql("INSERT OR REPLACE INTO store_meta VALUES (?, 'yes')", params=[_DEMO_FLAG])
+    return made
+
+
+def demo_accounts(store: Store) -> list[Account]:
+    """The demo accounts to list on the sign-in form: only in a store marked as the demo."""
+    if not store.exists():
+        return []
+    with store.catalog() as con:
+        tables = {r[0] for r in con.sql("SHOW TABLES").fetchall()}
+        if "store_meta" not in tables or not con.sql(
+                "SELECT 1 FROM store_meta WHERE key = ? AND value = 'yes'",
+                params=[_DEMO_FLAG]).fetchall():
+            return []
+        emails = [r[0] for r in con.sql(
+            "SELECT email FROM users WHERE email LIKE '%@demo.example' ORDER BY created_at, email"
+        ).fetchall()]
+    accounts = Accounts(store)
+    return [a for a in (accounts.get(e) for e in emails) if a is not None]

@@ -186,8 +186,11 @@ def demo(
     keep_files: Annotated[Path | None, typer.Option(help="Keep the generated TOMS files in "
                                                     "this directory.")] = None,
     if_missing: Annotated[bool, typer.Option(help="Do nothing if the store has data.")] = False,
+    accounts: Annotated[bool, typer.Option(
+        help="Create demo accounts, one per role, listed on the sign-in form.")] = True,
 ) -> None:
     """Generate a synthetic statewide data set as real TOMS files and load it."""
+    from data.accounts import DEMO_PASSWORD, create_demo_accounts
     from data.synth import DemoSpec, build_demo
 
     st = Store(store_path(store))
@@ -202,9 +205,13 @@ def demo(
         spec = DemoSpec(students=students, years=years, seed=seed,
                         as_of=date.fromisoformat(as_of) if as_of else None)
         summary = build_demo(spec, st, keep_files=keep_files, echo=typer.echo)
+        made = create_demo_accounts(st) if accounts else []
     except (InputError, ValueError) as exc:
         raise _fail(str(exc)) from None
     typer.echo(summary)
+    if made:
+        typer.echo(f"demo accounts (password {DEMO_PASSWORD}): "
+                   + ", ".join(f"{a.email} ({a.role})" for a in made))
 
 
 def _echo_progress(fraction: float, message: str) -> None:

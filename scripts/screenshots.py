@@ -111,6 +111,10 @@ def main() -> None:
             page = browser.new_page(viewport={"width": WIDTH, "height": 900})
             page.goto(url)
             _idle(page)
+            demo = page.get_by_role("button", name="State administrator: ")
+            if demo.count():  # a demo store with accounts: sign in as its state administrator
+                demo.click()
+                _idle(page)
             # The newest year, still partial: SSRs are released grade by grade.
             _choose(page, "School year", Snapshot(args.store).years[-1])
             _choose(page, "LEA", f"{lea_name} ({lea})")

@@ -11,7 +11,9 @@ pytest 9.2 with pytest-xdist 3.8: pytest-xdist issue #1386).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -24,6 +26,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 from playwright.sync_api import Page, expect
+
+from data.accounts import create_demo_accounts
+from data.store import Store
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -70,16 +75,16 @@ def _stop(server: subprocess.Popen[bytes]) -> None:
         server.wait(timeout=15)
 
 
-@pytest.fixture(scope="session")
-def streamlit_server(tiny_store_path: Path,
-                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of a dashboard serving the tiny demo store."""
+@contextlib.contextmanager
+def _serving(store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Run ``elpac serve`` on ``store`` on a free loopback port; yield its base URL."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = tmp_path_factory.mktemp("streamlit-server") / "server.log"
-    cmd = [sys.executable, "-m", "elpac", "serve", "--store", str(tiny_store_path),
+    cmd = [sys.executable, "-m", "elpac", "serve", "--store", str(store),
            "--port", str(port), "--address", "127.0.0.1"]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env.pop("ELPAC_SCOPE", None)
     with log_path.open("wb") as log:
         # cwd: Streamlit reads .streamlit/config.toml from the working directory.
         server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -96,6 +101,31 @@ def streamlit_server(tiny_store_path: Path,
         yield url
     finally:
         _stop(server)
+
+
+@pytest.fixture(scope="session")
+def streamlit_server(tiny_store_path: Path,
+                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a dashboard serving the tiny demo store (no accounts: no sign-in)."""
+    with _serving(tiny_store_path, tmp_path_factory) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def accounts_store(tiny_store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the tiny store with the demo accounts (``elpac demo`` makes them)."""
+    path = tmp_path_factory.mktemp("accounts-store") / "store"
+    shutil.copytree(tiny_store_path, path)
+    create_demo_accounts(Store(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def accounts_server(accounts_store: Path,
+                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a dashboard whose store has accounts: every session must sign in."""
+    with _serving(accounts_store, tmp_path_factory) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

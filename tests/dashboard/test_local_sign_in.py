@@ -15,7 +15,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.local_sign_in import EMAIL_KEY, SEEN_KEY
-from data.accounts import MAX_FAILURES, Accounts
+from data.accounts import MAX_FAILURES, Accounts, create_demo_accounts
 
 if TYPE_CHECKING:
     from data.store import Store
@@ -122,3 +122,24 @@ def test_a_removed_account_loses_access(store: Store) -> None:
     st.cache_data.clear()  # in a live server the account is read again within seconds
     at.run()
     assert not at.get("metric")
+
+
+def test_the_demo_store_lists_its_accounts(store_copy: Store,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    made = create_demo_accounts(store_copy)
+    assert sorted(a.role for a in made) == ["lea_admin", "site_admin", "state_admin", "viewer"]
+    monkeypatch.setenv("ELPAC_STORE", str(store_copy.path))
+    monkeypatch.delenv("ELPAC_SCOPE", raising=False)
+    st.cache_data.clear()
+    at = open_app()
+    at.button(key="auth_demo_lea_admin").click().run()
+    assert at.session_state[EMAIL_KEY] == "lea.admin@demo.example"
+    lea = next(a for a in made if a.role == "lea_admin").leas[0]
+    assert at.selectbox(key="ctx_lea").value == lea
+    # Building the demo again keeps the accounts as they are.
+    assert create_demo_accounts(store_copy) == made
+
+
+def test_a_store_of_real_accounts_lists_none(store: Store) -> None:
+    at = open_app()
+    assert not [b for b in at.button if (b.key or "").startswith("auth_demo_")]

@@ -1,0 +1,92 @@
+"""Sign in as each demo role in Chromium and see only what that role may see (issue 5).
+
+Runs against ``elpac serve`` on a copy of the tiny store with the demo accounts; a store
+with accounts asks every session to sign in.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from data.accounts import demo_accounts
+from data.store import Store
+from tests.browser.conftest import wait_for_app
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+
+def open_signed_out(page: Page, server: str, path: str = "") -> Page:
+    page.goto(f"{server}/{path}")
+    wait_for_app(page)
+    return page
+
+
+def test_nothing_before_signing_in_and_a_wrong_password(page: Page,
+                                                        accounts_server: str) -> None:
+    open_signed_out(page, accounts_server)
+    expect(page.get_by_text("Sign in with your e-mail and password")).to_be_visible()
+    expect(page.get_by_test_id("stMetric")).to_have_count(0)
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_label("E-mail").fill("lea.admin@demo.example")
+    sidebar.get_by_label("Password", exact=True).fill("not the password")
+    sidebar.get_by_role("button", name="Sign in", exact=True).click()
+    wait_for_app(page)
+    expect(sidebar.get_by_text("The e-mail or the password is wrong.")).to_be_visible()
+    expect(page.get_by_test_id("stMetric")).to_have_count(0)
+
+
+ROLE_VIEWS = {
+    # role: (sidebar access sentence, may look up students, may load files)
+    "state_admin": ("Access: all of California; student records visible.", True, True),
+    "lea_admin": ("Access: 1 LEAs; student records visible.", True, True),
+    "viewer": ("Access: 1 LEAs; aggregates only.", False, False),
+}
+
+
+@pytest.mark.parametrize("role", list(ROLE_VIEWS))
+def test_each_demo_role_sees_its_own(page: Page, accounts_server: str, accounts_store: Path,
+                                     screenshot: Callable[[Page, str], Path],
+                                     role: str) -> None:
+    account = next(a for a in demo_accounts(Store(accounts_store)) if a.role == role)
+    access, students, loads = ROLE_VIEWS[role]
+    open_signed_out(page, accounts_server)
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_role("button", name=f": {account.email}").click()
+    wait_for_app(page)
+    expect(sidebar.get_by_text(f"Signed in as {account.name}")).to_be_visible()
+    expect(sidebar.get_by_text(access)).to_be_visible()
+    expect(page.get_by_test_id("stMetric").first).to_be_visible()
+    lea = page.get_by_role("combobox", name="LEA", exact=True)
+    if role == "state_admin":
+        expect(lea).to_have_value("California (all LEAs)")
+    else:
+        expect(lea).not_to_have_value("California (all LEAs)")
+    screenshot(page, f"signed_in_{role}")
+
+    page.get_by_role("link", name="Students").first.click()
+    wait_for_app(page)
+    if students:
+        expect(page.get_by_role("textbox", name="SSID or name")).to_be_visible()
+    else:
+        expect(page.get_by_text("Your account shows aggregate results only")).to_be_visible()
+        expect(page.get_by_role("textbox", name="SSID or name")).to_have_count(0)
+
+    page.get_by_role("link", name="Data loads").first.click()
+    wait_for_app(page)
+    refusal = page.get_by_text("cannot load files")
+    if loads:
+        expect(page.get_by_test_id("stFileUploader")).to_be_visible()
+    else:
+        expect(refusal).to_be_visible()
+        expect(page.get_by_test_id("stFileUploader")).to_have_count(0)
+
+    sidebar.get_by_role("button", name="Sign out").click()
+    wait_for_app(page)
+    expect(sidebar.get_by_label("E-mail")).to_be_visible()
+    expect(sidebar.get_by_text("Access: nothing; aggregates only.")).to_be_visible()
+    expect(page.get_by_test_id("stFileUploader")).to_have_count(0)
