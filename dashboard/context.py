@@ -34,24 +34,58 @@ class PageContext:
     scope: Scope
     year: str
     lea: str
-    """14-digit CDS code of the chosen LEA, or ``STATE``."""
+    """CDS code of the sidebar's organisation: ``STATE``, an LEA, or (for an account that
+    covers single schools, not whole LEAs) a school."""
     lea_name: str
+    level: str = "lea"
+    """``state``, ``lea`` or ``school``: what ``lea`` is."""
+    lea_of: str = ""
+    """The LEA of the sidebar's organisation (itself for an LEA; empty for the state)."""
 
     @property
     def org_level(self) -> str:
-        """``state`` or ``lea``: the level of the sidebar's organisation."""
-        return "state" if self.lea == STATE else "lea"
+        """The level of the sidebar's organisation: ``state``, ``lea`` or ``school``."""
+        return "state" if self.lea == STATE else self.level
+
+    @property
+    def lea_code(self) -> str | None:
+        """The LEA the pages narrow to (``None`` for the state): a school's own LEA."""
+        return None if self.lea == STATE else (self.lea_of or self.lea)
+
+
+@dataclass(frozen=True)
+class SidebarOrg:
+    """One choice of the sidebar's organisation picker."""
+
+    label: str
+    level: str
+    lea_code: str
+
+
+def org_choices(snap: Snapshot, scope: Scope) -> dict[str, SidebarOrg]:
+    """The organisations the sidebar offers (code -> choice).
+
+    California first for a statewide scope, then the LEAs the scope covers whole; then the
+    schools it covers outside those LEAs (a site administrator's schools), so an account of
+    single schools has something to choose.
+    """
+    orgs = scope.visible_orgs(snap.orgs_of(snap.years))
+    leas = orgs.filter(pl.col("org_level") == "lea").sort("name")
+    choices = {STATE: SidebarOrg("California (all LEAs)", "state", "")} if (
+        scope.statewide) else {}
+    whole = set(leas.get_column("lea_code").to_list())
+    for name, code in leas.select("name", "lea_code").iter_rows():
+        choices[code] = SidebarOrg(f"{name} ({code})", "lea", code)
+    schools = orgs.filter((pl.col("org_level") == "school")
+                          & ~pl.col("lea_code").is_in(list(whole))).sort("name")
+    for name, code, lea in schools.select("name", "school_code", "lea_code").iter_rows():
+        choices.setdefault(code, SidebarOrg(f"{name} ({code})", "school", lea))
+    return choices
 
 
 def lea_choices(snap: Snapshot, scope: Scope) -> dict[str, str]:
-    """LEAs the scope covers (code -> name), California first when the scope is statewide."""
-    orgs = scope.visible_orgs(snap.orgs_of(snap.years))
-    leas = orgs.filter(pl.col("org_level") == "lea").sort("name")
-    choices = {STATE: "California (all LEAs)"} if scope.statewide else {}
-    choices.update(dict(zip(leas.get_column("lea_code").to_list(),
-                            (f"{n} ({c})" for n, c in leas.select("name", "lea_code").iter_rows()),
-                            strict=True)))
-    return choices
+    """The sidebar's organisations as labels (code -> "Name (code)")."""
+    return {code: org.label for code, org in org_choices(snap, scope).items()}
 
 
 def _chosen(key: str, options: list[str]) -> str:
@@ -86,7 +120,8 @@ def sidebar() -> PageContext | str:
         snap = cached.snapshot(key.path, key.version)
     except InputError as exc:
         return f"The store cannot be opened: {exc}"
-    choices = lea_choices(snap, scope)
+    orgs = org_choices(snap, scope)
+    choices = {code: org.label for code, org in orgs.items()}
     if not choices:
         if identity.auth_configured() and identity.user_email() is None:
             return "Sign in (the button in the sidebar) to see your organisation's results."
@@ -99,14 +134,17 @@ def sidebar() -> PageContext | str:
     year = _chosen("ctx_year", years)
     lea = _chosen("ctx_lea", list(choices))
     _run.pickers = (st.sidebar.container(), years, choices, snap)
+    _run.leas = {c for c, o in orgs.items() if o.level != "school"}
     return PageContext(key.path, key.version, snap, scope, year, lea,
-                       choices[lea].rsplit(" (", 1)[0])
+                       choices[lea].rsplit(" (", 1)[0], orgs[lea].level, orgs[lea].lea_code)
 
 
 def _draw_pickers() -> None:
     slot, years, choices, snap = _run.pickers
     year = slot.selectbox("School year", years, key="ctx_year")
-    slot.selectbox("LEA", list(choices), format_func=choices.__getitem__, key="ctx_lea")
+    # "LEA" unless the account covers single schools only (a site administrator).
+    label = "School" if all(len(c) == 14 and c not in _run.leas for c in choices) else "LEA"
+    slot.selectbox(label, list(choices), format_func=choices.__getitem__, key="ctx_lea")
     status = snap.year_status.get(year, "partial")
     slot.caption(f"{year} results are {status}" + (
         "" if status == "final" else f" (as of {snap.as_of() or 'the latest file'})") + ".")

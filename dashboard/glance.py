@@ -58,7 +58,7 @@ def partial_banner(ctx: PageContext) -> str | None:
     if ctx.lea == STATE:
         final = ctx.snap.year_status.get(ctx.year) == "final"
     else:
-        final = ctx.snap.lea_final.get((ctx.year, ctx.lea), False)
+        final = ctx.snap.lea_final.get((ctx.year, ctx.lea_code), False)
     if final:
         return None
     as_of = ctx.snap.as_of()
@@ -164,8 +164,8 @@ def compared_years(ctx: PageContext) -> tuple[str, ...]:
 
 def overall_spec(ctx: PageContext, test: str, years: tuple[str, ...]) -> ReportSpec:
     """All students, all grades, overall score: the sidebar's organisation, ``years``."""
-    level = "state" if ctx.lea == STATE else "lea"
-    return ReportSpec(years=years, orgs=(ctx.lea,), org_level=level, test=test)  # type: ignore[arg-type]
+    return ReportSpec(years=years, orgs=(ctx.lea,), org_level=ctx.org_level,  # type: ignore[arg-type]
+                      test=test)
 
 
 def year_rows(report: pl.DataFrame, years: tuple[str, ...]

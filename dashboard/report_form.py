@@ -260,7 +260,7 @@ def builder(ctx: PageContext) -> None:
                            format_func=ORG_LEVEL_NAMES.__getitem__)
         level = state["report_org_level"]
         if level != "state":
-            lea = ctx.lea if ctx.lea != "00" else None
+            lea = ctx.lea_code
             choices = org_choices(ctx.snap, ctx.scope, level, lea=lea)
             _keep_valid("report_orgs", list(choices), many=True)
             where[1].multiselect(

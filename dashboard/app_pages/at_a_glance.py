@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import cached, glance
-from dashboard.context import STATE, page_context, stop
+from dashboard.context import page_context, stop
 from queries.labels import TESTS
 
 ctx = page_context()
@@ -18,7 +18,7 @@ if banner := glance.partial_banner(ctx):
 
 # --- Student Score Reports (TOMS "at a glance" widget) ---
 st.subheader("Student Score Reports released")
-leas = None if ctx.lea == STATE else (ctx.lea,)
+leas = None if ctx.lea_code is None else (ctx.lea_code,)
 line = st.container(horizontal=True, vertical_alignment="center")
 when = line.empty()
 # The date picker sits in a popover: drawn only when opened, its code is not loaded on the

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard.context import STATE, page_context, stop
+from dashboard.context import page_context, stop
 from data.problems import InputError
 from queries.extracts import (
     build_district_export,
@@ -33,7 +33,7 @@ MIME = {"csv": "text/csv", "toms": "text/plain",
 
 st.title("Exports")
 ctx = page_context()
-lea = None if ctx.lea == STATE else ctx.lea
+lea = ctx.lea_code
 st.caption(f"{ctx.lea_name}, {ctx.year}. Choose another LEA or school year in the sidebar.")
 
 kind = st.radio("Export", list(KINDS), format_func=KINDS.__getitem__, horizontal=True,
@@ -49,7 +49,11 @@ if kind == "district":
     schools = list_schools(ctx.snap, scope=ctx.scope, year=ctx.year, lea=lea)
     # A dict's __getitem__, not a lambda: AppTest keeps format functions in session state,
     # which must pickle (runner.enforceSerializableSessionState).
-    school_names = {None: "Whole LEA", **{c: f"{n} ({c})" for c, n in schools.iter_rows()}}
+    school_names = {c: f"{n} ({c})" for c, n in schools.iter_rows()}
+    if ctx.org_level == "school":  # an account of single schools: the sidebar's school first
+        school_names = {ctx.lea: school_names.pop(ctx.lea, ctx.lea_name), **school_names}
+    else:
+        school_names = {None: "Whole LEA", **school_names}
     options["test"] = st.radio("Test", list(TESTS), format_func=TESTS.__getitem__,
                                horizontal=True, key="exports_district_test")
     options["school"] = st.selectbox("School", list(school_names), key="exports_district_school",

@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboard import cached
 from dashboard import student_profile as profile
-from dashboard.context import STATE, page_context, stop
+from dashboard.context import page_context, stop
 from data.groups import DIMENSIONS, GROUPS
 from queries.labels import GRADE_NAMES, RECORD_TYPE_NAMES
 from queries.students import score_history
@@ -28,7 +28,7 @@ if not ctx.scope.pii:
             "a student's scores, ask your LEA ELPAC coordinator for access to student records.")
     stop()
 
-lea = None if ctx.lea == STATE else ctx.lea
+lea = ctx.lea_code
 mode = st.radio("Find students", list(MODES), format_func=MODES.__getitem__, horizontal=True,
                 key="students_mode")
 if mode == "search":

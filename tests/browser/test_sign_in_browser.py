@@ -6,6 +6,7 @@ with accounts asks every session to sign in.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import pytest
@@ -44,6 +45,7 @@ ROLE_VIEWS = {
     # role: (sidebar access sentence, may look up students, may load files)
     "state_admin": ("Access: all of California; student records visible.", True, True),
     "lea_admin": ("Access: 1 LEAs; student records visible.", True, True),
+    "site_admin": ("Access: 1 schools; student records visible.", True, False),
     "viewer": ("Access: 1 LEAs; aggregates only.", False, False),
 }
 
@@ -61,11 +63,14 @@ def test_each_demo_role_sees_its_own(page: Page, accounts_server: str, accounts_
     expect(sidebar.get_by_text(f"Signed in as {account.name}")).to_be_visible()
     expect(sidebar.get_by_text(access)).to_be_visible()
     expect(page.get_by_test_id("stMetric").first).to_be_visible()
-    lea = page.get_by_role("combobox", name="LEA", exact=True)
+    # The sidebar offers California, the account's LEA, or (a site administrator) its school.
+    picker = page.get_by_role("combobox", name="School" if role == "site_admin" else "LEA",
+                              exact=True)
+    code = (account.schools or account.leas or ("",))[0]
     if role == "state_admin":
-        expect(lea).to_have_value("California (all LEAs)")
+        expect(picker).to_have_value("California (all LEAs)")
     else:
-        expect(lea).not_to_have_value("California (all LEAs)")
+        expect(picker).to_have_value(re.compile(rf"\({code}\)$"))
     screenshot(page, f"signed_in_{role}")
 
     page.get_by_role("link", name="Students").first.click()

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+import polars as pl
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.local_sign_in import EMAIL_KEY, SEEN_KEY
 from data.accounts import MAX_FAILURES, Accounts, create_demo_accounts
-
-if TYPE_CHECKING:
-    from data.store import Store
+from data.store import Store
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 LEA = "19619690000000"
@@ -143,3 +141,29 @@ def test_the_demo_store_lists_its_accounts(store_copy: Store,
 def test_a_store_of_real_accounts_lists_none(store: Store) -> None:
     at = open_app()
     assert not [b for b in at.button if (b.key or "").startswith("auth_demo_")]
+
+
+def test_a_site_administrator_sees_their_school(store_copy: Store,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    site = next(a for a in create_demo_accounts(store_copy) if a.role == "site_admin")
+    (school,) = site.schools
+    monkeypatch.setenv("ELPAC_STORE", str(store_copy.path))
+    monkeypatch.delenv("ELPAC_SCOPE", raising=False)
+    st.cache_data.clear()
+    at = open_app()
+    at.button(key="auth_demo_site_admin").click().run()
+    assert not at.exception
+    picker = at.selectbox(key="ctx_lea")
+    assert (picker.label, picker.value) == ("School", school)
+    assert len(picker.options) == 1
+    year = at.selectbox(key="ctx_year").value
+    frame = pl.read_parquet(Store(store_copy.path).year_files()[year])
+    tk = pl.col("is_tk").fill_null(False) & pl.lit(year >= "2024-25")
+    rows = frame.filter((pl.col("record_type") == "21") & ~tk
+                        & (pl.col("reporting_school_code") == school))
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Students tested"] == f"{int(rows['is_tested'].sum()):,}"
+    # The custom report starts from the school, and finds only it.
+    at.switch_page("app_pages/report.py").run()
+    assert at.session_state["report_org_level"] == "school"
+    assert at.session_state["report_orgs"] == [school]
