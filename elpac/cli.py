@@ -22,6 +22,7 @@ from data.store import Store, store_path
 
 if TYPE_CHECKING:
     from data.accounts import Accounts
+    from queries.scope import Scope
     from queries.snapshot import Snapshot
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -36,6 +37,9 @@ StoreOption = Annotated[Path | None, typer.Option(
     "--store", help="Store directory (default: $ELPAC_STORE, else data/store).",
     show_default=False)]
 SHOWN_PROBLEMS = 20
+UserOption = Annotated[str | None, typer.Option(
+    "--user", help="Apply this account's access (elpac users list), as the dashboard does.",
+    show_default=False)]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -241,6 +245,20 @@ def _snapshot(store: Path | None) -> Snapshot:
     return snap
 
 
+def _user_scope(store: Path | None, email: str | None) -> Scope | None:
+    """The scope of ``--user`` (``None`` without it); ``InputError`` for an unknown account."""
+    if email is None:
+        return None
+    from data.accounts import Accounts
+    from queries.access import scope_of
+
+    account = Accounts(Store(store_path(store))).get(email)
+    if account is None:
+        raise InputError(f"there is no account for {email.strip().lower()} "
+                         "(elpac users list shows them)")
+    return scope_of(account)
+
+
 def _target(out: Path, name: str) -> Path:
     """``out``, or the extract's own file name inside ``out`` when it is a directory."""
     return out / name if out.is_dir() else out
@@ -265,6 +283,7 @@ def export_students(
                                               "tested).")] = False,
     fmt: Annotated[str, typer.Option("--format", help="csv, xlsx or toms (caret, loads "
                                      "again).")] = "csv",
+    user: UserOption = None,
     store: StoreOption = None,
 ) -> None:
     """Write Student Score Data File records in the file layout (one row per record)."""
@@ -289,8 +308,10 @@ def export_students(
         years = list(dict.fromkeys(year)) if year else list(snap.years)
         if start is None and len(years) == 1 and years[0] in snap.years:
             start = score_window_start(years[0])
-        # The operator's tool: statewide with student records, unless --lea narrows it.
-        scope = Scope.lea(lea, pii=True) if lea else Scope.state(pii=True)
+        # The operator's tool: statewide with student records, unless --lea narrows it, or
+        # exactly an account's access with --user.
+        scope = _user_scope(store, user) or (
+            Scope.lea(lea, pii=True) if lea else Scope.state(pii=True))
         name = extract_file_name("ssdf", detail=by or "all", org=lea or STATE,
                                  year=years[0] if len(years) == 1 else "all-years", fmt=fmt,
                                  on=date.today())
@@ -323,6 +344,7 @@ def export_district(
     test: Annotated[str, typer.Option(help="summative or alternate.")] = "summative",
     fmt: Annotated[str, typer.Option("--format", help="csv or xlsx.")] = "csv",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Same as OUT.")] = None,
+    user: UserOption = None,
     store: StoreOption = None,
 ) -> None:
     """Write the District/School export: each student's results and demographics (CERS)."""
@@ -344,7 +366,8 @@ def export_district(
         name = extract_file_name("district", detail=test, org=school or lea, year=chosen,
                                  fmt=fmt, on=date.today())
         target = _target(out or output, name)  # type: ignore[arg-type]
-        result = build_district_export(snap, target, scope=Scope.lea(lea, pii=True),
+        scope = _user_scope(store, user) or Scope.lea(lea, pii=True)
+        result = build_district_export(snap, target, scope=scope,
                                        year=chosen, lea=lea, school=school, test=test, fmt=fmt,
                                        progress=_echo_progress)
     except (InputError, ScopeError, ValueError) as exc:
@@ -362,6 +385,7 @@ def export_research_file(
     no_suppress: Annotated[bool, typer.Option("--no-suppress", help="Show the scores of "
                                               "groups under 11 (not for publication).")]
     = False,
+    user: UserOption = None,
     store: StoreOption = None,
 ) -> None:
     """Write the CDE public research-file layout (caret-delimited) from the store."""
@@ -377,12 +401,13 @@ def export_research_file(
         if not snap.years:
             raise InputError(f"the store at {snap.store.path} holds no results")
         chosen = year or snap.years[-1]
-        rows = research_rows(snap, year=chosen, test=test, scope=Scope.state(), lea=lea,
+        scope = _user_scope(store, user) or Scope.state()
+        rows = research_rows(snap, year=chosen, test=test, scope=scope, lea=lea,
                              suppress=not no_suppress)
         write_research_file(rows, out)
     except (InputError, ScopeError, ValueError) as exc:
         raise _fail(str(exc)) from None
-    suppressed = "" if no_suppress else ", suppressed under 11"
+    suppressed = "" if no_suppress and not scope.suppressed else ", suppressed under 11"
     typer.echo(f"wrote {rows.height:,} rows ({chosen}, {test}{suppressed}) to {out}")
 
 
