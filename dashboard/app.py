@@ -9,6 +9,7 @@ school year and LEA (``dashboard.context``), and ``st.navigation``. Each file in
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -16,28 +17,40 @@ from dashboard import identity, local_sign_in
 from dashboard.context import PageStop, finish_run, start_run
 from data.problems import InputError
 
+if TYPE_CHECKING:
+    from streamlit.navigation.page import StreamlitPage
+
+    from queries.scope import Scope
+
 # No page_title: st.navigation titles the browser tab after the page being shown.
 st.set_page_config(layout="wide", page_icon=":material/translate:")
 
 # The paths people share are the url_paths: keep them stable.
-PAGES = {
-    "Results": [
-        st.Page("app_pages/at_a_glance.py", title="At a glance", icon=":material/dashboard:",
-                url_path="glance", default=True),
-        st.Page("app_pages/report.py", title="Custom report", icon=":material/table_chart:",
-                url_path="report"),
-        st.Page("app_pages/students.py", title="Students", icon=":material/person_search:",
-                url_path="students"),
-    ],
-    "Data": [
-        st.Page("app_pages/exports.py", title="Exports", icon=":material/download:",
-                url_path="exports"),
-        st.Page("app_pages/data_loads.py", title="Data loads", icon=":material/upload_file:",
-                url_path="loads"),
-        st.Page("app_pages/store_contents.py", title="Store contents",
-                icon=":material/database:", url_path="store"),
-    ],
-}
+GLANCE = st.Page("app_pages/at_a_glance.py", title="At a glance", icon=":material/dashboard:",
+                 url_path="glance", default=True)
+REPORT = st.Page("app_pages/report.py", title="Custom report", icon=":material/table_chart:",
+                 url_path="report")
+STUDENTS = st.Page("app_pages/students.py", title="Students", icon=":material/person_search:",
+                   url_path="students")
+EXPORTS = st.Page("app_pages/exports.py", title="Exports", icon=":material/download:",
+                  url_path="exports")
+LOADS = st.Page("app_pages/data_loads.py", title="Data loads", icon=":material/upload_file:",
+                url_path="loads")
+STORE = st.Page("app_pages/store_contents.py", title="Store contents",
+                icon=":material/database:", url_path="store")
+
+
+def pages_for(scope: Scope) -> dict[str, list[StreamlitPage]]:
+    """The menu of a scope: Students only with student records, Store contents statewide.
+
+    Only the menu: each page and every query still checks the scope itself (a hidden page's
+    address shows the home page instead).
+    """
+    return {"Results": [GLANCE, REPORT, *([STUDENTS] if scope.pii else [])],
+            "Data": [EXPORTS, LOADS, *([STORE] if scope.statewide else [])]}
+
+
+PAGES = pages_for(identity.current_scope())
 
 page = st.navigation(PAGES)
 if not identity.auth_configured() and local_sign_in.in_use():
