@@ -27,7 +27,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import local_sign_in
-from queries.access import scope_of
+from queries.access import describe_scope, scope_of
 from queries.scope import Scope
 
 LOCAL_DEFAULT = Scope.state(pii=True)
@@ -120,14 +120,5 @@ def can_load() -> bool:
 
 
 def describe(scope: Scope) -> str:
-    """A short sentence saying what a scope covers, for the sidebar."""
-    if scope.statewide:
-        where = "all of California"
-    else:
-        parts = [f"{len(v)} {name}" for name, v in (("counties", scope.counties),
-                                                    ("LEAs", scope.leas),
-                                                    ("schools", scope.schools)) if v]
-        where = ", ".join(parts) or "nothing"
-    who = f" (student groups {', '.join(scope.groups)})" if scope.groups else ""
-    pii = "student records visible" if scope.pii else "aggregates only"
-    return f"Access: {where}{who}; {pii}."
+    """A short sentence saying what a scope covers, for the sidebar (``queries.access``)."""
+    return describe_scope(scope)

@@ -29,6 +29,7 @@ import polars as pl
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from data import audit
 from data.problems import InputError
 
 if TYPE_CHECKING:
@@ -260,6 +261,15 @@ class Accounts:
             key = normalise_email(email)
         except InputError:
             raise wrong from None
+        try:
+            account = self._sign_in(key, password, now, wrong)
+        except SignInError as exc:
+            audit.record(self.store, key, "sign_in_refused", detail=str(exc), at=now)
+            raise
+        audit.record(self.store, key, "sign_in", detail=ROLES[account.role], at=now)
+        return account
+
+    def _sign_in(self, key: str, password: str, now: datetime, wrong: SignInError) -> Account:
         with self.store._lock(), self.store.catalog(write=True) as con:
             row = _first(con.sql("SELECT password_hash, failed_attempts, locked_until "
                                  "FROM users WHERE email = ?", params=[key]))

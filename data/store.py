@@ -43,6 +43,7 @@ import duckdb
 import polars as pl
 
 from data.accounts import DDL as ACCOUNTS_DDL
+from data.audit import DDL as AUDIT_DDL
 from data.normalise import STORE_SCHEMA
 from data.orgs import ORG_SOURCE_COLUMNS, build_orgs
 from data.problems import InputError
@@ -98,6 +99,7 @@ _CATALOG_DDL = [
     )""",
 ]
 _CATALOG_DDL += ACCOUNTS_DDL  # local accounts (data/accounts.py)
+_CATALOG_DDL += AUDIT_DDL  # the audit log (data/audit.py)
 
 
 def store_path(path: str | Path | None = None) -> Path:

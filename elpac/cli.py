@@ -259,6 +259,22 @@ def _user_scope(store: Path | None, email: str | None) -> Scope | None:
     return scope_of(account)
 
 
+def _audit_export(store: Path | None, user: str | None, scope: Scope, target: Path,
+                  detail: str, n_rows: int) -> None:
+    """Record a command-line export in the store's audit log (data.audit)."""
+    import getpass
+
+    from data import audit
+    from queries.access import describe_scope
+
+    try:
+        who = user.strip().lower() if user else f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        who = "cli"
+    audit.record(Store(store_path(store)), who, "export", scope=describe_scope(scope),
+                 detail=f"{target.name}; {detail}", n_rows=n_rows)
+
+
 def _target(out: Path, name: str) -> Path:
     """``out``, or the extract's own file name inside ``out`` when it is a directory."""
     return out / name if out.is_dir() else out
@@ -323,6 +339,8 @@ def export_students(
         result = build_ssdf_extract(snap, target, scope=scope, years=years, lea=lea,
                                     by=by, score_from=start, score_to=end,  # type: ignore[arg-type]
                                     scored_only=scored_only, fmt=fmt, progress=_echo_progress)
+        _audit_export(store, user, scope, target, f"students years={','.join(years)} "
+                      f"lea={lea} by={by} from={start} to={end}", result.n_rows)
     except (InputError, ScopeError, ValueError) as exc:
         raise _fail(str(exc)) from None
     sheets = f" on {len(result.sheets)} sheets" if len(result.sheets) > 1 else ""
@@ -370,6 +388,8 @@ def export_district(
         result = build_district_export(snap, target, scope=scope,
                                        year=chosen, lea=lea, school=school, test=test, fmt=fmt,
                                        progress=_echo_progress)
+        _audit_export(store, user, scope, target, f"district year={chosen} lea={lea} "
+                      f"school={school} test={test}", result.n_rows)
     except (InputError, ScopeError, ValueError) as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"wrote {result.n_rows:,} students ({chosen}, {test}) to {target}")
@@ -405,6 +425,8 @@ def export_research_file(
         rows = research_rows(snap, year=chosen, test=test, scope=scope, lea=lea,
                              suppress=not no_suppress)
         write_research_file(rows, out)
+        _audit_export(store, user, scope, out, f"research-file year={chosen} test={test} "
+                      f"lea={lea} suppressed={not no_suppress or scope.suppressed}", rows.height)
     except (InputError, ScopeError, ValueError) as exc:
         raise _fail(str(exc)) from None
     suppressed = "" if no_suppress and not scope.suppressed else ", suppressed under 11"

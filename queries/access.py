@@ -39,3 +39,17 @@ def scope_of(account: Account) -> Scope:
         # second part), none: an empty scope sees no organisation and no student.
         return Scope(pii=True)
     raise ValueError(f"unknown role {role!r}")
+
+
+def describe_scope(scope: Scope) -> str:
+    """A short sentence saying what a scope covers, for the sidebar."""
+    if scope.statewide:
+        where = "all of California"
+    else:
+        parts = [f"{len(v)} {name}" for name, v in (("counties", scope.counties),
+                                                    ("LEAs", scope.leas),
+                                                    ("schools", scope.schools)) if v]
+        where = ", ".join(parts) or "nothing"
+    who = f" (student groups {', '.join(scope.groups)})" if scope.groups else ""
+    pii = "student records visible" if scope.pii else "aggregates only"
+    return f"Access: {where}{who}; {pii}."

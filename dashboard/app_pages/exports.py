@@ -13,6 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from dashboard import auditing
 from dashboard.context import page_context, stop
 from data.problems import InputError
 from queries.extracts import (
@@ -124,6 +125,8 @@ if st.button("Build the export", type="primary", key="exports_build"):
             st.error(str(exc))
         else:
             status.update(label=f"Built {name}", state="complete", expanded=False)
+            auditing.record("export", n_rows=built.n_rows, detail=f"{name}; " + ", ".join(
+                f"{k}={v}" for k, v in sorted(options.items()) if v not in (None, "")))
             st.session_state["exports_file"] = {
                 "request": request, "name": name, "data": data, "n_rows": built.n_rows,
                 "sheets": len(built.sheets)}

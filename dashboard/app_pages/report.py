@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import cached, charts, report_form
+from dashboard import auditing, cached, charts, report_form
 from dashboard import report_output as out
 from dashboard.context import page_context, stop
 from queries.metrics import SUPPRESSION_THRESHOLD
@@ -57,14 +57,21 @@ st.caption(f"{shown.height:,} of {table.height:,} rows shown"
            + ("" if show_empty else " (rows with no students hidden)")
            + ". Click a column header to sort.")
 files = out.export_frame(shown, test=spec.test, measure=spec.measure, counts=counts)
+csv_name = out.file_name("report", spec, org, "csv")
+xlsx_name = out.file_name("report", spec, org, "xlsx")
 downloads = st.container(horizontal=True)
 downloads.download_button(
-    "Download CSV", data=lambda: out.csv_bytes(files), on_click="ignore", key="report_csv",
-    file_name=out.file_name("report", spec, org, "csv"), mime="text/csv",
+    "Download CSV", key="report_csv", on_click="ignore",
+    data=auditing.on_download(lambda: out.csv_bytes(files), name=csv_name,
+                              detail=f"report {spec.to_params()['report']}", n_rows=files.height),
+    file_name=csv_name, mime="text/csv",
     icon=":material/download:")
 downloads.download_button(
-    "Download Excel", data=lambda: out.excel_bytes(files, title=title, about=subtitle),
-    file_name=out.file_name("report", spec, org, "xlsx"), on_click="ignore",
+    "Download Excel", on_click="ignore",
+    data=auditing.on_download(lambda: out.excel_bytes(files, title=title, about=subtitle),
+                              name=xlsx_name, detail=f"report {spec.to_params()['report']}",
+                              n_rows=files.height),
+    file_name=xlsx_name,
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     key="report_xlsx", icon=":material/download:")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import cached
+from dashboard import auditing, cached
 from dashboard import student_profile as profile
 from dashboard.context import page_context, stop
 from data.groups import DIMENSIONS, GROUPS
@@ -100,6 +100,7 @@ if records.height == 0:  # the store moved on since the list was read
     st.info("This student's records are no longer in the store. Search again.")
     stop()
 first = records.row(0, named=True)
+auditing.viewed_student(ssid)
 st.header(" ".join(n for n in (first["first_name"], first["middle_name"], first["last_name"])
                    if n))
 st.caption(f"SSID {first['ssid']} · local ID {first['local_student_id'] or '—'} · born "
