@@ -38,6 +38,8 @@ LOADS = st.Page("app_pages/data_loads.py", title="Data loads", icon=":material/u
                 url_path="loads")
 STORE = st.Page("app_pages/store_contents.py", title="Store contents",
                 icon=":material/database:", url_path="store")
+AUDIT = st.Page("app_pages/audit.py", title="Audit", icon=":material/policy:",
+                url_path="audit")
 
 
 def pages_for(scope: Scope) -> dict[str, list[StreamlitPage]]:
@@ -47,7 +49,8 @@ def pages_for(scope: Scope) -> dict[str, list[StreamlitPage]]:
     address shows the home page instead).
     """
     return {"Results": [GLANCE, REPORT, *([STUDENTS] if scope.pii else [])],
-            "Data": [EXPORTS, LOADS, *([STORE] if scope.statewide else [])]}
+            "Data": [EXPORTS, LOADS, *([STORE] if scope.statewide else []),
+                     *([AUDIT] if identity.audited_users() != [] else [])]}
 
 
 PAGES = pages_for(identity.current_scope())

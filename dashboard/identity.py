@@ -119,6 +119,25 @@ def can_load() -> bool:
     return True
 
 
+def audited_users() -> list[str] | None:
+    """Whose audit entries this session may read: ``None`` for everyone's, ``[]`` for none.
+
+    State administrators and a plain local install see every entry; an LEA administrator
+    sees the entries of the accounts assigned to their LEAs or those LEAs' schools, and their
+    own. Everyone else sees none.
+    """
+    if auth_configured():
+        return None if current_scope().statewide and can_load() else []
+    if not local_sign_in.in_use():
+        return None if current_scope().statewide else []
+    account = local_sign_in.account()
+    if account is None or account.role not in local_sign_in.LOADING_ROLES:
+        return []
+    if account.role == "state_admin":
+        return None
+    return local_sign_in.accounts_of_leas(account.leas) + [account.email]
+
+
 def describe(scope: Scope) -> str:
     """A short sentence saying what a scope covers, for the sidebar (``queries.access``)."""
     return describe_scope(scope)

@@ -57,6 +57,19 @@ def _demo(path: str) -> list[Account]:
         return []
 
 
+def accounts_of_leas(leas: tuple[str, ...]) -> list[str]:
+    """E-mails of the accounts assigned to these LEAs or to their schools."""
+    prefixes = {lea[:7] for lea in leas}
+    accounts = Accounts(Store(_path()))
+    found = []
+    for email in accounts.list().get_column("email"):
+        other = accounts.get(email)
+        if other is not None and (set(other.leas) & set(leas) or any(
+                school[:7] in prefixes for school in other.schools)):
+            found.append(other.email)
+    return found
+
+
 def _path() -> str:
     return str(store_path())
 
