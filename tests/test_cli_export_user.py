@@ -87,3 +87,27 @@ def test_an_unknown_user_is_refused(store_copy: Store, tmp_path: Path) -> None:
                      "nobody@example.org")
     assert code == 1
     assert "there is no account for nobody@example.org" in text
+
+
+def test_a_site_administrator_exports_their_school_only(store_copy: Store,
+                                                        demo: dict[str, Account],
+                                                        tmp_path: Path) -> None:
+    site = demo["site_admin"]
+    (school,) = site.schools
+    lea = demo["lea_admin"].leas[0]  # the same district (create_demo_accounts)
+    year = year_of(store_copy)
+    other = next(c for c in pl.read_parquet(store_copy.year_files()[year],
+                                            columns=["tested_school_code", "tested_lea_code"])
+                 .filter(pl.col("tested_lea_code") == lea)
+                 .get_column("tested_school_code").drop_nulls().unique().sort()
+                 if c != school)
+    code, text = run(store_copy, "district", str(tmp_path / "mine.csv"), "--lea", lea,
+                     "--school", school, "--year", year, "--user", site.email)
+    assert code == 0, text
+    assert pl.read_csv(tmp_path / "mine.csv", infer_schema=False).height > 0
+    for args in (["--school", other], []):  # another school, or the whole LEA
+        code, text = run(store_copy, "district", str(tmp_path / "not.csv"), "--lea", lea,
+                         "--year", year, *args, "--user", site.email)
+        assert code == 1, text
+        assert "error:" in text
+    assert not (tmp_path / "not.csv").exists()

@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.local_sign_in import EMAIL_KEY, SEEN_KEY
 from data.accounts import MAX_FAILURES, Accounts, create_demo_accounts
 from data.store import Store
+from queries.spec import ReportSpec
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 LEA = "19619690000000"
@@ -166,3 +167,21 @@ def test_a_site_administrator_sees_their_school(store_copy: Store,
     at.switch_page("app_pages/report.py").run()
     assert at.session_state["report_org_level"] == "school"
     assert at.session_state["report_orgs"] == [school]
+
+
+def test_a_shared_link_to_another_lea_shows_a_site_administrator_nothing(
+        store_copy: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    made = {a.role: a for a in create_demo_accounts(store_copy)}
+    monkeypatch.setenv("ELPAC_STORE", str(store_copy.path))
+    monkeypatch.delenv("ELPAC_SCOPE", raising=False)
+    st.cache_data.clear()
+    at = open_app()
+    at.button(key="auth_demo_site_admin").click().run()
+    year = at.selectbox(key="ctx_year").value
+    link = ReportSpec(years=(year,), orgs=made["lea_admin"].leas, org_level="lea",
+                      breakdown="gender").to_params()["report"]
+    at.query_params["report"] = link
+    at.switch_page("app_pages/report.py").run()
+    assert not at.exception
+    assert any("None of this report's organisations" in w.value for w in at.warning)
+    assert not at.dataframe
