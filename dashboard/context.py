@@ -125,6 +125,11 @@ def sidebar() -> PageContext | str:
     if not choices:
         if identity.auth_configured() and identity.user_email() is None:
             return "Sign in (the button in the sidebar) to see your organisation's results."
+        email = identity.user_email()
+        if email is not None and not identity.listed(email):
+            return (f"You signed in as {email}, but this explorer has no account for that "
+                    "e-mail, so it shows you nothing. Ask your LEA ELPAC coordinator to add "
+                    "you (elpac users add) with the right role.")
         if identity.signed_in_email() is None and local_sign_in.in_use():
             return ("Sign in with your e-mail and password (in the sidebar) to see your "
                     "organisation's results.")

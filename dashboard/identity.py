@@ -74,13 +74,23 @@ def signed_in_email() -> str | None:
     return email
 
 
+def listed(email: str) -> bool:
+    """Whether an e-mail signed in with OpenID Connect has access: in the secrets or an account."""
+    return email in _secrets_access().get("users", {}) or (
+        local_sign_in.account_of(email) is not None)
+
+
 def current_scope() -> Scope:
     """The scope of this session (see the module docstring for where it comes from)."""
     access = _secrets_access()
     email = user_email()
     if email is not None:
         users = access.get("users", {})
-        return _scope_from(users[email]) if email in users else Scope()
+        if email in users:
+            return _scope_from(users[email])
+        # Else the explorer's own account of that e-mail (elpac users add); none: nothing.
+        account = local_sign_in.account_of(email)
+        return scope_of(account) if account is not None else Scope()
     if auth_configured():
         # A shared server: whoever has not signed in never falls back to the local default.
         return _scope_from(dict(access["default"])) if "default" in access else Scope()
@@ -105,7 +115,11 @@ def can_load() -> bool:
     access = _secrets_access()
     email = user_email()
     if email is not None:
-        return bool(access.get("users", {}).get(email, {}).get("loads", False))
+        users = access.get("users", {})
+        if email in users:
+            return bool(users[email].get("loads", False))
+        account = local_sign_in.account_of(email)
+        return account is not None and account.role in local_sign_in.LOADING_ROLES
     if auth_configured():
         return False
     if local_sign_in.in_use():
@@ -127,6 +141,10 @@ def audited_users() -> list[str] | None:
     own. Everyone else sees none.
     """
     if auth_configured():
+        email = user_email()
+        account = local_sign_in.account_of(email) if email else None
+        if account is not None and account.role == "lea_admin":
+            return local_sign_in.accounts_of_leas(account.leas) + [account.email]
         return None if current_scope().statewide and can_load() else []
     if not local_sign_in.in_use():
         return None if current_scope().statewide else []

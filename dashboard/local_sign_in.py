@@ -85,6 +85,14 @@ def account() -> Account | None:
     return _account(_path(), email) if email else None
 
 
+def account_of(email: str) -> Account | None:
+    """The local account of an e-mail signed in elsewhere (OpenID Connect), if there is one."""
+    try:
+        return _account(_path(), email)
+    except InputError:  # not an e-mail address: no account
+        return None
+
+
 def keep_alive(now: datetime | None = None) -> None:
     """Sign out a session idle for too long; otherwise note this run as activity."""
     if not st.session_state.get(EMAIL_KEY):

@@ -185,3 +185,34 @@ def test_a_shared_link_to_another_lea_shows_a_site_administrator_nothing(
     assert not at.exception
     assert any("None of this report's organisations" in w.value for w in at.warning)
     assert not at.dataframe
+
+
+AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "s",
+        "client_id": "c", "client_secret": "x",
+        "server_metadata_url": "https://login.example.org/.well-known/openid-configuration"}
+
+
+@pytest.mark.parametrize(("email", "expect_lea"), [("lea.admin@demo.example", True),
+                                                   ("nobody@example.org", False)])
+def test_an_oidc_user_gets_their_account_or_a_clear_refusal(
+        store_copy: Store, monkeypatch: pytest.MonkeyPatch, email: str,
+        expect_lea: bool) -> None:
+    made = {a.role: a for a in create_demo_accounts(store_copy)}
+    monkeypatch.setenv("ELPAC_STORE", str(store_copy.path))
+    monkeypatch.delenv("ELPAC_SCOPE", raising=False)
+    st.cache_data.clear()
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": True, "email": email}
+    at.run()
+    assert not at.exception
+    if expect_lea:
+        picker = at.selectbox(key="ctx_lea")
+        assert (picker.value, len(picker.options)) == (made["lea_admin"].leas[0], 1)
+        assert at.get("metric")
+    else:
+        assert [i.value for i in at.info] == [
+            "You signed in as nobody@example.org, but this explorer has no account for that "
+            "e-mail, so it shows you nothing. Ask your LEA ELPAC coordinator to add you "
+            "(elpac users add) with the right role."]
+        assert not at.get("metric")
