@@ -47,6 +47,7 @@ from data.audit import DDL as AUDIT_DDL
 from data.normalise import STORE_SCHEMA
 from data.orgs import ORG_SOURCE_COLUMNS, build_orgs
 from data.problems import InputError
+from data.rosters import DDL as ROSTERS_DDL
 from data.ssr import SSR_SOURCE_COLUMNS, build_ssr
 from data.summary import RECORD_COLUMNS, build_summary, write_summary
 
@@ -100,6 +101,7 @@ _CATALOG_DDL = [
 ]
 _CATALOG_DDL += ACCOUNTS_DDL  # local accounts (data/accounts.py)
 _CATALOG_DDL += AUDIT_DDL  # the audit log (data/audit.py)
+_CATALOG_DDL += ROSTERS_DDL  # student groups made by LEA staff (data/rosters.py)
 
 
 def store_path(path: str | Path | None = None) -> Path:
