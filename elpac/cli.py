@@ -32,6 +32,9 @@ app.add_typer(export_app, name="export")
 users_app = typer.Typer(no_args_is_help=True,
                         help="Local accounts: who may sign in, in which role, where.")
 app.add_typer(users_app, name="users")
+groups_app = typer.Typer(no_args_is_help=True,
+                         help="Student groups made by LEA staff (teachers see their groups).")
+app.add_typer(groups_app, name="groups")
 
 StoreOption = Annotated[Path | None, typer.Option(
     "--store", help="Store directory (default: $ELPAC_STORE, else data/store).",
@@ -538,6 +541,53 @@ def users_assign(
         raise _fail(str(exc)) from None
     where = ", ".join([*account.counties, *account.leas, *account.schools]) or "statewide"
     typer.echo(f"{account.email}: {account.role}, {where}")
+
+
+# -- student groups -------------------------------------------------------------------------
+
+@groups_app.command("import")
+def groups_import(
+    file: Annotated[Path, typer.Argument(help="CSV: name, school CDS, SSID, user e-mail.")],
+    by: Annotated[str | None, typer.Option("--by", help="Who uploads it (default: the "
+                                           "operating-system user).")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Add student groups from a CSV file; one bad row and nothing is added."""
+    import getpass
+
+    from data.rosters import Rosters
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+        result = Rosters(Store(store_path(store))).import_csv(
+            text, file_name=file.name, uploaded_by=by or f"cli:{getpass.getuser()}")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _fail(f"cannot read {file}: {exc}") from None
+    except InputError as exc:
+        raise _fail(str(exc)) from None
+    if not result.loaded:
+        for row, name, value, reason in result.problems[:SHOWN_PROBLEMS]:
+            typer.echo(f"{file.name} row {row}, {name} {value!r}: {reason}", err=True)
+        more = len(result.problems) - SHOWN_PROBLEMS
+        if more > 0:
+            typer.echo(f"... and {more} more", err=True)
+        raise _fail(f"nothing added: {len(result.problems)} problem(s) in {file.name}"
+                    if result.problems else f"{file.name} has no rows")
+    typer.echo(f"added the groups of {result.n_rows:,} rows from {file.name}")
+
+
+@groups_app.command("list")
+def groups_list(store: StoreOption = None) -> None:
+    """List the student groups: school, name, students, assigned users."""
+    from data.rosters import Rosters
+
+    listed = Rosters(Store(store_path(store))).list()
+    if listed.height == 0:
+        typer.echo("no student groups: add some with `elpac groups import FILE`")
+        return
+    for r in listed.iter_rows(named=True):
+        typer.echo(f"{r['school_code']}  {r['name']:<30} {r['n_students']:>5} students  "
+                   f"{r['users'] or 'not assigned'}")
 
 
 @app.command()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 import pytest
+from typer.testing import CliRunner
 
 from data.accounts import Accounts
 from data.problems import InputError
 from data.rosters import Rosters
 from data.store import Store
+from elpac.cli import app
 
 PASSWORD = "correct horse battery staple"
 
@@ -77,3 +81,23 @@ def test_a_file_without_the_columns_is_refused(store: Store) -> None:
     with pytest.raises(InputError, match="missing: ssid"):
         Rosters(store).import_csv("Name,School CDS\nA,19619693907856\n", file_name="x.csv",
                                   uploaded_by="admin@x.org")
+
+
+def test_the_command_line_imports_and_lists(store: Store, tmp_path: Path) -> None:
+    kids = students(store, 2)
+    good = tmp_path / "groups.csv"
+    good.write_text(csv_of([("Reading club", s, i, "teacher@x.org")
+                            for i, s in kids.iter_rows()]))
+    runner = CliRunner()
+    result = runner.invoke(app, ["groups", "import", str(good), "--store", str(store.path)])
+    assert result.exit_code == 0, result.output
+    assert "added the groups of 2 rows" in result.output
+    listed = runner.invoke(app, ["groups", "list", "--store", str(store.path)]).output
+    assert "Reading club" in listed
+    assert "teacher@x.org" in listed
+    bad = tmp_path / "bad.csv"
+    bad.write_text(csv_of([("", "1", "x", "")]))
+    result = runner.invoke(app, ["groups", "import", str(bad), "--store", str(store.path)])
+    assert result.exit_code == 1
+    assert "bad.csv row 2, name '': a group needs a name" in result.output
+    assert "nothing added: 3 problem(s) in bad.csv" in result.output
