@@ -135,8 +135,8 @@ def sidebar() -> None:
     """The sidebar's sign-in form, or who is signed in and a Sign out button."""
     signed = account()
     if signed is not None:
-        st.sidebar.caption(f"Signed in as {signed.name} ({signed.email}), "
-                           f"{ROLES[signed.role].lower()}.")
+        st.sidebar.caption(f"Signed in as {signed.name} ({signed.email}): "
+                           f"{ROLES[signed.role]}.")
         st.sidebar.button("Sign out", key="auth_local_sign_out", on_click=sign_out)
         return
     with st.sidebar.form("auth_local_form", border=True):
