@@ -50,7 +50,7 @@ def pages_for(scope: Scope) -> dict[str, list[StreamlitPage]]:
     """
     return {"Results": [GLANCE, REPORT, *([STUDENTS] if scope.pii else [])],
             "Data": [EXPORTS, LOADS, *([STORE] if scope.statewide else []),
-                     *([AUDIT] if identity.audited_users() != [] else [])]}
+                     *([AUDIT] if identity.may_audit() else [])]}
 
 
 PAGES = pages_for(identity.current_scope())

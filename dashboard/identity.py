@@ -133,6 +133,20 @@ def can_load() -> bool:
     return True
 
 
+def may_audit() -> bool:
+    """Whether this session may read the audit log (the menu's check: no account list read)."""
+    if auth_configured():
+        email = user_email()
+        account = local_sign_in.account_of(email) if email else None
+        if account is not None and account.role == "lea_admin":
+            return True
+        return current_scope().statewide and can_load()
+    if not local_sign_in.in_use():
+        return current_scope().statewide
+    account = local_sign_in.account()
+    return account is not None and account.role in local_sign_in.LOADING_ROLES
+
+
 def audited_users() -> list[str] | None:
     """Whose audit entries this session may read: ``None`` for everyone's, ``[]`` for none.
 
@@ -140,20 +154,14 @@ def audited_users() -> list[str] | None:
     sees the entries of the accounts assigned to their LEAs or those LEAs' schools, and their
     own. Everyone else sees none.
     """
-    if auth_configured():
-        email = user_email()
-        account = local_sign_in.account_of(email) if email else None
-        if account is not None and account.role == "lea_admin":
-            return local_sign_in.accounts_of_leas(account.leas) + [account.email]
-        return None if current_scope().statewide and can_load() else []
-    if not local_sign_in.in_use():
-        return None if current_scope().statewide else []
-    account = local_sign_in.account()
-    if account is None or account.role not in local_sign_in.LOADING_ROLES:
+    if not may_audit():
         return []
-    if account.role == "state_admin":
-        return None
-    return local_sign_in.accounts_of_leas(account.leas) + [account.email]
+    email = user_email() if auth_configured() else None
+    account = (local_sign_in.account_of(email) if email else
+               None if auth_configured() else local_sign_in.account())
+    if account is not None and account.role == "lea_admin":
+        return local_sign_in.accounts_of_leas(account.leas) + [account.email]
+    return None
 
 
 def describe(scope: Scope) -> str:

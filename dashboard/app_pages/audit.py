@@ -13,10 +13,10 @@ from data import audit
 from data.export import neutralised
 
 st.title("Audit")
-users = identity.audited_users()
-if users == []:
+if not identity.may_audit():
     st.info("The audit log is for LEA and state administrators.")
     stop()
+users = identity.audited_users()
 st.caption("Sign-ins, student profiles viewed and exports, newest first"
            + ("" if users is None else ": the accounts of your LEAs") + ".")
 today = date.today()

@@ -12,22 +12,12 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from data.store import Store
 from queries.labels import SUMMATIVE_LEVELS
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def run_app(monkeypatch: pytest.MonkeyPatch, store: Path, scope: str | None = None) -> AppTest:

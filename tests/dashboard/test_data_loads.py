@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard import uploads
@@ -28,7 +27,7 @@ from data.store import Store
 from queries.scope import Scope
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 PAGE = "app_pages/data_loads.py"
@@ -37,16 +36,6 @@ UPLOADER = "data_loads_files_0"
 LOS_ANGELES = "19"
 """County of the tiny demo's file with four LEAs and every kind of record."""
 OWN_LEA = "19619690000000"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches() -> Iterator[None]:
-    # st.cache_* live for the whole process; start every test from empty caches.
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -14,29 +14,18 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from data.store import Store
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    pass
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 YEAR = "2023-24"
 LEA = "19619690000000"
 """The tiny demo's largest LEA in 2023-24, with students moving in and out."""
 TODAY = f"{date.today():%Y%m%d}"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches() -> Iterator[None]:
-    # st.cache_* live for the whole process; start every test from empty caches.
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def records(store: Path) -> pl.DataFrame:

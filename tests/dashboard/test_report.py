@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard import report_output
@@ -25,7 +24,7 @@ from data.store import Store
 from queries.spec import ReportSpec, Subgroup
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    pass
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 LEA = "19619690000000"
@@ -33,16 +32,6 @@ LEA = "19619690000000"
 OTHER_LEA = "42700800000000"
 YEAR = "2024-25"
 HISPANIC_GIRLS = (pl.col("gender") == "F") & (pl.col("ethnicity") == "500")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches() -> Iterator[None]:
-    # st.cache_* live for the whole process; start every test from empty caches.
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def open_report(monkeypatch: pytest.MonkeyPatch, store: Path, *, link: str | None = None,

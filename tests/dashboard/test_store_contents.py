@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 import duckdb
 import polars as pl
 import pytest
-import streamlit as st
 from polars.testing import assert_frame_equal
 from streamlit.testing.v1 import AppTest
 
@@ -21,20 +20,10 @@ from data.store import Store
 from data.synth import DemoSpec, build_demo
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    pass
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 TEST_NAMES = {"21": "Summative ELPAC", "23": "Summative Alternate ELPAC"}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches() -> Iterator[None]:
-    # st.cache_* live for the whole process; start every test from empty caches.
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def run_app(monkeypatch: pytest.MonkeyPatch, store: Path) -> AppTest:

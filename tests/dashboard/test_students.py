@@ -16,13 +16,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import polars as pl
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from data.store import Store
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    pass
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 PAGE = "app_pages/students.py"
@@ -31,16 +30,6 @@ SHORT = {"21": "Summative", "23": "Alternate"}
 SSR_LANGUAGES = {"ENG": "English", "SPA": "Spanish", "VIE": "Vietnamese", "FIL": "Filipino",
                  "KOR": "Korean", "CHI": "Chinese (Traditional)"}
 DOMAINS = ("listening", "speaking", "reading", "writing")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches() -> Iterator[None]:
-    # st.cache_* live for the whole process; start every test from empty caches.
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 @pytest.fixture(scope="module")
