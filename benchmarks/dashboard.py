@@ -23,21 +23,21 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from playwright.async_api import Browser, Page, async_playwright
 
+from elpac.serving import serve_command, start, stop
 from queries.snapshot import Snapshot
 from queries.spec import ReportSpec
+
+if TYPE_CHECKING:
+    import subprocess
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -50,36 +50,11 @@ FIGURES = '#stMain [data-testid="stMetricValue"]'
 REFERENCE = Path(__file__).resolve().parent / "reference_app.py"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return bool(response.read().strip() == b"ok")
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 def _serve(store: str | None) -> tuple[subprocess.Popen[bytes], str]:
     """``elpac serve`` on ``store``, or the reference page when ``store`` is ``None``."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = ([sys.executable, "-m", "elpac", "serve", "--store", store, "--port", str(port)]
-               if store else
-               [sys.executable, "-m", "streamlit", "run", str(REFERENCE), "--server.port",
-                str(port), "--server.headless", "true"])
-    server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 120
-    while not _healthy(url):
-        if server.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("the dashboard server did not start")
-        time.sleep(0.2)
-    return server, url
+    return start(serve_command(store) if store else
+                 [sys.executable, "-m", "streamlit", "run", str(REFERENCE), "--server.port",
+                  "{port}", "--server.headless", "true"])
 
 
 async def _idle(page: Page) -> None:
@@ -219,5 +194,4 @@ def bench_dashboard(store: str, *, repeats: int = 9, sessions: int = 20) -> list
                 *asyncio.run(_run(url, reference_url, report, repeats, sessions))]
     finally:
         for process in (server, reference):
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
+            stop(process)

@@ -10,13 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -27,36 +21,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from data.store import Store  # noqa: E402
+from elpac.serving import serve_command, start, stop  # noqa: E402
 from queries.snapshot import Snapshot  # noqa: E402
 from queries.spec import ReportSpec  # noqa: E402
 
 WIDTH = 1280
 MAX_HEIGHT = 2400
 """Screenshots are cut at this height: the top of a page is what a reader needs to see."""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _serve(store: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "elpac", "serve", "--store", store, "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True)
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                return server, url
-        except (urllib.error.URLError, OSError):
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the dashboard server did not start") from None
-            time.sleep(0.3)
 
 
 def _idle(page: Page) -> None:
@@ -103,7 +74,7 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     lea, lea_name, year = _largest_lea(args.store)
-    server, url = _serve(args.store)
+    server, url = start(serve_command(args.store))
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium",
@@ -155,8 +126,7 @@ def main() -> None:
                 _shoot(page, args.out / f"{name}.png")
             browser.close()
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        stop(server)
 
 
 if __name__ == "__main__":

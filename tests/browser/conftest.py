@@ -14,13 +14,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +22,7 @@ from playwright.sync_api import Page, expect
 
 from data.accounts import create_demo_accounts
 from data.store import Store
+from elpac.serving import serve_command, start, stop
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -49,58 +43,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return bool(response.read().strip() == b"ok")
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-def _stop(server: subprocess.Popen[bytes]) -> None:
-    # `elpac serve` runs Streamlit as a child: end the whole process group we started.
-    if server.poll() is not None:
-        return
-    os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait(timeout=15)
-
-
 @contextlib.contextmanager
 def _serving(store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Run ``elpac serve`` on ``store`` on a free loopback port; yield its base URL."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
     log_path = tmp_path_factory.mktemp("streamlit-server") / "server.log"
-    cmd = [sys.executable, "-m", "elpac", "serve", "--store", str(store),
-           "--port", str(port), "--address", "127.0.0.1"]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     env.pop("ELPAC_SCOPE", None)
     with log_path.open("wb") as log:
-        # cwd: Streamlit reads .streamlit/config.toml from the working directory.
-        server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
+        try:
+            server, url = start(serve_command(store), log=log, env=env,
+                                timeout_s=STARTUP_TIMEOUT_S)
+        except RuntimeError as exc:
+            pytest.fail(f"{exc}\n--- {log_path} ---\n{log_path.read_text(errors='replace')}")
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not _healthy(url):
-            if server.poll() is not None or time.monotonic() > deadline:
-                state = (f"exited with code {server.returncode}" if server.poll() is not None
-                         else f"not healthy after {STARTUP_TIMEOUT_S} s")
-                pytest.fail(f"dashboard server {state}: {' '.join(cmd)}\n--- {log_path} ---\n"
-                            f"{log_path.read_text(errors='replace')}")
-            time.sleep(0.25)
         yield url
     finally:
-        _stop(server)
+        stop(server)
 
 
 @pytest.fixture(scope="session")
