@@ -26,7 +26,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import local_sign_in
+from dashboard import cached, local_sign_in
 from queries.access import describe_scope, scope_of
 from queries.scope import Scope
 
@@ -90,13 +90,13 @@ def current_scope() -> Scope:
             return _scope_from(users[email])
         # Else the explorer's own account of that e-mail (elpac users add); none: nothing.
         account = local_sign_in.account_of(email)
-        return scope_of(account) if account is not None else Scope()
+        return scope_of(account, cached.store()) if account is not None else Scope()
     if auth_configured():
         # A shared server: whoever has not signed in never falls back to the local default.
         return _scope_from(dict(access["default"])) if "default" in access else Scope()
     if local_sign_in.in_use():
         account = local_sign_in.account()
-        return scope_of(account) if account is not None else Scope()
+        return scope_of(account, cached.store()) if account is not None else Scope()
     raw = os.environ.get("ELPAC_SCOPE")
     if raw:
         return _scope_from(json.loads(raw))

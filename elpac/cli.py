@@ -255,11 +255,12 @@ def _user_scope(store: Path | None, email: str | None) -> Scope | None:
     from data.accounts import Accounts
     from queries.access import scope_of
 
-    account = Accounts(Store(store_path(store))).get(email)
+    the_store = Store(store_path(store))
+    account = Accounts(the_store).get(email)
     if account is None:
         raise InputError(f"there is no account for {email.strip().lower()} "
                          "(elpac users list shows them)")
-    return scope_of(account)
+    return scope_of(account, the_store)
 
 
 def _audit_export(store: Path | None, user: str | None, scope: Scope, target: Path,

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from data.rosters import Rosters
 from queries.scope import Scope
 
 if TYPE_CHECKING:
     from data.accounts import Account
+    from data.store import Store
 
 
-def scope_of(account: Account) -> Scope:
+def scope_of(account: Account, store: Store | None = None) -> Scope:
     """The scope of an account's role and assignments.
+
+    A teacher's scope is the students of the groups assigned to them, read from ``store``
+    (required for a teacher): their schools, limited to those SSIDs.
 
     Examples
     --------
@@ -35,9 +40,12 @@ def scope_of(account: Account) -> Scope:
         return Scope(counties=account.counties, leas=account.leas, schools=account.schools,
                      pii=False, suppressed=True)
     if role == "teacher":
-        # Only the students of groups assigned to the teacher; until groups exist (issue 5,
-        # second part), none: an empty scope sees no organisation and no student.
-        return Scope(pii=True)
+        if store is None:
+            raise ValueError("a teacher's scope needs the store that holds their groups")
+        members = Rosters(store).members_of(account.email)
+        # No group yet: an empty SSID list, which sees no student (not "no limit").
+        return Scope(schools=tuple({school for school, _ in members}),
+                     ssids=tuple(ssid for _, ssid in members), pii=True)
     raise ValueError(f"unknown role {role!r}")
 
 
@@ -51,5 +59,8 @@ def describe_scope(scope: Scope) -> str:
                                                     ("schools", scope.schools)) if v]
         where = ", ".join(parts) or "nothing"
     who = f" (student groups {', '.join(scope.groups)})" if scope.groups else ""
+    if scope.ssids is not None:
+        n = len(scope.ssids)
+        who += f", only the {n:,} student{'' if n == 1 else 's'} of your groups"
     pii = "student records visible" if scope.pii else "aggregates only"
     return f"Access: {where}{who}; {pii}."

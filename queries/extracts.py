@@ -111,13 +111,13 @@ def _check_test(test: str) -> None:
 
 
 def _in_groups(scope: Scope) -> pl.Expr:
-    """Records of the scope's student groups (all records when it has none)."""
+    """Records of the scope's student groups and students (all records when it has none)."""
     if scope.all_students:
-        return pl.lit(True)
+        return scope.ssid_filter()
     keep = pl.lit(False)
     for gid in scope.groups:
         keep = keep | GROUP_BY_ID[gid].polars()
-    return keep
+    return keep & scope.ssid_filter()
 
 
 def _side_in_scope(scope: Scope, side: Side) -> pl.Expr:

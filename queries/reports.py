@@ -14,7 +14,7 @@ contributions (``data.summary.record_metrics``), so they agree exactly; a test c
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -26,7 +26,7 @@ from data.groups import GROUP_BY_ID, groups_of
 from data.summary import ALL_GRADES, METRIC_COLUMNS, duckdb_sums_sql, sum_metrics
 from queries.labels import GRADE_NAMES, GROUP_NAMES, RECORD_TYPE_OF_TEST
 from queries.metrics import SUPPRESSION_THRESHOLD, publish_arrays, to_frame
-from queries.scope import NO_SCHOOL, Scope
+from queries.scope import NO_SCHOOL, Scope, ScopeError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -36,10 +36,6 @@ if TYPE_CHECKING:
 
 ROW_KEYS = ("school_year", "org_level", "county_code", "lea_code", "school_code", "group_id",
             "row_label", "grade")
-
-
-class ScopeError(ValueError):
-    """The report asks for organisations or students outside the user's scope."""
 
 
 def resolve_orgs(spec: ReportSpec, orgs: pl.DataFrame, scope: Scope) -> pl.DataFrame:
@@ -117,7 +113,8 @@ def _needs_records(spec: ReportSpec, scope: Scope, rows: pl.DataFrame) -> bool:
 
     Custom subgroups alone do not count: their rows come from the records either way.
     """
-    if spec.filters or spec.completeness != "all" or spec.cohort or not scope.all_students:
+    if (spec.filters or spec.completeness != "all" or spec.cohort
+            or not scope.every_student):
         return True
     schools = rows.filter(pl.col("org_level") == "school").height > 0
     grades = _grades(spec)
@@ -165,6 +162,8 @@ def cohort_report(snap: Snapshot, spec: ReportSpec, *, scope: Scope, ssids: list
 def _report(snap: Snapshot, spec: ReportSpec, *, scope: Scope, suppress: bool, threshold: int,
             ssids: list[str] | None = None) -> pl.DataFrame:
     suppress = suppress or scope.suppressed  # an aggregate-only scope cannot turn it off
+    if spec.org_level == "group":
+        return _group_report(snap, spec, scope=scope, suppress=suppress, threshold=threshold)
     orgs = snap.orgs_of(spec.years)
     rows = resolve_orgs(spec, orgs, scope)
     groups = _row_groups(spec, scope)
@@ -187,6 +186,70 @@ def _report(snap: Snapshot, spec: ReportSpec, *, scope: Scope, suppress: bool, t
         sums = Sums.concat(parts)
     return _assemble(snap, spec, rows, groups, grades, sums, suppress=suppress,
                      threshold=threshold)
+
+
+def _group_report(snap: Snapshot, spec: ReportSpec, *, scope: Scope, suppress: bool,
+                  threshold: int) -> pl.DataFrame:
+    """Rows for student groups: each group's students' records, wherever they tested.
+
+    A group row sums its students' records of each year that the scope covers (the scope's
+    own SSID limit still applies), as a state row over those students. ``org_level`` is
+    ``group``, ``school_code`` the group's key (so two groups of one school stay apart) and
+    ``cds_code`` its school's. Comparison rows are the groups' schools with their LEA,
+    county and state, for scopes that see whole organisations.
+    """
+    from queries.groups import group_students  # groups reads reports' scope rules
+
+    members = group_students(snap.store, scope, spec.orgs)
+    orgs = snap.orgs_of(spec.years)
+    groups = _row_groups(spec, scope)
+    grades = _grades(spec)
+    record_type = RECORD_TYPE_OF_TEST[spec.test]
+    base = replace(spec, org_level="state", orgs=("00",), comparison=False)
+    school_rows = orgs.filter(pl.col("org_level") == "school").unique(
+        "school_code", keep="last")
+    school_lea = dict(school_rows.select("school_code", "lea_code").iter_rows())
+    frames = []
+    for key, ssids in members.items():
+        name, school = key.partition(":")[2], key[:14]
+        row = pl.DataFrame({"org_level": ["state"], "county_code": ["00"], "lea_code": [""],
+                            "school_code": [""], "name": [name], "type_id": [""]})
+        sums = _from_records(snap, base, scope, row, orgs, groups, grades, record_type,
+                             ssids=ssids)
+        lea = school_lea.get(school, "")
+        part = _assemble(snap, base, row, groups, grades, sums, suppress=suppress,
+                         threshold=threshold)
+        frames.append(part.with_columns(
+            pl.lit("group").alias("org_level"), pl.lit(school[:2]).alias("county_code"),
+            pl.lit(lea).alias("lea_code"), pl.lit(key).alias("school_code"),
+            pl.lit(school).alias("cds_code"), _status_expr(snap, lea)))
+    if spec.comparison and scope.ssids is None:
+        schools = sorted({k[:14] for k in members} & set(school_lea))
+        visible = scope.visible_orgs(school_rows.filter(pl.col("school_code").is_in(schools)))
+        if visible.height:
+            frames.append(_report(snap, replace(spec, org_level="school",
+                                                orgs=tuple(visible.get_column("school_code")),
+                                                comparison=True),
+                                  scope=scope, suppress=suppress, threshold=threshold))
+    return pl.concat(frames, how="vertical_relaxed")
+
+
+def _data_status(snap: Snapshot, year: str, lea: str) -> str:
+    """``final`` or ``partial``: the LEA's own file, else the year's.
+
+    An LEA with no file of its own (an NPS student's special-education district) takes the
+    year's status, as county and state rows do.
+    """
+    if not lea or (year, lea) not in snap.lea_final:
+        return snap.year_status.get(year, "partial")
+    return "final" if snap.lea_final[(year, lea)] else "partial"
+
+
+def _status_expr(snap: Snapshot, lea: str) -> pl.Expr:
+    years = snap.years
+    return pl.col("school_year").replace_strict(
+        {y: _data_status(snap, y, lea) for y in years}, default="partial",
+        return_dtype=pl.String).alias("data_status")
 
 
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="elpac-report")
@@ -219,15 +282,8 @@ def _assemble(snap: Snapshot, spec: ReportSpec, rows: pl.DataFrame,
         values[have] = sums.values[c][at[have]]
         arrays[c] = values
     published = publish_arrays(arrays, test=spec.test, suppress=suppress, threshold=threshold)
-    lea_final = snap.lea_final
-    year_status = snap.year_status
-
     def status(year: str, lea: str) -> str:
-        # An LEA with no file of its own (an NPS student's special-education district) takes
-        # the year's status, as county and state rows do.
-        if not lea or (year, lea) not in lea_final:
-            return year_status.get(year, "partial")
-        return "final" if lea_final[(year, lea)] else "partial"
+        return _data_status(snap, year, lea)
 
     columns: dict[str, object] = {
         "school_year": [g[0] for g in grid], "test": [spec.test] * len(grid),
@@ -351,6 +407,10 @@ def records_relation(snap: Snapshot, years: Iterable[str], *, scope: Scope,
     if ssids is not None:
         conditions.append("list_contains(?, r.ssid)")
         values.append(ssids)
+    if scope.ssids is not None:
+        # The scope's own students (a teacher's groups), whatever else the caller asks.
+        conditions.append("list_contains(?, r.ssid)")
+        values.append(list(scope.ssids))
     if name_prefix is not None:
         conditions.append("(starts_with(lower(r.last_name), ?) "
                           "OR starts_with(lower(r.first_name), ?))")

@@ -1,8 +1,9 @@
-"""Access scope: which organisations and student groups a user may see, and whether PII.
+"""Access scope: which organisations, student groups and students a user may see, and PII.
 
 Every query takes a ``Scope`` and applies it before aggregating: records are semi-joined on the
-(LEA, school) pairs the scope allows, and summary rows on the organisations it fully covers. A
-scope is a frozen, hashable value, so it is part of every cache key (STYLE.md, caching).
+(LEA, school) pairs the scope allows (and kept to the scope's SSIDs when it lists some), and
+summary rows on the organisations it fully covers. A scope is a frozen, hashable value, so it
+is part of every cache key (STYLE.md, caching).
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ NO_SCHOOL = ""
 """School key of records that count under an LEA but no school (NPS students, §3.3 rule 6)."""
 
 
+class ScopeError(ValueError):
+    """A query asks for organisations or students outside the user's scope."""
+
+
 @dataclass(frozen=True)
 class Scope:
     """What one user may see.
@@ -22,7 +27,9 @@ class Scope:
     ``statewide`` sees every organisation; otherwise the union of the listed counties, LEAs
     (14-digit CDS codes) and schools. ``groups`` limits the students to those student groups
     (empty: all students). ``pii`` allows student-level rows (names, SSIDs, score status).
-    ``suppressed`` forces small-n suppression on every aggregate.
+    ``suppressed`` forces small-n suppression on every aggregate. ``ssids`` limits the
+    students to those SSIDs (a teacher: the students of their groups); ``None`` is no limit,
+    an empty tuple is no student at all.
 
     Examples
     --------
@@ -41,10 +48,13 @@ class Scope:
     suppressed: bool = False
     """Aggregates only ever suppressed (an aggregate-only viewer): every report, research
     row and transition matrix hides small groups whatever the caller asks."""
+    ssids: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         for name in ("counties", "leas", "schools", "groups"):
             object.__setattr__(self, name, tuple(sorted(set(getattr(self, name)))))
+        if self.ssids is not None:
+            object.__setattr__(self, "ssids", tuple(sorted(set(self.ssids))))
 
     @classmethod
     def state(cls, *, pii: bool = False) -> Scope:
@@ -65,6 +75,24 @@ class Scope:
     def all_students(self) -> bool:
         """True when no student-group restriction applies."""
         return not self.groups
+
+    @property
+    def every_student(self) -> bool:
+        """True when every student of the covered organisations counts: no group, no SSIDs.
+
+        Only then may the load-time summaries (counts over whole organisations) answer.
+        """
+        return not self.groups and self.ssids is None
+
+    def allows_ssid(self, ssid: str) -> bool:
+        """Whether the scope's SSID list (if any) holds the student."""
+        return self.ssids is None or ssid in self.ssids
+
+    def ssid_filter(self) -> pl.Expr:
+        """Records of the scope's students (every record when it lists none)."""
+        if self.ssids is None:
+            return pl.lit(True)
+        return pl.col("ssid").is_in(list(self.ssids))
 
     def allows_state(self) -> bool:
         """The state row counts every student of the state: only a statewide scope sees it."""

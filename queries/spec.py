@@ -15,7 +15,7 @@ from data.groups import DIMENSIONS, GROUP_BY_ID
 
 Test = Literal["summative", "alternate"]
 Measure = Literal["overall", "oral", "written", "listening", "speaking", "reading", "writing"]
-OrgLevel = Literal["state", "county", "lea", "school"]
+OrgLevel = Literal["state", "county", "lea", "school", "group"]
 MEASURES: tuple[str, ...] = ("overall", "oral", "written", "listening", "speaking", "reading",
                              "writing")
 BREAKDOWNS: tuple[str, ...] = ("grade", *DIMENSIONS)
@@ -38,7 +38,8 @@ class ReportSpec:
     """One report.
 
     ``orgs``: the organisations (14-digit CDS codes for LEAs and schools, two digits for
-    counties, ``"00"`` for the state) at ``org_level``; ``expand`` adds "schools of the chosen
+    counties, ``"00"`` for the state; ``school CDS:name`` for student groups,
+    ``data.rosters.group_key``) at ``org_level``; ``expand`` adds "schools of the chosen
     LEAs" or "LEAs of the chosen schools". ``grades``: assessment grades, ``"13"`` for all.
     ``breakdown``: one dimension (or ``"grade"``) to split each organisation's row by.
     ``filters``: restrict every row to students in those groups (same semantics as a
@@ -81,7 +82,8 @@ class ReportSpec:
                 out.append(str(exc))
         for name, value, allowed in (
                 ("test", self.test, ("summative", "alternate")),
-                ("organisation level", self.org_level, ("state", "county", "lea", "school")),
+                ("organisation level", self.org_level,
+                 ("state", "county", "lea", "school", "group")),
                 ("completeness", self.completeness, ("all", "complete", "partial")),
                 ("expand", self.expand, ("none", "schools_of_leas", "leas_of_schools"))):
             if value not in allowed:
@@ -109,6 +111,16 @@ class ReportSpec:
             out.append("a cohort is a longitudinal report")
         if self.org_level == "state" and self.orgs != ("00",):
             out.append('the state is organisation "00"')
+        if self.org_level == "group":
+            for key in self.orgs:
+                school, _, name = key.partition(":")
+                if not (school.isdigit() and len(school) == 14 and name):
+                    out.append(f"{key!r} is not a student group (school CDS code:name)")
+            if self.expand != "none":
+                out.append("student groups have no schools or LEAs to expand to")
+            if self.cohort:
+                out.append("a student group already follows the same students: choose All "
+                           "students, not Cohort")
         return out
 
     @property

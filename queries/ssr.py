@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
+from data.ssr import SSR_SOURCE_COLUMNS, build_ssr
 from queries.labels import GRADE_NAMES, RECORD_TYPE_OF_TEST
+from queries.reports import read_records
 
 if TYPE_CHECKING:
     from datetime import date
@@ -45,15 +47,33 @@ def _rows(snap: Snapshot, year: str, test: str, scope: Scope,
     if not scope.all_students:
         raise ValueError("SSR status is kept per organisation, not per student group; ask "
                          "for a scope without a student-group limit")
-    # LEA-level counts answer whole-LEA questions; a school scope needs the school rows.
-    by_lea = schools is None and not scope.schools and grouping in (None, "lea", "language")
-    frame = snap.ssr(year, by_lea=by_lea).lazy().filter(
+    if scope.ssids is not None:
+        counts = _counts_of_students(snap, year, scope)
+    else:
+        # LEA-level counts answer whole-LEA questions; a school scope needs the school rows.
+        by_lea = schools is None and not scope.schools and grouping in (None, "lea",
+                                                                         "language")
+        counts = snap.ssr(year, by_lea=by_lea)
+    frame = counts.lazy().filter(
         (pl.col("record_type") == RECORD_TYPE_OF_TEST[test]) & _in_scope(scope))
     if leas is not None:
         frame = frame.filter(pl.col("lea_code").is_in(leas))
     if schools is not None:
         frame = frame.filter(pl.col("school_code").is_in(schools))
     return frame.collect()
+
+
+def _counts_of_students(snap: Snapshot, year: str, scope: Scope) -> pl.DataFrame:
+    """The load-time SSR counts (``data.ssr``) over the scope's own students only.
+
+    The stored counts are per organisation; a scope limited to some students (a teacher's
+    groups) counts their records instead, the same way.
+    """
+    records = read_records(snap, [year], scope=scope, orgs=snap.orgs_of([year]),
+                           record_type=None, columns=list(SSR_SOURCE_COLUMNS))
+    if records.height == 0:
+        return snap.ssr(year).head(0)
+    return build_ssr(records.drop("school_year")).select(snap.ssr(year).columns)
 
 
 def read_ssr_status(snap: Snapshot, *, year: str, as_of: date, scope: Scope,

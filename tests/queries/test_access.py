@@ -54,9 +54,8 @@ def test_roles_become_scopes() -> None:
         schools=(school,), pii=True)
     viewer = scope_of(Account("a@x.org", "A", "viewer", leas=(lea,)))
     assert (viewer.pii, viewer.suppressed, viewer.leas) == (False, True, (lea,))
-    teacher = scope_of(Account("a@x.org", "A", "teacher", schools=(school,)))
-    assert (teacher.statewide, teacher.counties, teacher.leas, teacher.schools) == (
-        False, (), (), ())
+    with pytest.raises(ValueError, match="needs the store"):
+        scope_of(Account("a@x.org", "A", "teacher", schools=(school,)))
 
 
 def test_a_viewer_report_is_suppressed_whatever_is_asked(snap: Snapshot, lea: str) -> None:
@@ -104,7 +103,9 @@ def test_a_viewer_transition_matrix_has_no_small_level(snap: Snapshot, lea: str)
 
 
 def test_a_teacher_without_groups_sees_nothing(snap: Snapshot, lea: str) -> None:
-    teacher = scope_of(Account("t@x.org", "T", "teacher", schools=(lea[:7] + "1234567",)))
+    teacher = scope_of(Account("t@x.org", "T", "teacher", schools=(lea[:7] + "1234567",)),
+                       snap.store)
+    assert teacher == Scope(ssids=(), pii=True)  # no student at all, not "no limit"
     spec = ReportSpec(years=(snap.years[-2],), orgs=(lea,), org_level="lea")
     with pytest.raises(ScopeError):
         read_report(snap, spec, scope=teacher, suppress=False)
