@@ -1,6 +1,7 @@
 """No report row counts a student outside the user's scope (property test over random scopes).
 
-For random scopes (counties, LEAs, schools, student groups, statewide or not) and random report
+For random scopes (counties, LEAs, schools, student groups, a teacher's SSID list, statewide
+or not) and random report
 specifications, every row must be an organisation the scope fully covers, the state row only
 for a statewide scope, and each row's enrolment must equal a count made here, from the Parquet
 records and an independent reading of the scope and the groups (ELPAC.md §3.3: a record counts
@@ -20,10 +21,12 @@ from hypothesis import strategies as st
 from data.domain import GRADES
 from data.groups import groups_of
 from data.store import Store
+from queries.extracts import read_district_results, read_ssdf_records
 from queries.reports import ScopeError, read_report
 from queries.scope import Scope
 from queries.snapshot import Snapshot
 from queries.spec import ReportSpec, Subgroup
+from queries.students import find_students, read_student
 
 # Group membership written out here from the record columns, not taken from data.groups
 # (ELPAC.md §5.6); a null value is not a member.
@@ -171,6 +174,8 @@ def _expected_counts(records: pl.DataFrame, spec: ReportSpec, scope: Scope) -> p
             & _in_scope(scope) & _all_of(spec.filters))
     if scope.groups:
         keep = keep & _all_of((("scope", scope.groups),))
+    if scope.ssids is not None:
+        keep = keep & pl.col("ssid").is_in(list(scope.ssids))
     base = records.filter(keep)
     row_groups = {g: MEMBER[g] for g in (scope.groups or ("001",))}
     if spec.breakdown in MEMBERS:
@@ -200,7 +205,13 @@ def _expected_counts(records: pl.DataFrame, spec: ReportSpec, scope: Scope) -> p
 
 # -- strategies -----------------------------------------------------------------------------
 
-def _scopes(orgs: pl.DataFrame) -> st.SearchStrategy[Scope]:
+def _ssid_pool(records: pl.DataFrame) -> list[str]:
+    """Every SSID of the store: a teacher's list may hold students of any organisation."""
+    return sorted(records.get_column("ssid").unique().to_list())
+
+
+def _scopes(orgs: pl.DataFrame, ssids: list[str]) -> st.SearchStrategy[Scope]:
+    """Random scopes; one in four limited to some students (a teacher), any SSIDs at all."""
     def codes(level: str, column: str) -> list[str]:
         return orgs.filter(pl.col("org_level") == level).get_column(column).to_list()
 
@@ -212,6 +223,8 @@ def _scopes(orgs: pl.DataFrame) -> st.SearchStrategy[Scope]:
         schools=st.lists(st.sampled_from(codes("school", "school_code")), max_size=5),
         groups=st.one_of(st.just(()), st.just(()), st.lists(
             st.sampled_from(RESEARCH_GROUPS), min_size=1, max_size=2)),
+        ssids=st.one_of(st.none(), st.none(), st.none(),
+                        st.lists(st.sampled_from(ssids), max_size=60).map(tuple)),
     )
 
 
@@ -262,17 +275,25 @@ def _aimed(draw: st.DrawFn, scope: Scope, spec: ReportSpec, orgs: pl.DataFrame) 
 
 # -- the property ---------------------------------------------------------------------------
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(data=st.data())
 def test_no_row_counts_a_student_outside_the_scope(snap: Snapshot, records: pl.DataFrame,
                                                    places: pl.DataFrame,
                                                    data: st.DataObject) -> None:
     orgs = snap.orgs_of(snap.years)
     spec = data.draw(_specs(orgs), label="spec")
-    scope = data.draw(_scopes(orgs), label="scope")
+    scope = data.draw(_scopes(orgs, _ssid_pool(records)), label="scope")
     if data.draw(st.integers(0, 3), label="aim") > 0:
         scope = _aimed(data.draw, scope, spec, orgs)
         note(f"aimed scope: {scope}")
+    if scope.ssids is not None and data.draw(st.booleans(), label="aim SSIDs"):
+        # A teacher's students are mostly in their organisations: half the list from the
+        # records the scope covers in the report's years, half from anywhere.
+        near = records.filter(pl.col("school_year").is_in(list(spec.years)) & _in_scope(scope)
+                              ).get_column("ssid").unique().sort().to_list()
+        if near:
+            picked = data.draw(st.lists(st.sampled_from(near), min_size=1, max_size=40))
+            scope = replace(scope, ssids=(*scope.ssids[:20], *picked))
     expected_orgs = _expected_orgs(spec, scope, _present(places, spec.years))
     if not expected_orgs:
         if not _present(places, spec.years):
@@ -288,6 +309,7 @@ def test_no_row_counts_a_student_outside_the_scope(snap: Snapshot, records: pl.D
 
     shown = set(report.select(ORG_KEY).unique().iter_rows())
     event(f"report: statewide={scope.statewide}, groups={bool(scope.groups)}, "
+          f"ssids={scope.ssids is not None}, "
           f"students={report.get_column('n_enrolled').sum() > 0}")
     assert shown == expected_orgs
     visible = set(scope.visible_orgs(snap.orgs_of(spec.years)).select(ORG_KEY).iter_rows())
@@ -340,3 +362,116 @@ def test_a_scope_covering_none_of_the_organisations_raises(snap: Snapshot,
                       breakdown=data.draw(st.sampled_from([None, "grade", "gender"])))
     with pytest.raises(ScopeError):
         read_report(snap, spec, scope=scope, suppress=False)
+
+
+# -- student-level queries and exports ------------------------------------------------------
+# The same random scopes against every query that returns students: search, profile, the
+# District/School export and the Student Score Data File extract. A student row is allowed
+# when the scope has PII, covers the record's organisation, its student groups hold the
+# record and its SSID list (if any) names the student; nothing else may come back.
+
+SIDE_COLUMNS = ["ssid", "enrolled_lea_code", "enrolled_school_code", "tested_lea_code",
+                "tested_school_code"]
+
+
+@pytest.fixture(scope="module")
+def sides(tiny_store_path: Path) -> pl.DataFrame:
+    """Enrolled and tested organisations of every record (the extract's scope rule)."""
+    return pl.concat([pl.read_parquet(path, columns=[*COLUMNS, *SIDE_COLUMNS[1:]])
+                      .with_columns(pl.lit(year).alias("school_year"))
+                      for year, path in sorted(Store(tiny_store_path).year_files().items())])
+
+
+def _student_rule(scope: Scope) -> pl.Expr:
+    keep = pl.lit(True)
+    if scope.groups:
+        keep = keep & _all_of((("scope", scope.groups),))
+    if scope.ssids is not None:
+        keep = keep & pl.col("ssid").is_in(list(scope.ssids))
+    return keep
+
+
+def _visible(records: pl.DataFrame, scope: Scope) -> pl.DataFrame:
+    """(school_year, ssid, record_type) of the records the scope may see as students."""
+    return records.filter(_in_scope(scope) & _student_rule(scope)).select(
+        "school_year", "ssid", "record_type").unique()
+
+
+def _side_covered(scope: Scope, side: str) -> pl.Expr:
+    if scope.statewide:
+        return pl.lit(True)
+    lea, school = pl.col(f"{side}_lea_code"), pl.col(f"{side}_school_code")
+    return (lea.str.slice(0, 2).is_in(list(scope.counties)) | lea.is_in(list(scope.leas))
+            | school.is_in(list(scope.schools))).fill_null(False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_no_student_query_or_export_returns_a_student_outside_the_scope(
+        snap: Snapshot, records: pl.DataFrame, sides: pl.DataFrame,
+        data: st.DataObject) -> None:
+    orgs = snap.orgs_of(snap.years)
+    scope = data.draw(_scopes(orgs, _ssid_pool(records)), label="scope")
+    scope = replace(scope, pii=data.draw(st.integers(0, 5), label="pii") > 0)
+    if scope.ssids is None and data.draw(st.booleans(), label="teacher"):
+        # Half the scopes limited to some students: the rule most easily forgotten.
+        scope = replace(scope, ssids=())
+    year = data.draw(st.sampled_from(snap.years), label="year")
+    leas = snap.orgs.filter((pl.col("org_level") == "lea") & (pl.col("school_year") == year))
+    lea = data.draw(st.sampled_from(sorted(leas.get_column("lea_code"))), label="LEA")
+    if data.draw(st.booleans(), label="aim"):
+        scope = replace(scope, leas=(*scope.leas, lea))
+    if scope.ssids is not None and data.draw(st.booleans(), label="aim SSIDs"):
+        near = records.filter((pl.col("school_year") == year) & _in_scope(scope)).get_column(
+            "ssid").unique().sort().to_list()
+        if near:
+            scope = replace(scope, ssids=(*scope.ssids[:10], *data.draw(
+                st.lists(st.sampled_from(near), min_size=1, max_size=30))))
+    note(f"scope: {scope}")
+    some_ssid = data.draw(st.sampled_from(_ssid_pool(records)), label="profile SSID")
+    calls = {
+        "search": lambda: find_students(snap, scope=scope, year=year, lea=lea),
+        "profile": lambda: read_student(snap, some_ssid, scope=scope),
+        "district export": lambda: read_district_results(snap, scope=scope, year=year,
+                                                         lea=lea),
+        "score data file": lambda: read_ssdf_records(snap, scope=scope, years=[year]),
+    }
+    if not scope.pii:
+        # Aggregate-only: every student-level query refuses, whatever it is asked.
+        event("aggregate-only")
+        for call in calls.values():
+            with pytest.raises(ScopeError):
+                call()
+        return
+    visible = _visible(records, scope)
+    allowed = set(visible.select("school_year", "ssid").iter_rows())
+
+    found = calls["search"]()
+    assert set(found.select("school_year", "ssid").iter_rows()) <= allowed
+    expected = visible.join(records.filter(pl.col("reporting_lea_code") == lea).select(
+        "school_year", "ssid", "record_type"), on=["school_year", "ssid", "record_type"])
+    expected = expected.filter(pl.col("school_year") == year)
+    if expected.height < 500:  # the search lists at most 500 students
+        assert set(found.get_column("ssid")) == set(expected.get_column("ssid"))
+
+    profile = calls["profile"]()
+    assert set(profile.select("school_year", "ssid").iter_rows()) == {
+        k for k in allowed if k[1] == some_ssid}
+
+    county = lea[:2]
+    if scope.allows_lea(county, lea):
+        district = calls["district export"]()
+        event(f"district export: {district.height > 0}")
+        assert {(year, s) for s in district.get_column("SSID")} <= allowed
+        summative = expected.filter(pl.col("record_type") == "21")
+        assert district.height == summative.height
+    else:
+        with pytest.raises(ScopeError):
+            calls["district export"]()
+
+    extract = calls["score data file"]()
+    either = (_side_covered(scope, "enrolled") | _side_covered(scope, "tested"))
+    allowed_sides = set(sides.filter((pl.col("school_year") == year) & either
+                                     & _student_rule(scope)).get_column("ssid"))
+    assert set(extract.get_column("ssid")) == allowed_sides
+    event(f"extract rows: {extract.height > 0}")
