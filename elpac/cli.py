@@ -546,25 +546,38 @@ def users_assign(
 
 # -- student groups -------------------------------------------------------------------------
 
+def _groups_scope(store: Path | None, user: str | None) -> Scope:
+    """``--user``'s scope, else the operator's (whoever can run elpac owns the store)."""
+    from queries.scope import Scope as _Scope
+
+    scope = _user_scope(store, user)
+    return scope if scope is not None else _Scope(statewide=True, pii=True)
+
+
+def _by(user: str | None, by: str | None) -> str:
+    import getpass
+
+    return user or by or f"cli:{getpass.getuser()}"
+
+
 @groups_app.command("import")
 def groups_import(
     file: Annotated[Path, typer.Argument(help="CSV: name, school CDS, SSID, user e-mail.")],
-    by: Annotated[str | None, typer.Option("--by", help="Who uploads it (default: the "
-                                           "operating-system user).")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who uploads it (default: --user, "
+                                           "else the operating-system user).")] = None,
+    user: UserOption = None,
     store: StoreOption = None,
 ) -> None:
     """Add student groups from a CSV file; one bad row and nothing is added."""
-    import getpass
-
-    from data.rosters import Rosters
+    from queries.groups import import_groups
 
     try:
         text = file.read_text(encoding="utf-8-sig")
-        result = Rosters(Store(store_path(store))).import_csv(
-            text, file_name=file.name, uploaded_by=by or f"cli:{getpass.getuser()}")
+        result = import_groups(Store(store_path(store)), _groups_scope(store, user), text,
+                               file_name=file.name, uploaded_by=_by(user, by))
     except (OSError, UnicodeDecodeError) as exc:
         raise _fail(f"cannot read {file}: {exc}") from None
-    except InputError as exc:
+    except (InputError, ValueError) as exc:
         raise _fail(str(exc)) from None
     if not result.loaded:
         for row, name, value, reason in result.problems[:SHOWN_PROBLEMS]:
@@ -578,17 +591,112 @@ def groups_import(
 
 
 @groups_app.command("list")
-def groups_list(store: StoreOption = None) -> None:
-    """List the student groups: school, name, students, assigned users."""
-    from data.rosters import Rosters
+def groups_list(user: UserOption = None, store: StoreOption = None) -> None:
+    """List the student groups (``--user``: the ones that account may use)."""
+    from queries.groups import visible_groups
 
-    listed = Rosters(Store(store_path(store))).list()
+    try:
+        listed = visible_groups(Store(store_path(store)), _groups_scope(store, user))
+    except (InputError, ValueError) as exc:
+        raise _fail(str(exc)) from None
     if listed.height == 0:
-        typer.echo("no student groups: add some with `elpac groups import FILE`")
+        typer.echo("no student groups: add some with `elpac groups import FILE` or "
+                   "`elpac groups create`")
         return
     for r in listed.iter_rows(named=True):
-        typer.echo(f"{r['school_code']}  {r['name']:<30} {r['n_students']:>5} students  "
+        typer.echo(f"{r['key']:<46} {r['n_students']:>5} students  "
                    f"{r['users'] or 'not assigned'}")
+
+
+GroupArgument = Annotated[str, typer.Argument(
+    help='The group as `elpac groups list` shows it: "school CDS:name".')]
+
+
+@groups_app.command("create")
+def groups_create(
+    name: Annotated[str, typer.Argument(help="The group's name, e.g. \"Period 3\".")],
+    school: Annotated[str, typer.Option("--school", help="14-digit school CDS code.")],
+    ssid: Annotated[list[str] | None, typer.Option(
+        "--ssid", help="A student's SSID (repeat, or give a file with --ssids-from).")] = None,
+    ssids_from: Annotated[Path | None, typer.Option(
+        "--ssids-from", help="A text file of SSIDs, one per line or separated by commas.")
+    ] = None,
+    assign: Annotated[list[str] | None, typer.Option(
+        "--assign", help="An account to give the group to (repeat).")] = None,
+    user: UserOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Make a group from SSIDs; one unknown or out-of-access SSID and nothing is made."""
+    from queries.groups import create_group
+
+    wanted = list(ssid or [])
+    try:
+        if ssids_from is not None:
+            wanted += ssids_from.read_text(encoding="utf-8-sig").replace(",", "\n").split()
+        made = create_group(Store(store_path(store)), _groups_scope(store, user), name=name,
+                            school_code=school, ssids=wanted, created_by=_by(user, None),
+                            users=assign or ())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _fail(f"cannot read {ssids_from}: {exc}") from None
+    except (InputError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"{school}:{name.strip()}: {len(made):,} students")
+
+
+@groups_app.command("members")
+def groups_members(group: GroupArgument, user: UserOption = None,
+                   store: StoreOption = None) -> None:
+    """Print the SSIDs of a group, one per line."""
+    from queries.groups import group_students
+
+    scope = _groups_scope(store, user)
+    if not scope.pii:
+        raise _fail("your access shows aggregate results only: group members are students")
+    try:
+        members = group_students(Store(store_path(store)), scope, [group])[group]
+    except (InputError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo("\n".join(members))
+
+
+@groups_app.command("assign")
+def groups_assign(group: GroupArgument,
+                  email: Annotated[list[str], typer.Argument(help="Accounts to give it to.")],
+                  user: UserOption = None, store: StoreOption = None) -> None:
+    """Give a group to users (their access then covers its students)."""
+    from queries.groups import assign_group
+
+    try:
+        assign_group(Store(store_path(store)), _groups_scope(store, user), group, email)
+    except (InputError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"{group}: given to {', '.join(email)}")
+
+
+@groups_app.command("unassign")
+def groups_unassign(group: GroupArgument, email: Annotated[str, typer.Argument()],
+                    user: UserOption = None, store: StoreOption = None) -> None:
+    """Take a group away from a user."""
+    from queries.groups import unassign_group
+
+    try:
+        unassign_group(Store(store_path(store)), _groups_scope(store, user), group, email)
+    except (InputError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"{group}: taken from {email}")
+
+
+@groups_app.command("remove")
+def groups_remove(group: GroupArgument, user: UserOption = None,
+                  store: StoreOption = None) -> None:
+    """Delete a group (the results stay; its users lose access to its students)."""
+    from queries.groups import remove_group
+
+    try:
+        remove_group(Store(store_path(store)), _groups_scope(store, user), group)
+    except (InputError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"removed {group}")
 
 
 @app.command()
