@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from data.summary import RECORD_COLUMNS
+from queries.groups import group_students
 from queries.labels import RECORD_TYPE_OF_TEST
 from queries.metrics import SUPPRESSION_THRESHOLD
 from queries.reports import (
@@ -102,7 +103,19 @@ def read_transitions(snap: Snapshot, spec: ReportSpec, *, scope: Scope) -> pl.Da
     if len(years) < 2:
         raise ValueError("a transition matrix needs at least two school years")
     orgs = snap.orgs_of(years)
-    rows = resolve_orgs(replace(spec, comparison=False), orgs, scope)
+    members: dict[str, list[str]] = {}
+    if spec.org_level == "group":
+        # A group follows its students wherever they tested (as its report rows do).
+        members = group_students(snap.store, scope, spec.orgs)
+        leas = dict(orgs.filter(pl.col("org_level") == "school")
+                    .select("school_code", "lea_code").iter_rows())
+        rows = pl.DataFrame({"org_level": ["group"] * len(members),
+                             "county_code": [k[:2] for k in members],
+                             "lea_code": [leas.get(k[:14], "") for k in members],
+                             "school_code": list(members)}, schema=dict.fromkeys(
+            ["org_level", "county_code", "lea_code", "school_code"], pl.String))
+    else:
+        rows = resolve_orgs(replace(spec, comparison=False), orgs, scope)
     records = read_records(snap, years, scope=scope, orgs=orgs,
                            record_type=RECORD_TYPE_OF_TEST[spec.test],
                            columns=["ssid", "include_indicator", "overall_level",
@@ -115,7 +128,12 @@ def read_transitions(snap: Snapshot, spec: ReportSpec, *, scope: Scope) -> pl.Da
     for level, county, lea, school in rows.select(
             "org_level", "county_code", "lea_code", "school_code").iter_rows():
         code = {"school": school, "lea": lea, "county": county}.get(level)
-        there = scored if code is None else scored.filter(pl.col(_ORG_COLUMN[level]) == code)
+        if level == "group":
+            there = scored.filter(pl.col("ssid").is_in(members[school]))
+        elif code is None:
+            there = scored
+        else:
+            there = scored.filter(pl.col(_ORG_COLUMN[level]) == code)
         for a, b in zip(years, years[1:], strict=False):
             first = there.filter(pl.col("school_year") == a).select(
                 "ssid", pl.col("overall_level").alias("from_level"))

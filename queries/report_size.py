@@ -14,7 +14,11 @@ from typing import TYPE_CHECKING
 
 # The grid's row groups and grades exactly as read_report builds them, so the estimate cannot
 # drift from the report (tests/queries/test_report_size.py checks they agree).
+import polars as pl
+
+from queries.groups import group_students
 from queries.reports import _grades, _row_groups, resolve_orgs
+from queries.scope import ScopeError
 
 if TYPE_CHECKING:
     from queries.scope import Scope
@@ -110,6 +114,25 @@ def estimate_report_size(snap: Snapshot, spec: ReportSpec, *, scope: Scope) -> R
     # A cohort report has no comparison rows: each chosen organisation follows its own
     # students (queries.longitudinal).
     org_spec = replace(spec, comparison=False) if spec.cohort else spec
-    orgs = resolve_orgs(org_spec, snap.orgs_of(spec.years), scope)
-    return ReportSize(years=len(set(spec.years)), orgs=orgs.height,
+    if spec.org_level == "group":
+        n_orgs = len(group_students(snap.store, scope, spec.orgs))  # ScopeError if not theirs
+        if spec.comparison and scope.ssids is None:
+            n_orgs += _group_comparisons(snap, spec, scope)
+    else:
+        n_orgs = resolve_orgs(org_spec, snap.orgs_of(spec.years), scope).height
+    return ReportSize(years=len(set(spec.years)), orgs=n_orgs,
                       groups=count_row_groups(spec, scope), grades=count_grades(spec))
+
+
+def _group_comparisons(snap: Snapshot, spec: ReportSpec, scope: Scope) -> int:
+    """The comparison rows of a group report: its schools with their LEA, county and state."""
+    orgs = snap.orgs_of(spec.years)
+    schools = tuple(sorted({k[:14] for k in spec.orgs} & set(
+        orgs.filter(pl.col("org_level") == "school").get_column("school_code"))))
+    if not schools:
+        return 0
+    try:
+        return resolve_orgs(replace(spec, org_level="school", orgs=schools, comparison=True),
+                            orgs, scope).height
+    except ScopeError:
+        return 0

@@ -30,6 +30,7 @@ from queries.groups import (
     visible_groups,
 )
 from queries.longitudinal import read_longitudinal, read_transitions
+from queries.report_size import estimate_report_size
 from queries.reports import read_report
 from queries.research import research_rows
 from queries.scope import Scope, ScopeError
@@ -188,7 +189,9 @@ def test_a_group_row_counts_its_students_wherever_they_tested(world: World) -> N
     assert groups.get_column("name").unique().to_list() == ["Period 3"]
     assert set(groups.get_column("cds_code")) == {world.school}
     for year, n, scored in groups.select("school_year", "n_enrolled", "n_scored").iter_rows():
-        records = pl.read_parquet(world.snap.year_files[year])
+        # Wherever they tested within the LEA administrator's scope.
+        records = pl.read_parquet(world.snap.year_files[year]).filter(
+            pl.col("reporting_lea_code") == world.lea)
         assert (n, scored) == _counts(records, world.period3, school=None)
     # Comparison rows: the group's school and its LEA, not the county or state (not in an
     # LEA administrator's scope).
@@ -266,3 +269,25 @@ def test_group_specs_are_checked() -> None:
     with pytest.raises(ValueError, match="Cohort"):
         ReportSpec(years=("2023-24", "2024-25"), orgs=("19647330000001:P3",),
                    org_level="group", longitudinal=True, cohort=True)
+
+
+def test_group_transitions_and_report_size(world: World) -> None:
+    years = world.snap.years[-2:]
+    spec = ReportSpec(years=years, orgs=(world.key3, world.key5), org_level="group",
+                      comparison=True)
+    moves = read_transitions(world.snap, spec, scope=world.admin)
+    scored = [set(pl.read_parquet(world.snap.year_files[y]).filter(
+        (pl.col("record_type") == "21") & (pl.col("include_indicator") == "Y")
+        & pl.col("overall_level").is_not_null() & pl.col("is_reported")
+        # The LEA administrator's scope: records under another LEA are not theirs.
+        & (pl.col("reporting_lea_code") == world.lea)).get_column("ssid"))
+        for y in years]
+    for key, ssids in ((world.key3, world.period3), (world.key5, world.rest)):
+        mine = moves.filter(pl.col("school_code") == key)
+        assert set(mine.get_column("org_level")) == {"group"}
+        assert mine.get_column("n_students").sum() == len(set(ssids) & scored[0] & scored[1])
+    size = estimate_report_size(world.snap, spec, scope=world.admin)
+    report = read_report(world.snap, spec, scope=world.admin, suppress=False)
+    assert size.rows == report.height
+    with pytest.raises(ScopeError):
+        estimate_report_size(world.snap, spec, scope=world.teacher())
