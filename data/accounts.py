@@ -326,9 +326,9 @@ def create_demo_accounts(store: Store) -> list[Account]:
     """One account per role with work to show, on the demo store's largest district.
 
     A state administrator, the district's LEA administrator, its largest school's site
-    administrator and an aggregate-only viewer of the district (a board presenter); all with
-    ``DEMO_PASSWORD``. The store is marked so the sign-in form lists them. A teacher account
-    comes with student groups (a teacher sees only their groups' students).
+    administrator, an aggregate-only viewer of the district (a board presenter) and a teacher
+    at that school with one student group (``DEMO_GROUP``); all with ``DEMO_PASSWORD``. The
+    store is marked so the sign-in form lists them.
     """
     files = store.year_files()
     years = sorted(files)
@@ -345,6 +345,7 @@ def create_demo_accounts(store: Store) -> list[Account]:
         ("lea.admin@demo.example", "Lee Coordinator", "lea_admin", {"leas": (lea,)}),
         ("site.admin@demo.example", "Pat Principal", "site_admin", {"schools": (school,)}),
         ("board@demo.example", "Bo Board", "viewer", {"leas": (lea,)}),
+        ("teacher@demo.example", "Tia Teacher", "teacher", {"schools": (school,)}),
     ]
     made = []
     for email, name, role, where in wanted:
@@ -352,9 +353,27 @@ def create_demo_accounts(store: Store) -> list[Account]:
         existing = accounts.get(email)
         made.append(existing or accounts.add(email, name=name, role=role,
                                              password=DEMO_PASSWORD, **where))
+    _demo_group(store, school, "teacher@demo.example")
     with store._lock(), store.catalog(write=True) as con:
         con.sql("INSERT OR REPLACE INTO store_meta VALUES (?, 'yes')", params=[_DEMO_FLAG])
     return made
+
+
+DEMO_GROUP = "Period 3 (demo)"
+DEMO_GROUP_SIZE = 25
+
+
+def _demo_group(store: Store, school: str, teacher: str) -> None:
+    """The demo teacher's group: the first students by SSID at the school in the newest year."""
+    from data.rosters import Rosters  # rosters checks its users against these accounts
+
+    files = store.year_files()
+    here = pl.read_parquet(files[max(files)], columns=["ssid", "reporting_school_code"]
+                           ).filter(pl.col("reporting_school_code") == school)
+    ssids = here.get_column("ssid").unique().sort().head(DEMO_GROUP_SIZE).to_list()
+    if ssids:
+        Rosters(store).create(DEMO_GROUP, school, ssids, created_by="elpac demo",
+                              users=[teacher])
 
 
 def demo_accounts(store: Store) -> list[Account]:

@@ -12,7 +12,9 @@ ctx = page_context()
 st.title("At a glance")
 test = st.segmented_control("Test", list(TESTS), format_func=TESTS.__getitem__,
                             default="summative", key="glance_test") or "summative"
-st.caption(f"{TESTS[test]}, {ctx.lea_name}, {ctx.year}.")
+# A teacher's numbers count their groups' students only: say so where the school is named.
+whose = "" if ctx.scope.ssids is None else "the students of your groups at "
+st.caption(f"{TESTS[test]}, {whose}{ctx.lea_name}, {ctx.year}.")
 if banner := glance.partial_banner(ctx):
     st.warning(banner, icon=":material/hourglass_top:")
 

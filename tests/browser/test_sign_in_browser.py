@@ -47,6 +47,8 @@ ROLE_VIEWS = {
     "lea_admin": ("Access: 1 LEAs; student records visible.", True, True),
     "site_admin": ("Access: 1 schools; student records visible.", True, False),
     "viewer": ("Access: 1 LEAs; aggregates only.", False, False),
+    "teacher": (re.compile(r"^Access: 1 schools, only the \d+ students of your groups; "
+                           r"student records visible\.$"), True, False),
 }
 
 
@@ -64,8 +66,8 @@ def test_each_demo_role_sees_its_own(page: Page, accounts_server: str, accounts_
     expect(sidebar.get_by_text(access)).to_be_visible()
     expect(page.get_by_test_id("stMetric").first).to_be_visible()
     # The sidebar offers California, the account's LEA, or (a site administrator) its school.
-    picker = page.get_by_role("combobox", name="School" if role == "site_admin" else "LEA",
-                              exact=True)
+    picker = page.get_by_role("combobox", name="School" if role in ("site_admin", "teacher")
+                              else "LEA", exact=True)
     code = (account.schools or account.leas or ("",))[0]
     if role == "state_admin":
         expect(picker).to_have_value("California (all LEAs)")

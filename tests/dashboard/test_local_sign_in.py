@@ -15,7 +15,14 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.local_sign_in import EMAIL_KEY, SEEN_KEY
-from data.accounts import MAX_FAILURES, Accounts, create_demo_accounts
+from data.accounts import (
+    DEMO_GROUP,
+    DEMO_GROUP_SIZE,
+    MAX_FAILURES,
+    Accounts,
+    create_demo_accounts,
+)
+from data.rosters import Rosters
 from data.store import Store
 from queries.spec import ReportSpec
 
@@ -125,7 +132,8 @@ def test_a_removed_account_loses_access(store: Store) -> None:
 def test_the_demo_store_lists_its_accounts(store_copy: Store,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     made = create_demo_accounts(store_copy)
-    assert sorted(a.role for a in made) == ["lea_admin", "site_admin", "state_admin", "viewer"]
+    assert sorted(a.role for a in made) == ["lea_admin", "site_admin", "state_admin", "teacher",
+                                            "viewer"]
     monkeypatch.setenv("ELPAC_STORE", str(store_copy.path))
     monkeypatch.delenv("ELPAC_SCOPE", raising=False)
     st.cache_data.clear()
@@ -136,6 +144,24 @@ def test_the_demo_store_lists_its_accounts(store_copy: Store,
     assert at.selectbox(key="ctx_lea").value == lea
     # Building the demo again keeps the accounts as they are.
     assert create_demo_accounts(store_copy) == made
+
+
+def test_the_demo_teacher_sees_their_group_only(store_copy: Store,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    made = {a.role: a for a in create_demo_accounts(store_copy)}
+    (key,) = Rosters(store_copy).all_members()
+    members = Rosters(store_copy).members(key)
+    assert 0 < len(members) <= DEMO_GROUP_SIZE  # the tiny store's school has fewer
+    assert key == f"{made['site_admin'].schools[0]}:{DEMO_GROUP}"
+    monkeypatch.setenv("ELPAC_STORE", str(store_copy.path))
+    monkeypatch.delenv("ELPAC_SCOPE", raising=False)
+    st.cache_data.clear()
+    at = open_app()
+    at.button(key="auth_demo_teacher").click().run()
+    assert not at.exception
+    assert at.session_state[EMAIL_KEY] == "teacher@demo.example"
+    sidebar = " ".join(str(m.value) for m in [*at.sidebar.markdown, *at.sidebar.caption])
+    assert f"only the {len(members)} students of your groups" in sidebar
 
 
 def test_a_store_of_real_accounts_lists_none(store: Store) -> None:

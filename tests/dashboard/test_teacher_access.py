@@ -150,3 +150,13 @@ def test_a_report_link_outside_the_teachers_groups_shows_no_other_student(
     assert any("not one of yours" in m.value or "None of this report's organisations"
                in m.value for m in [*at.warning, *at.error]), [
         m.value for m in [*at.warning, *at.error]]
+
+
+def test_at_a_glance_counts_the_teachers_students_and_says_so(klass: Class) -> None:
+    at = signed_in()
+    assert any("the students of your groups at" in c.value for c in at.caption)
+    enrolled = next(m for m in at.metric if m.label == "Students enrolled")
+    mine = klass.records.filter(pl.col("ssid").is_in(klass.mine)
+                                & (pl.col("record_type") == "21")
+                                & (pl.col("reporting_school_code") == klass.school))
+    assert int(str(enrolled.value).replace(",", "")) == mine.height
