@@ -79,7 +79,8 @@ st.subheader("Go further")
 links = st.columns(3)
 links[0].page_link("app_pages/report.py", label="Build a custom report",
                    icon=":material/table_chart:")
-links[1].page_link("app_pages/students.py", label="Look up a student",
-                   icon=":material/person_search:")
+if ctx.scope.pii:  # an aggregate-only account has no Students page to go to
+    links[1].page_link("app_pages/students.py", label="Look up a student",
+                       icon=":material/person_search:")
 links[2].page_link("app_pages/exports.py", label="Download an export",
                    icon=":material/download:")

@@ -65,6 +65,8 @@ def test_each_demo_role_sees_its_own(page: Page, accounts_server: str, accounts_
     expect(sidebar.get_by_text(f"Signed in as {account.name}")).to_be_visible()
     expect(sidebar.get_by_text(access)).to_be_visible()
     expect(page.get_by_test_id("stMetric").first).to_be_visible()
+    expect(page.get_by_text("Go further")).to_be_visible()  # the page ran to its end
+    expect(page.get_by_text("Something went wrong")).to_have_count(0)
     # The sidebar offers California, the account's LEA, or (a site administrator) its school.
     picker = page.get_by_role("combobox", name="School" if role in ("site_admin", "teacher")
                               else "LEA", exact=True)

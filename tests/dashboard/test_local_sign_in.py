@@ -96,6 +96,10 @@ def test_signed_in_the_scope_is_the_accounts(store: Store) -> None:
 def test_a_viewer_sees_aggregates_only(store: Store) -> None:
     at = sign_in(open_app(), "board@example.org", PASSWORD)
     assert any("aggregates only" in c.value for c in at.sidebar.caption)
+    # The home page runs to its end, with no link to the Students page it does not have.
+    assert not at.exception
+    assert not at.error
+    assert at.subheader[-1].value == "Go further"
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("app_pages/students.py")  # not in a viewer's menu
 
