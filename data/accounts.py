@@ -365,15 +365,15 @@ DEMO_GROUP_SIZE = 25
 
 def _demo_group(store: Store, school: str, teacher: str) -> None:
     """The demo teacher's group: the first students by SSID at the school in the newest year."""
-    from data.rosters import Rosters  # rosters checks its users against these accounts
+    from data.rosters import Rosters, group_key  # rosters checks users against accounts
 
     files = store.year_files()
     here = pl.read_parquet(files[max(files)], columns=["ssid", "reporting_school_code"]
                            ).filter(pl.col("reporting_school_code") == school)
     ssids = here.get_column("ssid").unique().sort().head(DEMO_GROUP_SIZE).to_list()
-    if ssids:
-        Rosters(store).create(DEMO_GROUP, school, ssids, created_by="elpac demo",
-                              users=[teacher])
+    rosters = Rosters(store)
+    if ssids and group_key(DEMO_GROUP, school) not in rosters.all_members():
+        rosters.create(DEMO_GROUP, school, ssids, created_by="elpac demo", users=[teacher])
 
 
 def demo_accounts(store: Store) -> list[Account]:

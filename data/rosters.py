@@ -187,10 +187,12 @@ class Rosters:
     def create(self, name: str, school_code: str, ssids: Iterable[str], *, created_by: str,
                users: Iterable[str] = (), may_use: MayUse | None = None,
                now: datetime | None = None) -> list[str]:
-        """Make a group from a list of SSIDs (or add them to an existing group of that name).
+        """Make a new group from a list of SSIDs.
 
         Every SSID is checked as an upload row is; on any problem nothing is written and
-        ``InputError`` lists each SSID with its reason. Returns the group's SSIDs.
+        ``InputError`` lists each SSID with its reason. A group of that name at that school
+        is refused, not added to: adding to someone else's group would hand its students to
+        the adder, or the adder's students to its users. Returns the group's SSIDs.
         """
         name = name.strip()
         if not name:
@@ -217,8 +219,12 @@ class Rosters:
         school = good[0]["school_code"]
         now = now or datetime.now().replace(microsecond=0)
         with self.store._lock(), self.store.catalog(write=True) as con:
+            if con.sql("SELECT 1 FROM rosters WHERE name = ? AND school_code = ?",
+                       params=[name, school]).fetchall():
+                raise InputError(f"a group named {name!r} already exists at school {school}: "
+                                 "choose another name")
             con.begin()
-            con.sql("INSERT OR IGNORE INTO rosters VALUES (?, ?, ?, ?)",
+            con.sql("INSERT INTO rosters VALUES (?, ?, ?, ?)",
                     params=[name, school, created_by, now])
             for r in good:
                 con.sql("INSERT OR IGNORE INTO roster_students VALUES (?, ?, ?)",

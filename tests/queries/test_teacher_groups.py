@@ -291,3 +291,19 @@ def test_group_transitions_and_report_size(world: World) -> None:
     assert size.rows == report.height
     with pytest.raises(ScopeError):
         estimate_report_size(world.snap, spec, scope=world.teacher())
+
+
+def test_a_group_name_already_taken_is_refused_not_merged(world: World) -> None:
+    # Teacher B making "Period 3" at A's school must not join A's group (and gain A's
+    # students), nor give B's students to A.
+    other = world.teacher(OTHER)
+    before = world.teacher()
+    with pytest.raises(InputError, match="already exists"):
+        create_group(world.store, other, name="Period 3", school_code=world.school,
+                     ssids=world.rest[:2], created_by=OTHER)
+    assert world.teacher(OTHER) == other
+    assert world.teacher() == before
+    with pytest.raises(InputError, match="already exists"):
+        create_group(world.store, world.admin, name="Period 3", school_code=world.school,
+                     ssids=world.rest[:2], created_by="admin@x.org")
+    assert group_students(world.store, world.admin, [world.key3])[world.key3] == world.period3
