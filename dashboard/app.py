@@ -32,6 +32,8 @@ REPORT = st.Page("app_pages/report.py", title="Custom report", icon=":material/t
                  url_path="report")
 STUDENTS = st.Page("app_pages/students.py", title="Students", icon=":material/person_search:",
                    url_path="students")
+GROUPS = st.Page("app_pages/groups.py", title="Student groups", icon=":material/groups:",
+                 url_path="groups")
 EXPORTS = st.Page("app_pages/exports.py", title="Exports", icon=":material/download:",
                   url_path="exports")
 LOADS = st.Page("app_pages/data_loads.py", title="Data loads", icon=":material/upload_file:",
@@ -43,12 +45,14 @@ AUDIT = st.Page("app_pages/audit.py", title="Audit", icon=":material/policy:",
 
 
 def pages_for(scope: Scope) -> dict[str, list[StreamlitPage]]:
-    """The menu of a scope: Students only with student records, Store contents statewide.
+    """The menu of a scope: Students pages only with student records, Store contents statewide.
+
+    Students and Student groups need student records.
 
     Only the menu: each page and every query still checks the scope itself (a hidden page's
     address shows the home page instead).
     """
-    return {"Results": [GLANCE, REPORT, *([STUDENTS] if scope.pii else [])],
+    return {"Results": [GLANCE, REPORT, *([STUDENTS, GROUPS] if scope.pii else [])],
             "Data": [EXPORTS, LOADS, *([STORE] if scope.statewide else []),
                      *([AUDIT] if identity.may_audit() else [])]}
 

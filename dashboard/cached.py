@@ -92,9 +92,14 @@ def load_history(path: str, version: int) -> pl.DataFrame:
 
 
 @st.cache_data(max_entries=MAX_ENTRIES, show_spinner=False)
-def report(path: str, version: int, spec: ReportSpec, scope: Scope, suppress: bool
-           ) -> pl.DataFrame:
-    """``read_report`` (or ``read_longitudinal`` for a longitudinal spec), cached."""
+def report(path: str, version: int, spec: ReportSpec, scope: Scope, suppress: bool,
+           members: tuple[tuple[str, tuple[str, ...]], ...] = ()) -> pl.DataFrame:
+    """``read_report`` (or ``read_longitudinal`` for a longitudinal spec), cached.
+
+    ``members``: a student-group report's groups and their SSIDs, only part of the cache key
+    (groups live in the catalog, not in the data version: a group can gain students).
+    """
+    del members  # only part of the cache key
     snap = snapshot(path, version)
     if spec.longitudinal:
         return read_longitudinal(snap, spec, scope=scope, suppress=suppress)
@@ -102,8 +107,10 @@ def report(path: str, version: int, spec: ReportSpec, scope: Scope, suppress: bo
 
 
 @st.cache_data(max_entries=MAX_ENTRIES, show_spinner=False)
-def transitions(path: str, version: int, spec: ReportSpec, scope: Scope) -> pl.DataFrame:
-    """``read_transitions``, cached."""
+def transitions(path: str, version: int, spec: ReportSpec, scope: Scope,
+                members: tuple[tuple[str, tuple[str, ...]], ...] = ()) -> pl.DataFrame:
+    """``read_transitions``, cached (``members`` as for :func:`report`)."""
+    del members  # only part of the cache key
     return read_transitions(snapshot(path, version), spec, scope=scope)
 
 

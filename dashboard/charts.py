@@ -142,8 +142,24 @@ def _n_and_status(report: pl.DataFrame, spec: ReportSpec) -> str:
     return f"{n}. {status}."
 
 
+def org_names(report: pl.DataFrame) -> pl.Series:
+    """Each row's organisation name, with its CDS code where two organisations share a name.
+
+    Two schools, or two student groups of different schools ("Period 3"), can have one name;
+    a chart would draw them as one bar. A student group's code is its school's.
+    """
+    keys = ["org_level", "county_code", "lea_code", "school_code"]
+    shared = pl.struct(keys).n_unique().over("name") > 1
+    code = pl.when(pl.col("org_level") == "group").then(
+        pl.format("group, {}", "cds_code")).otherwise(pl.col("cds_code"))
+    return report.select(pl.when(shared).then(pl.format("{} ({})", "name", code))
+                         .otherwise(pl.col("name")).alias("name")).to_series()
+
+
 def row_labels(report: pl.DataFrame) -> list[str]:
     """One label per row from the parts that differ between rows (organisation, group...)."""
+    if report.height:
+        report = report.with_columns(org_names(report))
     parts = [c for c in ("name", "row_label", "grade_name", "school_year")
              if report.get_column(c).n_unique() > 1] or ["name"]
     return [" · ".join(str(v) for v in row) for row in report.select(parts).iter_rows()]
@@ -278,6 +294,8 @@ def longitudinal_chart(report: pl.DataFrame, *, test: str, measure: str,
     if view == "mean" and measure not in SCALE_MEASURES:
         raise ValueError(f"{MEASURE_NAMES[measure]} has levels only, no scale score")
     frame = report.sort("school_year", maintain_order=True)
+    if frame.height:
+        frame = frame.with_columns(org_names(frame))
     keys = [c for c in ("name", "row_label", "grade_name")
             if frame.get_column(c).n_unique() > 1] or ["name"]
     series = frame.select(keys).unique(maintain_order=True).head(max_series)

@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import streamlit as st
 
-from dashboard import identity
+from dashboard import identity, student_groups
 from data.domain import GRADES
 from data.groups import DIMENSIONS, GROUPS
 from data.problems import InputError
 from data.store import Store
+from queries.groups import group_students
 from queries.labels import (
     COMPLETENESS_NAMES,
     DIMENSION_NAMES,
@@ -67,6 +68,8 @@ _DIMENSION_OF = {g.id: g.dimension for g in GROUPS}
 _SHORT_TESTS = {t: name.replace("Summative ", "") for t, name in TESTS.items()}
 _BREAKDOWN_NAMES = {"": "No breakdown", **{b: DIMENSION_NAMES[b] for b in BREAKDOWNS}}
 _POPULATIONS = {"all": "All students", "cohort": "Cohort"}
+LEVEL_NAMES = {**ORG_LEVEL_NAMES, "group": "Student groups"}
+"""The builder's organisation levels: CERS's, and the user's student groups (rosters)."""
 
 
 def org_choices(snap: Snapshot, scope: Scope, level: str, *, lea: str | None = None
@@ -74,7 +77,11 @@ def org_choices(snap: Snapshot, scope: Scope, level: str, *, lea: str | None = N
     """Organisations of one level the scope may see (code -> "Name (code)").
 
     ``lea`` narrows schools to that LEA's (the sidebar's LEA keeps the list short statewide).
+    Student groups (``group``) are keyed by ``data.rosters.group_key`` and shown as
+    "Name (school name)".
     """
+    if level == "group":
+        return student_groups.group_choices(snap, scope)
     if level == "state":
         return {"00": "California"} if scope.allows_state() else {}
     orgs = scope.visible_orgs(snap.orgs_of(snap.years)).filter(pl.col("org_level") == level)
@@ -151,7 +158,9 @@ def state_spec(state: Mapping[str, Any]) -> tuple[ReportSpec | None, list[str]]:
             subgroups=tuple(subgroups), completeness=state.get("report_completeness", "all"),
             comparison=bool(state.get("report_comparison")), expand=expand,
             longitudinal=kind == "longitudinal",
-            cohort=kind == "longitudinal" and state.get("report_population") == "cohort")
+            # A student group follows the same students every year: it has no cohort.
+            cohort=kind == "longitudinal" and level != "group"
+            and state.get("report_population") == "cohort")
     except ValueError as exc:
         return None, [p[:1].upper() + p[1:] + "." for p in str(exc).split("; ")]
     return spec, []
@@ -242,23 +251,27 @@ def builder(ctx: PageContext) -> None:
         top[1].selectbox("Test", list(TESTS), key="report_test",
                          format_func=_SHORT_TESTS.__getitem__)
         kind = state["report_type"]
+        # The level first: a student group has no cohort (the Students choice below).
+        levels = [lv for lv in LEVEL_NAMES if org_choices(ctx.snap, ctx.scope, lv)]
+        _keep_valid("report_org_level", levels, many=False)
+        level = state["report_org_level"]
         measures = MEASURES_OF_TYPE[kind]
         if len(measures) > 1:
             _keep_valid("report_measure", measures, many=False)
             top[2].selectbox("Measure", measures, key="report_measure",
                              format_func=MEASURE_NAMES.__getitem__)
-        if kind == "longitudinal":
+        if kind == "longitudinal" and level == "group":
+            top[3].caption("Student groups follow the same students every year: no cohort "
+                           "to choose.")
+        elif kind == "longitudinal":
             top[3].segmented_control(
                 "Students", ["all", "cohort"], key="report_population", required=True,
                 format_func=_POPULATIONS.__getitem__,
                 help="Cohort: only students tested in the organisation in every chosen year, "
                      "matched by SSID.")
         where = st.columns([1, 4, 1.4])
-        levels = [lv for lv in ORG_LEVEL_NAMES if org_choices(ctx.snap, ctx.scope, lv)]
-        _keep_valid("report_org_level", levels, many=False)
         where[0].selectbox("Level", levels, key="report_org_level",
-                           format_func=ORG_LEVEL_NAMES.__getitem__)
-        level = state["report_org_level"]
+                           format_func=LEVEL_NAMES.__getitem__)
         if level != "state":
             lea = ctx.lea_code
             choices = org_choices(ctx.snap, ctx.scope, level, lea=lea)
@@ -266,7 +279,8 @@ def builder(ctx: PageContext) -> None:
             where[1].multiselect(
                 "Organisations", list(choices), key="report_orgs",
                 format_func=choices.__getitem__, placeholder="Choose organisations",
-                help="Only organisations your account covers."
+                help="Your student groups (the Student groups page)." if level == "group" else
+                     "Only organisations your account covers."
                      + (" Schools of the sidebar's LEA." if level == "school" and lea else ""))
             if level in ("lea", "school"):
                 where[2].checkbox("Add their schools" if level == "lea" else "Add their LEAs",
@@ -281,7 +295,9 @@ def builder(ctx: PageContext) -> None:
                           format_func=COMPLETENESS_NAMES.__getitem__)
         what[3].selectbox("Break down by", list(_BREAKDOWN_NAMES), key="report_breakdown",
                           format_func=_BREAKDOWN_NAMES.__getitem__)
-        st.checkbox("Add comparison rows (each organisation's LEA, county and state)",
+        st.checkbox("Add comparison rows (each group's school, LEA, county and state)"
+                    if level == "group" else
+                    "Add comparison rows (each organisation's LEA, county and state)",
                     key="report_comparison")
         _groups_editors()
         spec, problems = state_spec(state)
@@ -310,6 +326,14 @@ def _groups_editors() -> None:
                    args=(count + 1,), disabled=count >= MAX_SUBGROUPS)
         buttons.button("Remove the last one", key="report_subgroup_remove",
                       on_click=_subgroups, args=(count - 1,), disabled=not count)
+
+
+def group_members(ctx: PageContext, spec: ReportSpec) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """A group report's students (part of its cache key: a group can gain students)."""
+    if spec.org_level != "group":
+        return ()
+    members = group_students(ctx.snap.store, ctx.scope, spec.orgs)
+    return tuple((key, tuple(ssids)) for key, ssids in sorted(members.items()))
 
 
 def _estimate(ctx: PageContext, spec: ReportSpec | None, problems: list[str]) -> None:

@@ -250,16 +250,22 @@ def transitions(moves: pl.DataFrame, report: pl.DataFrame, spec: ReportSpec,
         st.info("No student was tested with scores in the same organisation in two "
                 "consecutive chosen years.")
         return
+    # Organisations are told apart by their keys, not their CDS code: two student groups of
+    # one school share it (queries.reports: a group's school_code is its group key).
     org_keys = ["org_level", "county_code", "lea_code", "school_code"]
     names = report.select(*org_keys, "name", "cds_code").unique(subset=org_keys)
     moves = moves.join(names, on=org_keys, how="left")
-    pairs = moves.select("name", "cds_code", "from_year", "to_year").unique(
+    pairs = moves.select(*org_keys, "name", "cds_code", "from_year", "to_year").unique(
         maintain_order=True)
-    labels = [f"{n} ({c}): {a} to {b}" for n, c, a, b in pairs.iter_rows()]
+    labels = [f"{r['name']} ({r['cds_code']}): {r['from_year']} to {r['to_year']}"
+              for r in pairs.iter_rows(named=True)]
     pick = st.selectbox("Organisation and years", range(len(labels)),
                         format_func=labels.__getitem__, key="report_transition_pick")
-    name, cds, start, end = pairs.row(pick or 0)
-    one = moves.filter((pl.col("cds_code") == cds) & (pl.col("from_year") == start))
+    chosen = pairs.row(pick or 0, named=True)
+    name, cds, start, end = (chosen["name"], chosen["cds_code"], chosen["from_year"],
+                             chosen["to_year"])
+    one = moves.filter(*[pl.col(k) == chosen[k] for k in org_keys],
+                       pl.col("from_year") == start)
     title = f"Overall level transitions, {name}, {start} to {end}"
     figure = charts.transition_heatmap(
         one, test=spec.test, title=title,

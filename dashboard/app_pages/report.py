@@ -27,7 +27,8 @@ presentation = st.toggle(
     "Presentation", key="report_presentation",
     help="Hide the scores of groups too small to publish, in the table, charts and files.")
 try:
-    report = cached.report(ctx.path, ctx.version, spec, ctx.scope, presentation)
+    report = cached.report(ctx.path, ctx.version, spec, ctx.scope, presentation,
+                           report_form.group_members(ctx, spec))
 except ScopeError:
     st.warning("None of this report's organisations has results your account may see for "
                "its school years. Choose organisations in your scope above.")
@@ -90,13 +91,16 @@ st.plotly_chart(figure, key="report_chart", config={"displaylogo": False})
 st.caption("Every number in this chart is in the table above.")
 out.image_downloads(figure, out.file_name("chart", spec, org, ""), key="report_chart")
 
-if spec.cohort:
+# A cohort, or a student group (the same students every year): where each level went.
+if spec.cohort or (spec.longitudinal and spec.org_level == "group"):
     st.subheader("Level transitions")
-    st.caption("Students tested with scores in the organisation in both years, by their "
-               "overall level in the first year (rows) and the next (columns).")
+    st.caption(("Students of the group" if spec.org_level == "group" else "Students")
+               + " tested with scores in the organisation in both years, by their overall "
+               "level in the first year (rows) and the next (columns).")
     try:
         moves = charts.transition_frame(
-            cached.transitions(ctx.path, ctx.version, spec, ctx.scope), test=spec.test,
+            cached.transitions(ctx.path, ctx.version, spec, ctx.scope,
+                               report_form.group_members(ctx, spec)), test=spec.test,
             suppress=presentation)
     except ValueError as exc:
         st.warning(f"No transitions to show: {exc}.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import auditing, cached
+from dashboard import auditing, cached, group_actions
 from dashboard import student_profile as profile
 from dashboard.context import page_context, stop
 from data.groups import DIMENSIONS, GROUPS
@@ -67,7 +67,8 @@ if found.height == 0:
     st.info(f"No student found {where}. Check the SSID or the spelling, or widen the list; "
             "only students of the organisations your account covers can be found.")
     stop()
-if found.height > LIMIT:
+complete = found.height <= LIMIT
+if not complete:
     st.caption(f"The first {LIMIT} students by name {where}: narrow the list to see others.")
     found = found.head(LIMIT)
 else:
@@ -88,6 +89,7 @@ def _pick_row() -> None:
 st.dataframe(profile.list_table(found), hide_index=True, width="stretch",
              column_config=profile.LIST_COLUMNS, key="students_table", on_select=_pick_row,
              selection_mode="single-row")
+group_actions.save_as_group(ctx, found, complete=complete)
 if st.session_state.get("students_pick") not in ssids:
     st.session_state["students_pick"] = ssids[0] if len(ssids) == 1 else None
 ssid = st.selectbox("Student", ssids, format_func=names.__getitem__,
