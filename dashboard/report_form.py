@@ -269,7 +269,7 @@ def builder(ctx: PageContext) -> None:
                 format_func=_POPULATIONS.__getitem__,
                 help="Cohort: only students tested in the organisation in every chosen year, "
                      "matched by SSID.")
-        where = st.columns([1, 4, 1.4])
+        where = st.columns([1.3, 4, 1.4])
         where[0].selectbox("Level", levels, key="report_org_level",
                            format_func=LEVEL_NAMES.__getitem__)
         if level != "state":
