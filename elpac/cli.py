@@ -35,6 +35,9 @@ app.add_typer(users_app, name="users")
 groups_app = typer.Typer(no_args_is_help=True,
                          help="Student groups made by LEA staff (teachers see their groups).")
 app.add_typer(groups_app, name="groups")
+ssr_app = typer.Typer(no_args_is_help=True,
+                      help="Student Score Reports: one student's, or many as one PDF or a zip.")
+app.add_typer(ssr_app, name="ssr")
 
 StoreOption = Annotated[Path | None, typer.Option(
     "--store", help="Store directory (default: $ELPAC_STORE, else data/store).",
@@ -697,6 +700,116 @@ def groups_remove(group: GroupArgument, user: UserOption = None,
     except (InputError, ValueError) as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"removed {group}")
+
+
+# -- Student Score Reports ------------------------------------------------------------------
+
+TestOption = Annotated[str, typer.Option("--test", help="summative or alternate.")]
+
+
+@ssr_app.command("render")
+def ssr_render(
+    ssid: Annotated[str, typer.Option("--ssid", help="The student's SSID.")],
+    out: Annotated[Path, typer.Option("-o", "--output", help="File to write (.pdf or .html), "
+                                      "or a directory to write it in under its own name.")],
+    lang: Annotated[str | None, typer.Option(
+        "--lang", help="ENG, SPA, VIE, FIL, KOR or CHI (or es, vi, fil, ko, zh): default "
+                       "English.")] = None,
+    year: Annotated[str | None, typer.Option(help="School year (default: the newest with an "
+                                             "SSR).")] = None,
+    test: TestOption = "summative",
+    user: UserOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Write one student's SSR as PDF (two Letter pages) or HTML."""
+    from documents.ssr import file_name, render_html, render_pdf
+    from queries.scope import Scope, ScopeError
+    from queries.ssr_documents import read_ssr_content
+
+    language = _ssr_language(lang)
+    try:
+        snap = _snapshot(store)
+        scope = _user_scope(store, user) or Scope.state(pii=True)
+        content = read_ssr_content(snap, ssid, scope=scope, year=year, test=test)
+        suffix = "html" if out.suffix.lower() in (".html", ".htm") else "pdf"
+        target = _target(out, file_name(content, language, suffix))
+        data = (render_html(content, language).encode() if suffix == "html"
+                else render_pdf(content, language))
+        target.write_bytes(data)
+        _audit_export(store, user, scope, target, f"ssr ssid={content.ssid} "
+                      f"year={content.school_year} lang={language}", 1)
+    except (InputError, ScopeError, ValueError, OSError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"wrote {target}")
+
+
+@ssr_app.command("bulk")
+def ssr_bulk(
+    out: Annotated[Path, typer.Option("-o", "--output", help="The .pdf (merged) or .zip file "
+                                      "to write.")],
+    year: Annotated[str, typer.Option(help="School year, e.g. 2024-25.")],
+    lea: Annotated[str | None, typer.Option(help="Enrolled LEA (14-digit CDS code).")] = None,
+    school: Annotated[str | None, typer.Option(help="Enrolled school (14-digit CDS code).")
+                      ] = None,
+    grade: Annotated[str | None, typer.Option(help="Assessment grade: KN, 01-12.")] = None,
+    lang: Annotated[str | None, typer.Option(
+        "--lang", help="Only this language's SSRs (SPA: the Spanish ones); default: every "
+                       "student's English SSR and their primary-language one.")] = None,
+    test: TestOption = "summative",
+    fmt: Annotated[str, typer.Option("--format", help="pdf (per-student PDFs in a zip, or "
+                                     "one merged PDF when -o ends in .pdf) or html (a zip).")
+                   ] = "pdf",
+    user: UserOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Write many SSRs as one merged PDF or a zip of per-student files."""
+    from documents.ssr import bulk_pdf, bulk_zip, languages_of
+    from queries.scope import Scope, ScopeError
+    from queries.ssr_documents import list_ssr_contents
+
+    language = _ssr_language(lang) if lang else None
+    if fmt not in ("pdf", "html"):
+        raise _fail("--format must be pdf or html")
+    merged = out.suffix.lower() == ".pdf"
+    if merged and fmt != "pdf":
+        raise _fail("a merged file is a PDF: use -o FILE.zip for HTML files")
+    try:
+        snap = _snapshot(store)
+        scope = _user_scope(store, user) or Scope.state(pii=True)
+        contents = list_ssr_contents(snap, scope=scope, year=year, test=test, lea=lea,
+                                     school=school, grade=grade, language=language)
+        items = [(c, lang_) for c in contents for lang_ in languages_of(c)
+                 if language is None or lang_ == language]
+        if not items:
+            raise InputError("no Student Score Report matches these options in your access")
+        typer.echo(f"rendering {len(items):,} SSRs of {len(contents):,} students")
+        data = (bulk_pdf(items, progress=_count_progress) if merged
+                else bulk_zip(items, fmt=fmt, progress=_count_progress))
+        out.write_bytes(data)
+        _audit_export(store, user, scope, out, f"ssr bulk year={year} lea={lea} "
+                      f"school={school} grade={grade} lang={language} test={test}", len(items))
+    except (InputError, ScopeError, ValueError, OSError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"wrote {len(items):,} SSRs to {out}")
+
+
+def _ssr_language(lang: str | None) -> str:
+    """An SSR language code from ``--lang`` (``SPA``, or its locale ``es``)."""
+    from documents.i18n import LOCALES
+
+    if lang is None:
+        return "ENG"
+    code = lang.strip()
+    by_locale = {loc.split("_")[0].lower(): c for c, loc in LOCALES.items()}
+    found = code.upper() if code.upper() in LOCALES else by_locale.get(code.lower())
+    if found is None:
+        raise _fail(f"--lang must be one of {', '.join(LOCALES)} (or "
+                    f"{', '.join(sorted(by_locale))})")
+    return found
+
+
+def _count_progress(done: int, total: int) -> None:
+    typer.echo(f"  {done:,} of {total:,}", err=True)
 
 
 @app.command()
