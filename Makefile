@@ -10,7 +10,7 @@ PORT ?= 8501
 # Students per year in the demo that `make run` builds (statewide: make demo-statewide).
 DEMO_STUDENTS ?= 20000
 
-.PHONY: run test lint bench screenshots demo demo-statewide constraints clean
+.PHONY: run test lint bench screenshots demo demo-statewide constraints messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ bench: $(VENV)/.installed-test
 screenshots: $(VENV)/.installed-test
 	$(BIN)/elpac demo --if-missing --students $(DEMO_STUDENTS) --store $(STORE)
 	$(BIN)/python scripts/screenshots.py --store $(STORE)
+
+# The SSR template's messages (documents/locale/ssr.pot), merged into each language's .po.
+messages: $(VENV)/.installed
+	$(BIN)/python -m documents.catalogue
 
 constraints: $(BIN)/python
 	$(BIN)/pip freeze --exclude-editable > constraints.txt
