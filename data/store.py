@@ -49,6 +49,7 @@ from data.orgs import ORG_SOURCE_COLUMNS, build_orgs
 from data.problems import InputError
 from data.rosters import DDL as ROSTERS_DDL
 from data.ssr import SSR_SOURCE_COLUMNS, build_ssr
+from data.ssr_languages import DDL as SSR_LANGUAGES_DDL
 from data.summary import RECORD_COLUMNS, build_summary, write_summary
 
 if TYPE_CHECKING:
@@ -102,6 +103,7 @@ _CATALOG_DDL = [
 _CATALOG_DDL += ACCOUNTS_DDL  # local accounts (data/accounts.py)
 _CATALOG_DDL += AUDIT_DDL  # the audit log (data/audit.py)
 _CATALOG_DDL += ROSTERS_DDL  # student groups made by LEA staff (data/rosters.py)
+_CATALOG_DDL += SSR_LANGUAGES_DDL  # SSR language overrides (data/ssr_languages.py)
 
 
 def store_path(path: str | Path | None = None) -> Path:
