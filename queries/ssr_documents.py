@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from data.domain import GRADES, alternate_cuts, alternate_range, summative_cuts
+from data.ssr_languages import overrides
 from queries.labels import RECORD_TYPE_OF_TEST
 from queries.reports import read_records
 from queries.scope import ScopeError
@@ -205,7 +206,8 @@ def read_ssr_content(snap: Snapshot, ssid: str, *, scope: Scope, year: str | Non
     records = read_records(snap, snap.years, scope=scope, orgs=snap.orgs_of(snap.years),
                            record_type=RECORD_TYPE_OF_TEST[test], columns=_COLUMNS,
                            ssids=[ssid])
-    found = _build(records, test, years=None if year is None else [year])
+    found = _build(records, test, years=None if year is None else [year],
+                   languages=overrides(snap.store, [ssid]))
     if not found:
         name = "Summative Alternate ELPAC" if test == "alternate" else "Summative ELPAC"
         raise NoReportError(f"No {name} Student Score Report for SSID {ssid}"
@@ -213,9 +215,14 @@ def read_ssr_content(snap: Snapshot, ssid: str, *, scope: Scope, year: str | Non
     return found[-1]
 
 
-def _build(records: pl.DataFrame, test: str, *, years: list[str] | None
+def _build(records: pl.DataFrame, test: str, *, years: list[str] | None,
+           languages: dict[tuple[str, str, str], tuple[str, ...]] | None = None
            ) -> list[SsrContent]:
-    """The SSRs among the records (one per student and year), oldest year first."""
+    """The SSRs among the records (one per student and year), oldest year first.
+
+    ``languages`` overrides the file's SSR languages per (SSID, year, record type)
+    (``data.ssr_languages``: an LEA coordinator's choice).
+    """
     if records.height == 0:
         return []
     records = records.sort("ssid", "school_year")
@@ -228,6 +235,9 @@ def _build(records: pl.DataFrame, test: str, *, years: list[str] | None
             if years is not None and row["school_year"] not in years:
                 continue
             earlier = [r for r in reversed(rows[:i]) if r["school_year"] < row["school_year"]]
+            chosen = (languages or {}).get((row["ssid"], row["school_year"], row["record_type"]))
+            if chosen is not None:
+                row = {**row, "ssr_languages": ";".join(chosen)}
             out.append(_content(row, earlier, test))
     return out
 
@@ -255,9 +265,6 @@ def list_ssr_contents(snap: Snapshot, *, scope: Scope, year: str, test: str = "s
         keep = keep & (pl.col("enrolled_school_code") == school)
     if grade is not None:
         keep = keep & (pl.col("grade_assessed") == grade)
-    if language is not None and language != "ENG":
-        keep = keep & pl.col("ssr_languages").fill_null("ENG").str.contains(language,
-                                                                           literal=True)
     chosen = this_year.filter(keep)
     if chosen.height == 0:
         return []
@@ -267,7 +274,10 @@ def list_ssr_contents(snap: Snapshot, *, scope: Scope, year: str, test: str = "s
                            record_type=RECORD_TYPE_OF_TEST[test], columns=_COLUMNS,
                            ssids=ssids) if earlier_years else chosen.head(0)
     contents = _build(pl.concat([earlier, chosen], how="vertical_relaxed"), test,
-                      years=[year])
+                      years=[year], languages=overrides(snap.store, ssids))
+    if language is not None:
+        # After the overrides: a coordinator may have changed a student's languages.
+        contents = [c for c in contents if language in c.languages]
     order = {g: i for i, g in enumerate(GRADES)}
     return sorted(contents, key=lambda c: (c.school_code, order.get(c.grade, 99),
                                            c.last_name.lower(), c.first_name.lower(), c.ssid))
