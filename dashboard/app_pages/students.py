@@ -9,7 +9,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import auditing, cached, group_actions
+from dashboard import auditing, cached, group_actions, ssr_links
 from dashboard import student_profile as profile
 from dashboard.context import page_context, stop
 from data.groups import DIMENSIONS, GROUPS
@@ -133,11 +133,7 @@ with status_tab:
 with reporting_tab:
     st.table(profile.reporting_items(record), hide_index=True, hide_header=True,
              border="horizontal")
-    st.info("The store holds the Student Score Data File, not the Student Score Report PDFs: "
-            "download this student's SSRs (English, and the primary language when offered) "
-            "from TOMS, or see them in your SIS parent portal. Before the student finishes "
-            "testing, an LEA ELPAC coordinator can change the SSR language in TOMS (Student "
-            "Profile, Reporting, SSR Language).", icon=":material/description:")
+    ssr_links.reporting_section(ctx, record)
 with history_tab:
     history = score_history(records)
     for record_type in history.get_column("record_type").unique().sort():

@@ -6,8 +6,11 @@ Marked ``browser`` by ``conftest.py``. The served store gets the local default s
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pdfplumber
 import polars as pl
 from playwright.sync_api import Page, expect
 
@@ -16,7 +19,6 @@ from tests.browser.conftest import wait_for_app
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from pathlib import Path
 
 
 def _scored_exempt_student(store: Path) -> dict[str, object]:
@@ -59,8 +61,20 @@ def test_look_up_a_student_by_ssid(open_app: Callable[[str], Page],
     assert shot.stat().st_size > 10_000
 
     page.get_by_role("tab", name="Reporting").click()
-    expect(page.get_by_text("not the Student Score Report PDFs")).to_be_visible()
     reporting = page.get_by_test_id("stTable").nth(1)
+    # The SSR itself, as a parent gets it: two pages with the student's scores.
+    if student["is_ssr_eligible"]:
+        with page.expect_download() as info:
+            page.get_by_test_id("stDownloadButton").filter(has_text="English: PDF").locator(
+                "button, a").first.click()
+        pdf = Path(info.value.path()).read_bytes()
+        assert info.value.suggested_filename.startswith(f"ssr-{student['school_year']}-")
+        with pdfplumber.open(io.BytesIO(pdf)) as doc:
+            text = [p.extract_text() or "" for p in doc.pages]
+        assert len(text) == 2
+        assert str(student["ssid"]) in text[0]
+        assert str(student["overall_scale_score"]) in text[0]
+        assert "Exempt" in text[1]
     if student["ssr_available_date"]:
         expect(reporting).to_contain_text(str(student["ssr_available_date"]))
     expect(reporting).to_contain_text("English")

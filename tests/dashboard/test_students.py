@@ -19,6 +19,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from data.store import Store
+from documents.i18n import LANGUAGE_NAMES
 
 if TYPE_CHECKING:
     pass
@@ -211,8 +212,17 @@ def test_a_student_looked_up_by_ssid_shows_the_stored_values(
         assert reporting["SSR available"] == iso(expected["ssr_available_date"])
     assert reporting["Student Score Report"].startswith(
         "Created" if expected["is_ssr_eligible"] else "None")
-    assert any("not the Student Score Report PDFs" in i.value and "TOMS" in i.value
-               for i in at.info)
+    # The SSRs themselves: a PDF and a web page per language, when the record has one.
+    downloads = [b.proto.label for b in at.get("download_button")]
+    if expected["is_ssr_eligible"] and expected["overall_scale_score"] is not None:
+        offered = [SSR_LANGUAGES[c] for c in (expected["ssr_languages"] or "ENG").split(";")]
+        assert [d for d in downloads if d.endswith(": PDF")] == [
+            f"{LANGUAGE_NAMES[code]}: PDF" for code in (expected["ssr_languages"] or
+                                                        "ENG").split(";")]
+        assert len(offered) == len([d for d in downloads if d.endswith(": web page")])
+    else:
+        assert not [d for d in downloads if d.endswith(": PDF")]
+        assert any("No Student Score Report for this record" in c.value for c in at.caption)
 
     # Score history: every stored year of every test, with its scores.
     history = table(at, "school_year")

@@ -1,0 +1,79 @@
+"""The Students page's Reporting tab: the student's SSRs to download, and their languages.
+
+An SSR is made when asked for (HTML at once; the PDF is printed by Chromium when the button is
+clicked, about a second) from the record the profile shows; every download is audited. An LEA
+coordinator (an account that may load files) may change the SSR languages, as TOMS allows.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import streamlit as st
+
+from dashboard import auditing, cached, identity
+from data.ssr_languages import OFFERED, clear_languages, set_languages
+from documents.i18n import LANGUAGE_NAMES
+from documents.ssr import file_name, languages_of, render_html, render_pdf
+from queries.labels import RECORD_TYPE_OF_TEST
+from queries.ssr_documents import NoReportError, read_ssr_content
+
+if TYPE_CHECKING:
+    from dashboard.context import PageContext
+
+_TEST_OF_TYPE = {v: k for k, v in RECORD_TYPE_OF_TEST.items()}
+_CHOICES = {"": "As in the score file", "ENG": "English only",
+            **{code: f"English and {LANGUAGE_NAMES[code]}" for code in OFFERED}}
+
+
+def reporting_section(ctx: PageContext, record: dict[str, Any]) -> None:
+    """SSR downloads for the profile's record (or why there is none), and its languages."""
+    test = _TEST_OF_TYPE.get(record["record_type"], "summative")
+    try:
+        content = read_ssr_content(ctx.snap, record["ssid"], scope=ctx.scope,
+                                   year=record["school_year"], test=test)
+    except NoReportError:
+        st.caption("No Student Score Report for this record: SSRs are made for complete tests "
+                   "only (not for partial tests or students who did not test).")
+        return
+    st.markdown("**Student Score Report**")
+    for language in languages_of(content):
+        name = LANGUAGE_NAMES[language]
+        left, right = st.columns(2)
+        pdf_name = file_name(content, language, "pdf")
+        left.download_button(
+            f"{name}: PDF", key=f"ssr_pdf_{language}", mime="application/pdf",
+            file_name=pdf_name, on_click="ignore", icon=":material/picture_as_pdf:",
+            data=auditing.on_download(lambda c=content, lang=language: render_pdf(c, lang),
+                                      name=pdf_name, detail="student score report",
+                                      n_rows=1))
+        html_name = file_name(content, language, "html")
+        right.download_button(
+            f"{name}: web page", key=f"ssr_html_{language}", mime="text/html",
+            file_name=html_name, on_click="ignore", icon=":material/article:",
+            data=auditing.on_download(
+                lambda c=content, lang=language: render_html(c, lang).encode(),
+                name=html_name, detail="student score report", n_rows=1))
+    st.caption("Two pages: the overall score and what it means, then the oral and written "
+               "language scores, the domains and the score history.")
+    if identity.can_load():
+        _language_choice(ctx, record)
+
+
+def _language_choice(ctx: PageContext, record: dict[str, Any]) -> None:
+    key = f"ssr_lang_{record['ssid']}_{record['school_year']}_{record['record_type']}"
+
+    def changed() -> None:
+        choice = st.session_state[key]
+        store = cached.store()
+        if choice == "":
+            clear_languages(store, record["ssid"], record["school_year"],
+                            record["record_type"])
+        else:
+            set_languages(store, record["ssid"], record["school_year"],
+                          record["record_type"], None if choice == "ENG" else choice,
+                          set_by=auditing.who())
+
+    st.selectbox("SSR languages", list(_CHOICES), format_func=_CHOICES.__getitem__, key=key,
+                 on_change=changed, index=None, placeholder="Change the SSR languages",
+                 help="As TOMS allows an LEA coordinator: the SSRs made here follow it.")
