@@ -34,6 +34,8 @@ STUDENTS = st.Page("app_pages/students.py", title="Students", icon=":material/pe
                    url_path="students")
 GROUPS = st.Page("app_pages/groups.py", title="Student groups", icon=":material/groups:",
                  url_path="groups")
+SCORE_REPORTS = st.Page("app_pages/score_reports.py", title="Score reports",
+                        icon=":material/picture_as_pdf:", url_path="score-reports")
 EXPORTS = st.Page("app_pages/exports.py", title="Exports", icon=":material/download:",
                   url_path="exports")
 LOADS = st.Page("app_pages/data_loads.py", title="Data loads", icon=":material/upload_file:",
@@ -53,7 +55,8 @@ def pages_for(scope: Scope) -> dict[str, list[StreamlitPage]]:
     address shows the home page instead).
     """
     return {"Results": [GLANCE, REPORT, *([STUDENTS, GROUPS] if scope.pii else [])],
-            "Data": [EXPORTS, LOADS, *([STORE] if scope.statewide else []),
+            "Data": [*([SCORE_REPORTS] if scope.pii else []), EXPORTS, LOADS,
+                     *([STORE] if scope.statewide else []),
                      *([AUDIT] if identity.may_audit() else [])]}
 
 
