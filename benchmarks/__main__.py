@@ -5,7 +5,8 @@
   1.2 M-student x 2018-19..2025-26 store built once into ``benchmarks/.statewide`` (about
   6 minutes on two cores; kept, git-ignored). The last line is ``worst ratio vs duckdb``;
 * the dashboard in a real Chromium on that store: first paint, filter change, 20 concurrent
-  sessions (issue 4).
+  sessions (issue 4);
+* bulk Student Score Reports of a 5,000-student school, merged PDF and zip (issue 6).
 
 Figures are medians of one run on a shared machine: compare ratios, not absolute times.
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 from benchmarks.dashboard import bench_dashboard
 from benchmarks.ingest import bench_demo, bench_ingest
 from benchmarks.queries import bench_queries
+from benchmarks.ssr import bench_ssr
 
 STATEWIDE = Path(__file__).resolve().parent / ".statewide"
 
@@ -48,7 +50,7 @@ def _statewide_store(path: Path) -> str:
 def main() -> None:
     """Parse options, run, print."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
-    parser.add_argument("--only", choices=["ingest", "demo", "queries", "dashboard"],
+    parser.add_argument("--only", choices=["ingest", "demo", "queries", "dashboard", "ssr"],
                         action="append",
                         help="run only these parts (default: all)")
     parser.add_argument("--statewide-demo", action="store_true",
@@ -58,7 +60,7 @@ def main() -> None:
     parser.add_argument("--store", type=Path, default=STATEWIDE,
                         help="statewide store for the query benchmark")
     args = parser.parse_args()
-    parts = args.only or ["ingest", "demo", "queries", "dashboard"]
+    parts = args.only or ["ingest", "demo", "queries", "dashboard", "ssr"]
     started = time.perf_counter()
     print(f"# ELPAC explorer benchmarks ({platform.machine()}, {platform.python_version()})")
     if "ingest" in parts:
@@ -73,6 +75,8 @@ def main() -> None:
         lines += bench_dashboard(_statewide_store(args.store))
     if "queries" in parts:
         lines += bench_queries(_statewide_store(args.store))
+    if "ssr" in parts:
+        lines += bench_ssr(_statewide_store(args.store))
     print(f"# total {time.perf_counter() - started:.0f} s")
     for line in lines:
         print(line, flush=True)

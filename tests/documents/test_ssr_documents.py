@@ -66,16 +66,16 @@ def student_history() -> list[dict[str, object]]:
     ]
 
 
-@pytest.fixture(scope="module")
-def content() -> SsrContent:
+def summative_content() -> SsrContent:
+    """The grade-8 Summative SSR of ``student_history`` (also the accessibility test's)."""
     found = _build(pl.DataFrame(student_history(), infer_schema_length=None), "summative",
                    years=["2024-25"])
     assert len(found) == 1
     return found[0]
 
 
-@pytest.fixture(scope="module")
-def alternate() -> SsrContent:
+def alternate_content() -> SsrContent:
+    """A grade-7 Summative Alternate ELPAC SSR with one earlier year."""
     rows = [record("2023-24", "06", record_type="23", overall_scale_score=640,
                    overall_level=1),
             record("2024-25", "07", record_type="23", overall_scale_score=650,
@@ -83,6 +83,16 @@ def alternate() -> SsrContent:
     (found,) = _build(pl.DataFrame(rows, infer_schema_length=None), "alternate",
                       years=["2024-25"])
     return found
+
+
+@pytest.fixture(scope="module")
+def content() -> SsrContent:
+    return summative_content()
+
+
+@pytest.fixture(scope="module")
+def alternate() -> SsrContent:
+    return alternate_content()
 
 
 def pages(pdf: bytes) -> list[str]:
