@@ -21,6 +21,7 @@ ACTIONS = {
     "sign_in_refused": "Sign-in refused",
     "view_student": "Viewed a student",
     "export": "Exported",
+    "portal_credential": "Made a parent-portal credential",
 }
 DDL = [
     """CREATE TABLE IF NOT EXISTS audit (

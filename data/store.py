@@ -46,6 +46,7 @@ from data.accounts import DDL as ACCOUNTS_DDL
 from data.audit import DDL as AUDIT_DDL
 from data.normalise import STORE_SCHEMA
 from data.orgs import ORG_SOURCE_COLUMNS, build_orgs
+from data.portal import DDL as PORTAL_DDL
 from data.problems import InputError
 from data.rosters import DDL as ROSTERS_DDL
 from data.ssr import SSR_SOURCE_COLUMNS, build_ssr
@@ -104,6 +105,7 @@ _CATALOG_DDL += ACCOUNTS_DDL  # local accounts (data/accounts.py)
 _CATALOG_DDL += AUDIT_DDL  # the audit log (data/audit.py)
 _CATALOG_DDL += ROSTERS_DDL  # student groups made by LEA staff (data/rosters.py)
 _CATALOG_DDL += SSR_LANGUAGES_DDL  # SSR language overrides (data/ssr_languages.py)
+_CATALOG_DDL += PORTAL_DDL  # parent-portal credentials (data/portal.py)
 
 
 def store_path(path: str | Path | None = None) -> Path:

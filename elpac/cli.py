@@ -19,6 +19,7 @@ import typer
 
 from data.problems import InputError, format_row_problem
 from data.store import Store, store_path
+from elpac.portal_cli import credentials_app, portal_api
 
 if TYPE_CHECKING:
     from data.accounts import Accounts
@@ -810,6 +811,12 @@ def _ssr_language(lang: str | None) -> str:
 
 def _count_progress(done: int, total: int) -> None:
     typer.echo(f"  {done:,} of {total:,}", err=True)
+
+
+# The parent-portal hand-off (issue 6): the endpoint an SIS vendor's portal fetches SSRs from,
+# and the LEA's credential for it (elpac/portal_cli.py).
+app.command("portal-api")(portal_api)
+app.add_typer(credentials_app, name="portal-credential")
 
 
 @app.command()
