@@ -12,9 +12,10 @@ import time
 
 import streamlit as st
 
-from dashboard import auditing
+from dashboard import auditing, cached, identity
 from dashboard import student_profile as profile
 from dashboard.context import page_context, stop
+from dashboard.portal_section import credential_section
 from data.domain import GRADES
 from data.problems import InputError
 from documents.i18n import LANGUAGE_NAMES
@@ -40,6 +41,13 @@ st.caption(f"Student Score Reports of {ctx.lea_name}, {ctx.year}: every student 
 if ctx.lea_code is None:
     st.info("Choose an LEA in the sidebar: reports are made for one LEA or school at a time.")
     stop()
+
+if ctx.org_level == "lea" and identity.can_load():
+    # LEA coordinators: the credential the SIS vendor's parent portal fetches SSRs with.
+    with st.expander("Parent portal: the SIS vendor's credential"):
+        st.caption("Your SIS vendor's parent portal fetches each family's SSRs from "
+                   "`elpac portal-api` with this credential, for students of this LEA only.")
+        credential_section(cached.store(), ctx.lea_code, ctx.lea_name, auditing.who())
 
 state = st.session_state
 top = st.columns(4)

@@ -16,6 +16,7 @@ import streamlit as st
 from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
+from data import portal
 from data.store import Store
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
@@ -71,3 +72,22 @@ def test_an_aggregate_only_account_has_no_score_reports(monkeypatch: pytest.Monk
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("app_pages/score_reports.py")
+
+
+def test_an_lea_coordinator_makes_the_portal_credential(monkeypatch: pytest.MonkeyPatch,
+                                                        store_copy: Store) -> None:
+    at = run(monkeypatch, store_copy.path)
+    lea = next(o for o in at.selectbox(key="ctx_lea").options if o != "California (all LEAs)")
+    at.selectbox(key="ctx_lea").select(lea).run()
+    code = at.selectbox(key="ctx_lea").value
+    assert not at.exception
+    assert portal.credential_info(store_copy, code) is None
+    generate = [b for b in at.button if "Generate" in b.label]
+    assert generate, [b.label for b in at.button]
+    generate[0].click().run()
+    confirm = [b for b in at.button if b.label.startswith("Yes")]
+    if confirm:
+        confirm[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    (token,) = [c.value for c in at.code]
+    assert portal.verify(store_copy, token) == code
