@@ -44,6 +44,8 @@ STORE = st.Page("app_pages/store_contents.py", title="Store contents",
                 icon=":material/database:", url_path="store")
 AUDIT = st.Page("app_pages/audit.py", title="Audit", icon=":material/policy:",
                 url_path="audit")
+DELIVERY = st.Page("app_pages/ssr_delivery.py", title="SSR delivery",
+                   icon=":material/outgoing_mail:", url_path="delivery")
 
 
 def pages_for(scope: Scope) -> dict[str, list[StreamlitPage]]:
@@ -56,6 +58,7 @@ def pages_for(scope: Scope) -> dict[str, list[StreamlitPage]]:
     """
     return {"Results": [GLANCE, REPORT, *([STUDENTS, GROUPS] if scope.pii else [])],
             "Data": [*([SCORE_REPORTS] if scope.pii else []), EXPORTS, LOADS,
+                     *([DELIVERY] if scope.pii else []),
                      *([STORE] if scope.statewide else []),
                      *([AUDIT] if identity.may_audit() else [])]}
 

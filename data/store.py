@@ -44,6 +44,7 @@ import polars as pl
 
 from data.accounts import DDL as ACCOUNTS_DDL
 from data.audit import DDL as AUDIT_DDL
+from data.distribution import DDL as DISTRIBUTION_DDL
 from data.normalise import STORE_SCHEMA
 from data.orgs import ORG_SOURCE_COLUMNS, build_orgs
 from data.portal import DDL as PORTAL_DDL
@@ -105,6 +106,7 @@ _CATALOG_DDL += ACCOUNTS_DDL  # local accounts (data/accounts.py)
 _CATALOG_DDL += AUDIT_DDL  # the audit log (data/audit.py)
 _CATALOG_DDL += ROSTERS_DDL  # student groups made by LEA staff (data/rosters.py)
 _CATALOG_DDL += SSR_LANGUAGES_DDL  # SSR language overrides (data/ssr_languages.py)
+_CATALOG_DDL += DISTRIBUTION_DDL  # SSR deliveries to parents (data/distribution.py)
 _CATALOG_DDL += PORTAL_DDL  # parent-portal credentials (data/portal.py)
 
 

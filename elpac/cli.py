@@ -19,6 +19,7 @@ import typer
 
 from data.problems import InputError, format_row_problem
 from data.store import Store, store_path
+from elpac.distribution_cli import distribution_app
 from elpac.portal_cli import credentials_app, portal_api
 
 if TYPE_CHECKING:
@@ -817,6 +818,8 @@ def _count_progress(done: int, total: int) -> None:
 # and the LEA's credential for it (elpac/portal_cli.py).
 app.command("portal-api")(portal_api)
 app.add_typer(credentials_app, name="portal-credential")
+# How each SSR reached the family, bounces and returned mail (elpac/distribution_cli.py).
+app.add_typer(distribution_app, name="ssr-delivery")
 
 
 @app.command()

@@ -6,7 +6,15 @@ import streamlit as st
 
 from dashboard import cached, glance
 from dashboard.context import page_context, stop
+from queries.distribution import read_coverage
 from queries.labels import TESTS
+
+REACHED = (("Released", "n_released", "SSRs released by today."),
+           ("Delivered", "n_delivered", "A delivery recorded (portal, e-mail, mail or in "
+            "person) and nothing came back since."),
+           ("Bounced or returned", "n_failed", "An e-mail bounced or a letter came back, and "
+            "the family has not been reached since."),
+           ("Not yet delivered", "n_not_delivered", "Released, with no delivery recorded."))
 
 ctx = page_context()
 st.title("At a glance")
@@ -52,6 +60,24 @@ else:
             st.caption(note)
         st.dataframe(table, hide_index=True, width="stretch",
                      column_config=glance.SSR_COLUMNS)
+
+# --- Reaching parents: SSRs delivered, bounced or returned (queries.distribution) ---
+# Student-level tracking: only for scopes with student records and no demographic limit.
+# Years before 2023-24 carry no release date: nothing is "released", so nothing to follow up.
+# Per LEA or school only: statewide it would read every student's record on each visit.
+if (shown is not None and ctx.scope.pii and ctx.scope.all_students
+        and ctx.lea_code is not None and ctx.year >= glance.FIRST_DATED_YEAR):
+    st.subheader("Reaching parents")
+    # As of today, not the date above: deliveries are recorded after the newest file.
+    st.caption("As of today: SSRs released, and what the LEA recorded of getting them home.")
+    reached = read_coverage(ctx.snap, scope=ctx.scope, year=ctx.year, test=test, by=None,
+                            lea=ctx.lea_code,
+                            school=ctx.lea if ctx.org_level == "school" else None).row(
+        0, named=True)
+    for column, (label, key, note) in zip(st.columns(4), REACHED, strict=True):
+        column.metric(label, f"{reached[key]:,}", help=note)
+    st.page_link("app_pages/ssr_delivery.py", label="Record deliveries, see who is waiting",
+                 icon=":material/outgoing_mail:")
 
 # --- Tested this year against last, and the level distribution ---
 st.subheader("Students tested")

@@ -1,0 +1,179 @@
+"""``elpac ssr-delivery``: record how SSRs reached parents, and list who is still waiting.
+
+Wired into ``elpac.cli`` with ``app.add_typer(distribution_app, name="ssr-delivery")``. The
+commands read and write through ``queries.distribution``, which applies the scope: ``--user``
+an account's (as the dashboard does), else the operator's, statewide with student records
+(whoever can run ``elpac`` owns the store). Bad input ends with a sentence and exit code 1.
+"""
+
+from __future__ import annotations
+
+import getpass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import polars as pl
+import typer
+
+from data.problems import InputError
+
+if TYPE_CHECKING:
+    from data.distribution import ImportResult
+    from queries.scope import Scope
+    from queries.snapshot import Snapshot
+
+distribution_app = typer.Typer(
+    no_args_is_help=True,
+    help="Student Score Reports to parents: deliveries, bounces and returns, who is waiting.")
+
+StoreOption = Annotated[Path | None, typer.Option(
+    "--store", help="Store directory (default: $ELPAC_STORE, else data/store).",
+    show_default=False)]
+UserOption = Annotated[str | None, typer.Option(
+    "--user", help="Apply this account's access (elpac users list), as the dashboard does.",
+    show_default=False)]
+YearOption = Annotated[str, typer.Option("--year", help="School year, e.g. 2024-25.")]
+TestOption = Annotated[str, typer.Option("--test", help="summative or alternate.")]
+SHOWN_PROBLEMS = 20
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(1)
+
+
+def _context(store: Path | None, user: str | None) -> tuple[Snapshot, Scope]:
+    """The store's current data and the scope to apply.
+
+    ``elpac.cli``'s helpers are imported here, not at the top: ``elpac.cli`` imports this
+    module.
+    """
+    from elpac.cli import _snapshot, _user_scope
+    from queries.scope import Scope as _Scope
+
+    snap = _snapshot(store)
+    scope = _user_scope(store, user)
+    return snap, scope if scope is not None else _Scope.state(pii=True)
+
+
+def _who(user: str | None) -> str:
+    try:
+        return user.strip().lower() if user else f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _report(file: Path, result: ImportResult, what: str) -> None:
+    if not result.loaded:
+        for row, name, value, reason in result.problems[:SHOWN_PROBLEMS]:
+            typer.echo(f"{file.name} row {row}, {name} {value!r}: {reason}", err=True)
+        more = len(result.problems) - SHOWN_PROBLEMS
+        if more > 0:
+            typer.echo(f"... and {more} more", err=True)
+        raise _fail(f"nothing loaded: {len(result.problems)} problem(s) in {file.name}"
+                    if result.problems else f"{file.name} has no rows")
+    typer.echo(f"loaded {result.n_rows:,} rows from {file.name}: {result.n_added:,} new "
+               f"{what}")
+
+
+def _import(kind: str, file: Path, user: str | None, store: Path | None) -> None:
+    from queries import distribution
+    from queries.scope import ScopeError
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+        snap, scope = _context(store, user)
+        run = (distribution.import_deliveries if kind == "deliveries"
+               else distribution.import_failures)
+        result = run(snap, scope, text, file_name=file.name, uploaded_by=_who(user))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _fail(f"cannot read {file}: {exc}") from None
+    except (InputError, ScopeError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    _report(file, result, "deliveries" if kind == "deliveries" else "bounces or returns")
+
+
+@distribution_app.command("import-deliveries")
+def import_deliveries(
+    file: Annotated[Path, typer.Argument(help="CSV: ssid, school_year, test, method "
+                                         "(portal, email, mail, in_person), date.")],
+    user: UserOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Record SSR deliveries from a CSV file; one bad row and nothing is recorded."""
+    _import("deliveries", file, user, store)
+
+
+@distribution_app.command("import-failures")
+def import_failures(
+    file: Annotated[Path, typer.Argument(help="CSV: ssid, school_year, kind (bounced, "
+                                         "returned), date, detail.")],
+    user: UserOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Record bounced e-mails and returned letters from a CSV; one bad row, nothing recorded."""
+    _import("failures", file, user, store)
+
+
+@distribution_app.command("coverage")
+def coverage(
+    year: YearOption,
+    school: Annotated[str | None, typer.Option(help="Only this enrolled school (14-digit CDS "
+                                               "code).")] = None,
+    test: TestOption = "summative",
+    user: UserOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Print, per enrolled school, SSRs released, delivered, bounced or returned, not yet."""
+    from queries.distribution import read_coverage, total_coverage
+    from queries.scope import ScopeError
+
+    if test not in ("summative", "alternate"):
+        raise _fail("--test must be summative or alternate")
+    try:
+        snap, scope = _context(store, user)
+        rows = read_coverage(snap, scope=scope, year=year, test=test, school=school)
+    except (InputError, ScopeError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    if rows.height == 0:
+        typer.echo(f"no student in your access has a {year} {test} SSR")
+        return
+    head = (f"{'school':<40} {'CDS code':<14} {'with SSR':>8} {'released':>8} "
+            f"{'delivered':>9} {'failed':>6} {'not yet':>7} {'% deliv.':>8}")
+    typer.echo(head)
+    total = total_coverage(rows).with_columns(name=pl.lit("Total"), school_code=pl.lit(""))
+    for r in [*rows.iter_rows(named=True), *total.iter_rows(named=True)]:
+        pct = "–" if r["pct_delivered"] is None else f"{r['pct_delivered']:.1f}%"
+        typer.echo(f"{r['name'][:40]:<40} {r['school_code']:<14} {r['n_eligible']:>8,} "
+                   f"{r['n_released']:>8,} {r['n_delivered']:>9,} {r['n_failed']:>6,} "
+                   f"{r['n_not_delivered']:>7,} {pct:>8}")
+
+
+@distribution_app.command("unreached")
+def unreached(
+    year: YearOption,
+    out: Annotated[Path, typer.Option("-o", "--output", help="The CSV file to write.")],
+    school: Annotated[str | None, typer.Option(help="Only this enrolled school (14-digit CDS "
+                                               "code).")] = None,
+    test: TestOption = "summative",
+    user: UserOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Write the students whose parents have not been reached (CSV, safe for spreadsheets)."""
+    from data.export import neutralised
+    from elpac.cli import _audit_export
+    from queries.distribution import unreached_students
+    from queries.scope import ScopeError
+
+    if test not in ("summative", "alternate"):
+        raise _fail("--test must be summative or alternate")
+    try:
+        snap, scope = _context(store, user)
+        rows = unreached_students(snap, scope=scope, year=year, test=test, school=school)
+        rows.with_columns(neutralised(rows.select(pl.col(pl.String)))).write_csv(out)
+        _audit_export(store, user, scope, out, f"ssr-delivery unreached year={year} "
+                      f"school={school} test={test} on={date.today()}", rows.height)
+    except (InputError, ScopeError, ValueError, OSError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"wrote {rows.height:,} students not yet reached to {out}")
