@@ -109,6 +109,16 @@ def browser_type_launch_args() -> dict[str, object]:
     }
 
 
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, object]) -> dict[str, object]:
+    """A laptop screen (1280 x 900): the sidebar's pickers sit below a menu of eleven pages.
+
+    In Playwright's default 1280 x 720 the LEA picker is half off screen, and opening its list
+    scrolls the sidebar, which closes the list again.
+    """
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 900}}
+
+
 def wait_for_app(page: Page) -> None:
     """Wait until the app is connected and its script has finished running.
 
