@@ -1,11 +1,10 @@
 """Reaching parents: which students' SSRs got home, which came back, and who is still waiting.
 
 The students counted are the SSR-eligible ones (``SSREligible`` = Y, ELPAC.md §7) of one school
-year and test whose records the scope covers (``queries.reports.read_records``), counted
-under their enrolled LEA and school, where the SSR goes (§7, §3.3 rule 6); a scope that
-covers whole organisations also needs the enrolled school to be one of them, so a school's
-figures never include students enrolled elsewhere (the SSRs ``queries.ssr_documents`` prints
-for a school are chosen the same way). Deliveries and failures come from the catalog
+year and test enrolled in an organisation the scope covers (``read_records(...,
+side="enrolled")``), counted under their enrolled LEA and school, where the SSR goes (§7), also
+when they tested in another LEA (the SSRs ``queries.ssr_documents`` prints are chosen the same
+way). Deliveries and failures come from the catalog
 (``data.distribution``).
 
 Every student has exactly one status as of a date (``as_of``, default today):
@@ -85,8 +84,11 @@ def _students(snap: Snapshot, scope: Scope, year: str, record_type: str | None, 
         raise ValueError("SSR delivery is kept per organisation and student, not per "
                          "demographic group; ask for a scope without a student-group limit")
     wanted = columns or _COLUMNS
+    # By enrolment: the SSR goes to the enrolled LEA and school (ELPAC.md §7), also for a
+    # student tested in another LEA.
     records = read_records(snap, [year], scope=scope, orgs=snap.orgs_of([year]),
-                           record_type=record_type, columns=["record_type", *wanted])
+                           record_type=record_type, columns=["record_type", *wanted],
+                           side="enrolled")
     if records.height == 0:
         schema = {c: pl.String for c in ["school_year", "record_type", *wanted]}
         return pl.DataFrame(schema=schema).with_columns(

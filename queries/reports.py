@@ -363,17 +363,19 @@ def read_records(snap: Snapshot, years: Iterable[str], *, scope: Scope, orgs: pl
                  leas: list[str] | None = None, ssids: list[str] | None = None,
                  name_prefix: str | None = None,
                  where: duckdb.Expression | None = None,
-                 reported_only: bool = False) -> pl.DataFrame:
+                 reported_only: bool = False, side: str = "reporting") -> pl.DataFrame:
     """Records in scope (semi-joined on the scope's (LEA, school) pairs), given columns.
 
     ``leas`` narrows the read to some reporting LEAs (the files are sorted by it, so only their
     row groups are read); ``ssids`` to some students; ``name_prefix`` to last or first names
     starting with it (any case); ``where`` is any further DuckDB filter expression.
+    ``side="enrolled"`` applies the scope to the record's enrolled LEA and school instead of
+    the ones it is reported under: Student Score Reports go to the enrolled LEA (ELPAC.md §7).
     """
     cols = list(dict.fromkeys(["school_year", *columns]))
     rel = records_relation(snap, years, scope=scope, orgs=orgs, record_type=record_type,
                            columns=cols, leas=leas, ssids=ssids, name_prefix=name_prefix,
-                           where=where, reported_only=reported_only)
+                           where=where, reported_only=reported_only, side=side)
     if rel is None:
         return pl.DataFrame()
     return rel.pl().select(cols)
@@ -384,7 +386,8 @@ def records_relation(snap: Snapshot, years: Iterable[str], *, scope: Scope,
                      leas: list[str] | None = None, ssids: list[str] | None = None,
                      name_prefix: str | None = None, where: duckdb.Expression | None = None,
                      select: str | None = None, group_by: str | None = None,
-                     reported_only: bool = False) -> duckdb.DuckDBPyRelation | None:
+                     reported_only: bool = False, side: str = "reporting"
+                     ) -> duckdb.DuckDBPyRelation | None:
     """The records ``read_records`` reads, as one DuckDB statement (nothing is read yet).
 
     ``select``/``group_by`` replace the column list with an aggregation. They and ``where``
@@ -434,7 +437,16 @@ def records_relation(snap: Snapshot, years: Iterable[str], *, scope: Scope,
     else:
         head, head_values = "SELECT " + select, []
     tail = "" if group_by is None else " GROUP BY " + group_by
-    if scope.statewide:
+    if side not in ("reporting", "enrolled"):
+        raise ValueError(f"side must be reporting or enrolled, not {side!r}")
+    if side == "enrolled" and not scope.statewide:
+        # The enrolled LEA may have no tested record of its own (no row in ``orgs``): its
+        # codes are matched directly rather than semi-joined on the organisation list.
+        filters += (" AND (list_contains(?, substr(r.enrolled_lea_code, 1, 2))"
+                    " OR list_contains(?, r.enrolled_lea_code)"
+                    " OR list_contains(?, r.enrolled_school_code)) IS TRUE")
+        values += [list(scope.counties), list(scope.leas), list(scope.schools)]
+    if scope.statewide or side == "enrolled":
         return snap.cursor().sql(head + source + filters + tail,
                                  params=[*head_values, wanted, *values])
     keys = scope.record_keys(orgs)

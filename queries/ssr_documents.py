@@ -23,12 +23,11 @@ from data.domain import GRADES, alternate_cuts, alternate_range, summative_cuts
 from data.ssr_languages import overrides
 from queries.labels import RECORD_TYPE_OF_TEST
 from queries.reports import read_records
-from queries.scope import ScopeError
+from queries.scope import Scope, ScopeError
 
 if TYPE_CHECKING:
     from datetime import date
 
-    from queries.scope import Scope
     from queries.snapshot import Snapshot
 
 DOMAINS = ("listening", "speaking", "reading", "writing")
@@ -203,16 +202,43 @@ def read_ssr_content(snap: Snapshot, ssid: str, *, scope: Scope, year: str | Non
     """
     _require_pii(scope)
     ssid = ssid.strip().zfill(10)
-    records = read_records(snap, snap.years, scope=scope, orgs=snap.orgs_of(snap.years),
-                           record_type=RECORD_TYPE_OF_TEST[test], columns=_COLUMNS,
-                           ssids=[ssid])
-    found = _build(records, test, years=None if year is None else [year],
-                   languages=overrides(snap.store, [ssid]))
+    record_type = RECORD_TYPE_OF_TEST[test]
+    mine = read_records(snap, snap.years, scope=scope, orgs=snap.orgs_of(snap.years),
+                        record_type=record_type, columns=_COLUMNS, ssids=[ssid],
+                        side="enrolled")
+    # The SSRs the scope's LEAs and schools were sent (by enrolment), each with the student's
+    # whole score history.
+    years = sorted(set(mine.filter(pl.col("is_ssr_eligible").fill_null(False))
+                       .get_column("school_year"))) if mine.height else []
+    if year is not None:
+        years = [y for y in years if y == year]
+    found = _build(_with_history(snap, mine, [ssid], record_type), test, years=years,
+                   languages=overrides(snap.store, [ssid])) if years else []
     if not found:
         name = "Summative Alternate ELPAC" if test == "alternate" else "Summative ELPAC"
         raise NoReportError(f"No {name} Student Score Report for SSID {ssid}"
                             + (f" in {year}" if year else "") + " in your access.")
     return found[-1]
+
+
+def _with_history(snap: Snapshot, records: pl.DataFrame, ssids: list[str], record_type: str,
+                  *, before: str | None = None) -> pl.DataFrame:
+    """The SSR records with every record of those students from other years, any LEA.
+
+    An SSR's score history is the student's, wherever they tested (the state's SSR shows it
+    so): for students whose SSR the scope was sent, their earlier records are read whole.
+    ``before`` keeps only earlier years (a bulk job of one year).
+    """
+    years = [y for y in snap.years if before is None or y < before]
+    if not ssids or not years:
+        return records
+    history_scope = Scope(statewide=True, pii=True, ssids=tuple(ssids))
+    others = read_records(snap, years, scope=history_scope, orgs=snap.orgs_of(years),
+                          record_type=record_type, columns=_COLUMNS)
+    # The scope's own records stand; the other years come from the whole store.
+    others = others.join(records.select("ssid", "school_year").unique(),
+                         on=["ssid", "school_year"], how="anti")
+    return pl.concat([others, records.select(others.columns)], how="vertical_relaxed")
 
 
 def _build(records: pl.DataFrame, test: str, *, years: list[str] | None,
@@ -257,7 +283,8 @@ def list_ssr_contents(snap: Snapshot, *, scope: Scope, year: str, test: str = "s
     if language is not None and language not in SSR_LANGUAGES:
         raise ValueError(f"SSR languages are {', '.join(SSR_LANGUAGES)}, not {language!r}.")
     this_year = read_records(snap, [year], scope=scope, orgs=snap.orgs_of([year]),
-                             record_type=RECORD_TYPE_OF_TEST[test], columns=_COLUMNS)
+                             record_type=RECORD_TYPE_OF_TEST[test], columns=_COLUMNS,
+                             side="enrolled")
     keep = pl.col("is_ssr_eligible").fill_null(False) & pl.col("overall_scale_score").is_not_null()
     if lea is not None:
         keep = keep & (pl.col("enrolled_lea_code") == lea)
@@ -269,11 +296,8 @@ def list_ssr_contents(snap: Snapshot, *, scope: Scope, year: str, test: str = "s
     if chosen.height == 0:
         return []
     ssids = chosen.get_column("ssid").unique().to_list()
-    earlier_years = [y for y in snap.years if y < year]
-    earlier = read_records(snap, earlier_years, scope=scope, orgs=snap.orgs_of(earlier_years),
-                           record_type=RECORD_TYPE_OF_TEST[test], columns=_COLUMNS,
-                           ssids=ssids) if earlier_years else chosen.head(0)
-    contents = _build(pl.concat([earlier, chosen], how="vertical_relaxed"), test,
+    contents = _build(_with_history(snap, chosen, ssids, RECORD_TYPE_OF_TEST[test],
+                                    before=year), test,
                       years=[year], languages=overrides(snap.store, ssids))
     if language is not None:
         # After the overrides: a coordinator may have changed a student's languages.

@@ -47,7 +47,7 @@ def open_app(monkeypatch: pytest.MonkeyPatch, store: Store, page: str | None = P
 def lea_records(store: Store) -> pl.DataFrame:
     return pl.read_parquet(store.year_files()[YEAR]).filter(
         (pl.col("record_type") == "21") & pl.col("is_ssr_eligible")
-        & (pl.col("reporting_lea_code") == LEA) & (pl.col("enrolled_lea_code") == LEA))
+        & (pl.col("enrolled_lea_code") == LEA))  # the SSR goes to the enrolled LEA (§7)
 
 
 def catalog(store: Store, sql: str) -> list[tuple]:

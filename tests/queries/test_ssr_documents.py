@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from data.store import Store
 
 
+
 @pytest.fixture
 def world(store_copy: Store) -> tuple[Snapshot, str, pl.DataFrame]:
     snap = Snapshot(store_copy)
@@ -39,8 +40,8 @@ def test_an_lea_lists_its_ssrs(world: tuple[Snapshot, str, pl.DataFrame]) -> Non
         ["len", "enrolled_lea_code"], descending=[True, False]).item(0, 0)
     scope = Scope.lea(lea, pii=True)
     listed = list_ssr_contents(snap, scope=scope, year=year, lea=lea)
-    mine = _eligible(records).filter((pl.col("enrolled_lea_code") == lea)
-                                     & (pl.col("reporting_lea_code") == lea))
+    # The SSR goes to the enrolled LEA (§7), also for a student tested in another LEA.
+    mine = _eligible(records).filter(pl.col("enrolled_lea_code") == lea)
     assert sorted(c.ssid for c in listed) == sorted(mine.get_column("ssid"))
     spanish = list_ssr_contents(snap, scope=scope, year=year, lea=lea, language="SPA")
     assert sorted(c.ssid for c in spanish) == sorted(mine.filter(
@@ -78,3 +79,26 @@ def test_a_coordinators_language_choice_wins(world: tuple[Snapshot, str, pl.Data
     clear_languages(snap.store, student["ssid"], year, "21")
     assert read_ssr_content(snap, student["ssid"], scope=scope, year=year).languages == (
         "ENG", "SPA")
+
+
+def test_the_score_history_is_the_students_wherever_they_tested(store_copy: Store) -> None:
+    snap = Snapshot(store_copy)
+    every = pl.concat([pl.read_parquet(p).with_columns(pl.lit(y).alias("school_year"))
+                       for y, p in sorted(snap.year_files.items())], how="diagonal_relaxed")
+    summative = every.filter(pl.col("record_type") == "21")
+    year = snap.years[-1]
+    now = _eligible(summative.filter(pl.col("school_year") == year))
+    # A student whose earlier record is under another LEA than this year's enrolment.
+    before = summative.filter(pl.col("school_year") < year).select(
+        "ssid", pl.col("reporting_lea_code").alias("before_lea"))
+    movers = now.join(before, on="ssid").filter(
+        pl.col("before_lea") != pl.col("enrolled_lea_code"))
+    assert movers.height, "the tiny demo has movers"
+    student = movers.sort("ssid").row(0, named=True)
+    content = read_ssr_content(snap, student["ssid"], year=year,
+                               scope=Scope.lea(student["enrolled_lea_code"], pii=True))
+    history = summative.filter((pl.col("ssid") == student["ssid"])
+                               & (pl.col("school_year") < year)
+                               & (pl.col("school_year") != "2019-20"))
+    assert sorted(h.school_year for h in content.history) == sorted(
+        history.get_column("school_year"))
