@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import polars as pl
 import streamlit as st
 
 from dashboard import cached, glance
 from dashboard.context import page_context, stop
-from queries.distribution import read_coverage
+from queries.distribution import read_coverage, total_coverage
 from queries.labels import TESTS
 
 REACHED = (("Released", "n_released", "SSRs released by today."),
@@ -70,12 +71,21 @@ if (shown is not None and ctx.scope.pii and ctx.scope.all_students
     st.subheader("Reaching parents")
     # As of today, not the date above: deliveries are recorded after the newest file.
     st.caption("As of today: SSRs released, and what the LEA recorded of getting them home.")
-    reached = read_coverage(ctx.snap, scope=ctx.scope, year=ctx.year, test=test, by=None,
-                            lea=ctx.lea_code,
-                            school=ctx.lea if ctx.org_level == "school" else None).row(
-        0, named=True)
+    # One query, by school; the LEA's figures are its sum.
+    by_school = read_coverage(ctx.snap, scope=ctx.scope, year=ctx.year, test=test,
+                              by="school", lea=ctx.lea_code,
+                              school=ctx.lea if ctx.org_level == "school" else None)
+    reached = total_coverage(by_school).row(0, named=True)
     for column, (label, key, note) in zip(st.columns(4), REACHED, strict=True):
         column.metric(label, f"{reached[key]:,}", help=note)
+    if by_school.height > 1:
+        with st.expander(f"By school ({by_school.height})"):
+            # A static table: an interactive grid drawn this early slows the page's first
+            # paint (README, benchmarks).
+            st.table(by_school.sort("name").select(
+                pl.col("name").alias("School"), pl.col("school_code").alias("CDS code"),
+                *[pl.col(key).alias(label) for label, key, _ in REACHED],
+                pl.col("pct_delivered").round(1).alias("Delivered (%)")), hide_index=True)
     st.page_link("app_pages/ssr_delivery.py", label="Record deliveries, see who is waiting",
                  icon=":material/outgoing_mail:")
 

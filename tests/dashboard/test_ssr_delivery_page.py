@@ -1,9 +1,9 @@
 """AppTest of the SSR delivery page and the At a glance "Reaching parents" block.
 
 Every number is recomputed here with Polars from the store's Parquet files (SSR-eligible
-Summative records whose reporting and enrolled LEA are the LEA, counted under the enrolled
-school; ELPAC.md §7) and the statuses planted for a few students; what was recorded is read
-back from the catalog with plain SQL.
+Summative records enrolled in the LEA, counted under the enrolled school; ELPAC.md §7) and
+the statuses planted for a few students; what was recorded is read back from the catalog
+with plain SQL.
 """
 
 from __future__ import annotations
@@ -204,6 +204,12 @@ def test_at_a_glance_shows_reaching_parents(monkeypatch: pytest.MonkeyPatch,
         "Released": f"{totals['n_released']:,}", "Delivered": "2", "Bounced or returned": "1",
         "Not yet delivered": f"{totals['n_not_delivered']:,}"}
     assert "delivery" in {link.proto.page for link in at.get("page_link")}
+    # By school, in the expander: each school's row as counted here.
+    (table,) = [t.value for t in at.table if "Delivered (%)" in t.value.columns]
+    per_school = expected(store_copy, planted)
+    got = dict(zip(table["CDS code"], table["Released"], strict=True))
+    assert got == dict(zip(per_school.get_column("school_code"),
+                           per_school.get_column("n_released"), strict=True))
 
     # An aggregate-only account sees no student-level block (and no such page).
     at = open_app(monkeypatch, store_copy, page=None, pii=False)
