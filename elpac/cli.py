@@ -795,6 +795,44 @@ def ssr_bulk(
     typer.echo(f"wrote {len(items):,} SSRs to {out}")
 
 
+@ssr_app.command("language")
+def ssr_language(
+    ssid: Annotated[str, typer.Option("--ssid", help="The student's SSID.")],
+    year: Annotated[str, typer.Option(help="School year, e.g. 2024-25.")],
+    lang: Annotated[str, typer.Option(
+        "--lang", help="ENG (English only), SPA, VIE, FIL, KOR or CHI (English and that "
+                       "language), or 'file' for the score file's own choice.")],
+    test: TestOption = "summative",
+    user: UserOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Change a student's SSR languages, as an LEA coordinator can in TOMS."""
+    import getpass
+
+    from data.ssr_languages import clear_languages, set_languages
+    from queries.labels import RECORD_TYPE_OF_TEST
+    from queries.scope import Scope, ScopeError
+    from queries.ssr_documents import read_ssr_content
+
+    try:
+        snap = _snapshot(store)
+        scope = _user_scope(store, user) or Scope.state(pii=True)
+        # Only a student whose SSR the account may have: the same check as making it.
+        content = read_ssr_content(snap, ssid, scope=scope, year=year, test=test)
+        record_type = RECORD_TYPE_OF_TEST[test]
+        if lang.strip().lower() == "file":
+            clear_languages(snap.store, content.ssid, year, record_type)
+        else:
+            code = _ssr_language(lang)
+            set_languages(snap.store, content.ssid, year, record_type,
+                          None if code == "ENG" else code,
+                          set_by=user or f"cli:{getpass.getuser()}")
+        after = read_ssr_content(snap, ssid, scope=scope, year=year, test=test)
+    except (InputError, ScopeError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"{after.ssid} {year}: SSRs in {', '.join(after.languages)}")
+
+
 def _ssr_language(lang: str | None) -> str:
     """An SSR language code from ``--lang`` (``SPA``, or its locale ``es``)."""
     from documents.i18n import LOCALES

@@ -95,3 +95,20 @@ def test_bulk_by_school_as_a_zip_and_a_merged_pdf(store_copy: Store, tmp_path: P
     assert code == 0, out
     spanish = here.filter(pl.col("ssr_languages") == "ENG;SPA").height
     assert len(PdfReader(io.BytesIO(merged.read_bytes())).pages) == 2 * spanish
+
+
+def test_change_a_students_ssr_languages(store_copy: Store) -> None:
+    year, records = eligible(store_copy)
+    student = records.filter(pl.col("ssr_languages") == "ENG;SPA").sort("ssid").item(
+        0, "ssid")
+    where = ["--store", str(store_copy.path)]
+    assert run("language", "--ssid", student, "--year", year, "--lang", "ko", *where) == (
+        0, f"{student} {year}: SSRs in ENG, KOR\n")
+    assert run("language", "--ssid", student, "--year", year, "--lang", "ENG", *where) == (
+        0, f"{student} {year}: SSRs in ENG\n")
+    assert run("language", "--ssid", student, "--year", year, "--lang", "file", *where) == (
+        0, f"{student} {year}: SSRs in ENG, SPA\n")
+    code, out = run("language", "--ssid", "0000000001", "--year", year, "--lang", "SPA",
+                    *where)
+    assert code == 1
+    assert "No Summative ELPAC Student Score Report" in out
