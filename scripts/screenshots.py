@@ -66,6 +66,24 @@ def _largest_lea(store: str) -> tuple[str, str, str]:
     return code, names.get_column("name")[0], year
 
 
+def _ssr_pages(store: str, lea: str, year: str, out: Path) -> None:
+    """The two pages of one demo student's SSR in English, and page 1 in Spanish."""
+    import pypdfium2
+
+    from documents.ssr import render_pdf
+    from queries.scope import Scope
+    from queries.ssr_documents import list_ssr_contents
+
+    contents = list_ssr_contents(Snapshot(store), scope=Scope.lea(lea, pii=True), year=year,
+                                 lea=lea, language="SPA")
+    content = next(c for c in contents if c.history and c.exempt) if any(
+        c.history and c.exempt for c in contents) else next(c for c in contents if c.history)
+    for language, pages, suffix in (("ENG", (0, 1), ""), ("SPA", (0,), "-es")):
+        pdf = pypdfium2.PdfDocument(render_pdf(content, language))
+        for i in pages:
+            pdf[i].render(scale=1.5).to_pil().save(out / f"ssr-page-{i + 1}{suffix}.png")
+
+
 def main() -> None:
     """Serve the store, open each page as a user would, save one picture per page."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -119,12 +137,19 @@ def main() -> None:
             _idle(page)
             _shoot(page, args.out / "students.png")
 
+            page.goto(f"{url}/score-reports")
+            _idle(page)
+            _choose(page, "LEA", f"{lea_name} ({lea})")
+            _shoot(page, args.out / "score-reports.png")
+
             for path, name in (("exports", "exports"), ("loads", "data-loads")):
                 page.goto(f"{url}/{path}")
                 _idle(page)
                 _choose(page, "LEA", f"{lea_name} ({lea})")
                 _shoot(page, args.out / f"{name}.png")
             browser.close()
+        # After the browser: the SSR printer starts its own Playwright.
+        _ssr_pages(args.store, lea, year, args.out)
     finally:
         stop(server)
 

@@ -26,8 +26,9 @@ from queries.ssr_documents import list_ssr_contents
 OUTPUTS = {"merged": "One PDF to print (two pages per report)",
            "zip_pdf": "A zip of PDFs, one per student and language",
            "zip_html": "A zip of web pages, one per student and language"}
+# Session key of the last file built: (file name, mime type, bytes, number of SSRs). A comment,
+# not a docstring: Streamlit's magic would print a bare string on the page.
 RESULT = "score_reports_result"
-"""Session key of the last file built: (file name, mime type, bytes, number of SSRs)."""
 
 ctx = page_context()
 st.title("Score reports")
