@@ -25,6 +25,8 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	touch $@
 
 run: $(VENV)/.installed
+	@# Chromium prints SSR and chart PDFs; without it (no root) the rest still works.
+	./scripts/ensure-chromium || echo "warning: no Chromium: PDF downloads will say how to install it" >&2
 	$(BIN)/elpac demo --if-missing --students $(DEMO_STUDENTS) --store $(STORE)
 	$(BIN)/elpac serve --store $(STORE) --port $(PORT)
 
