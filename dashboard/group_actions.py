@@ -112,7 +112,7 @@ def assign(scope: Scope, key: str) -> None:
         _notice("error", "Choose whom to give the group to.")
         return
     try:
-        assign_group(cached.store(), scope, key, emails)
+        assign_group(cached.store(), scope, key, emails, by=auditing.who())
     except (InputError, ScopeError) as exc:
         _notice("error", sentence(str(exc)))
         return
@@ -126,7 +126,7 @@ def unassign(scope: Scope, key: str) -> None:
     if not email:
         return
     try:
-        unassign_group(cached.store(), scope, key, email)
+        unassign_group(cached.store(), scope, key, email, by=auditing.who())
     except (InputError, ScopeError) as exc:
         _notice("error", sentence(str(exc)))
         return
@@ -142,7 +142,7 @@ def delete(scope: Scope, key: str) -> None:
     """Delete a group (after the confirmation)."""
     st.session_state["groups_confirm_delete"] = None
     try:
-        remove_group(cached.store(), scope, key)
+        remove_group(cached.store(), scope, key, by=auditing.who())
     except (InputError, ScopeError) as exc:
         _notice("error", sentence(str(exc)))
         return

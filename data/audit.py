@@ -22,6 +22,7 @@ ACTIONS = {
     "view_student": "Viewed a student",
     "export": "Exported",
     "portal_credential": "Made a parent-portal credential",
+    "groups": "Changed student groups",
 }
 DDL = [
     """CREATE TABLE IF NOT EXISTS audit (

@@ -672,7 +672,8 @@ def groups_assign(group: GroupArgument,
     from queries.groups import assign_group
 
     try:
-        assign_group(Store(store_path(store)), _groups_scope(store, user), group, email)
+        assign_group(Store(store_path(store)), _groups_scope(store, user), group, email,
+                     by=_by(user, None))
     except (InputError, ValueError) as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"{group}: given to {', '.join(email)}")
@@ -685,7 +686,8 @@ def groups_unassign(group: GroupArgument, email: Annotated[str, typer.Argument()
     from queries.groups import unassign_group
 
     try:
-        unassign_group(Store(store_path(store)), _groups_scope(store, user), group, email)
+        unassign_group(Store(store_path(store)), _groups_scope(store, user), group, email,
+                       by=_by(user, None))
     except (InputError, ValueError) as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"{group}: taken from {email}")
@@ -698,7 +700,8 @@ def groups_remove(group: GroupArgument, user: UserOption = None,
     from queries.groups import remove_group
 
     try:
-        remove_group(Store(store_path(store)), _groups_scope(store, user), group)
+        remove_group(Store(store_path(store)), _groups_scope(store, user), group,
+                     by=_by(user, None))
     except (InputError, ValueError) as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"removed {group}")

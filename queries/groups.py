@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from data import audit
 from data.problems import InputError
 from data.rosters import ImportResult, MayUse, Rosters, group_key, split_group_key
+from queries.access import describe_scope
 from queries.scope import Scope, ScopeError
 
 if TYPE_CHECKING:
@@ -101,6 +103,12 @@ def may_use(store: Store, scope: Scope) -> MayUse:
     return check
 
 
+def _audited(store: Store, scope: Scope, who: str, detail: str, n_rows: int) -> None:
+    """Who changed which group: group names and sizes, never the students' SSIDs."""
+    audit.record(store, who or "unknown", "groups", scope=describe_scope(scope),
+                 detail=detail, n_rows=n_rows)
+
+
 def _require_pii(scope: Scope) -> None:
     if not scope.pii:
         raise ScopeError(_PII_MESSAGE)
@@ -121,8 +129,11 @@ def create_group(store: Store, scope: Scope, *, name: str, school_code: str,
             raise ScopeError("A teacher's group is for the teacher who makes it; ask your LEA "
                              "administrator to share a group with others.")
         users = [created_by]
-    return Rosters(store).create(name, school_code, ssids, created_by=created_by,
+    made = Rosters(store).create(name, school_code, ssids, created_by=created_by,
                                  users=users, may_use=may_use(store, scope), now=now)
+    _audited(store, scope, created_by, f"made {group_key(name.strip(), school_code)}"
+             + (f" for {', '.join(users)}" if users else ""), len(made))
+    return made
 
 
 def import_groups(store: Store, scope: Scope, text: str, *, file_name: str, uploaded_by: str,
@@ -136,8 +147,11 @@ def import_groups(store: Store, scope: Scope, text: str, *, file_name: str, uplo
     if scope.ssids is not None:
         raise ScopeError("Group uploads are for LEA and site administrators; make your group "
                          "from your students instead.")
-    return Rosters(store).import_csv(text, file_name=file_name, uploaded_by=uploaded_by,
-                                     now=now, may_use=may_use(store, scope))
+    result = Rosters(store).import_csv(text, file_name=file_name, uploaded_by=uploaded_by,
+                                       now=now, may_use=may_use(store, scope))
+    if result.loaded:
+        _audited(store, scope, uploaded_by, f"uploaded {file_name}", result.n_rows)
+    return result
 
 
 def _own_group(store: Store, scope: Scope, key: str) -> None:
@@ -147,22 +161,27 @@ def _own_group(store: Store, scope: Scope, key: str) -> None:
     group_students(store, scope, [key])
 
 
-def assign_group(store: Store, scope: Scope, key: str, emails: Iterable[str]) -> None:
-    """Give users a group the scope covers (administrators only)."""
+def assign_group(store: Store, scope: Scope, key: str, emails: Iterable[str], *,
+                 by: str = "") -> None:
+    """Give users a group the scope covers (administrators only); ``by`` is audited."""
     _own_group(store, scope, key)
+    emails = list(emails)
     Rosters(store).assign(key, emails)
+    _audited(store, scope, by, f"gave {key} to {', '.join(emails)}", 0)
 
 
-def unassign_group(store: Store, scope: Scope, key: str, email: str) -> None:
+def unassign_group(store: Store, scope: Scope, key: str, email: str, *, by: str = "") -> None:
     """Take a group the scope covers away from a user (administrators only)."""
     _own_group(store, scope, key)
     Rosters(store).unassign(key, email)
+    _audited(store, scope, by, f"took {key} from {email}", 0)
 
 
-def remove_group(store: Store, scope: Scope, key: str) -> None:
+def remove_group(store: Store, scope: Scope, key: str, *, by: str = "") -> None:
     """Delete a group the scope covers (administrators only)."""
     _own_group(store, scope, key)
     Rosters(store).remove(key)
+    _audited(store, scope, by, f"deleted {key}", 0)
 
 
 __all__ = ["InputError", "assign_group", "create_group", "group_students", "import_groups",

@@ -307,3 +307,20 @@ def test_a_group_name_already_taken_is_refused_not_merged(world: World) -> None:
         create_group(world.store, world.admin, name="Period 3", school_code=world.school,
                      ssids=world.rest[:2], created_by="admin@x.org")
     assert group_students(world.store, world.admin, [world.key3])[world.key3] == world.period3
+
+
+def test_group_changes_are_audited_without_ssids(world: World) -> None:
+    from data import audit
+
+    key = group_key("Audited", world.school)
+    create_group(world.store, world.admin, name="Audited", school_code=world.school,
+                 ssids=world.rest[:2], created_by="admin@x.org")
+    assign_group(world.store, world.admin, key, [OTHER], by="admin@x.org")
+    remove_group(world.store, world.admin, key, by="admin@x.org")
+    entries = audit.read(world.store).filter(pl.col("action") == "groups")
+    details = entries.get_column("detail").to_list()
+    assert f"made {key}" in details
+    assert f"gave {key} to {OTHER}" in details
+    assert f"deleted {key}" in details
+    assert set(entries.get_column("user_email")) >= {"admin@x.org"}
+    assert not any(s in d for d in details for s in world.rest[:2])
