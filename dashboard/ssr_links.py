@@ -33,8 +33,14 @@ def reporting_section(ctx: PageContext, record: dict[str, Any]) -> None:
         content = read_ssr_content(ctx.snap, record["ssid"], scope=ctx.scope,
                                    year=record["school_year"], test=test)
     except NoReportError:
-        st.caption("No Student Score Report for this record: SSRs are made for complete tests "
-                   "only (not for partial tests or students who did not test).")
+        if record.get("is_ssr_eligible") and record.get("overall_scale_score") is not None:
+            # Tested here, enrolled elsewhere: TOMS sends the SSR to the enrolled LEA (§7).
+            st.caption("This student's SSR goes to their enrolled LEA "
+                       f"({record.get('enrolled_lea_code') or 'unknown'}), which is not in your "
+                       "access: it is made and sent there.")
+        else:
+            st.caption("No Student Score Report for this record: SSRs are made for complete "
+                       "tests only (not for partial tests or students who did not test).")
         return
     st.markdown("**Student Score Report**")
     for language in languages_of(content):
