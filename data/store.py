@@ -33,6 +33,7 @@ import fcntl
 import json
 import os
 import shutil
+import threading
 import time
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -162,6 +163,8 @@ class Store:
         """A short-lived catalog connection (a long-lived one would lock out other processes)."""
         if not write and not self.exists():
             raise InputError(f"no store at {self.path}: run `elpac demo` or `elpac ingest` first")
+        if not write and self.catalog_path not in _CATALOG_CURRENT:
+            self._add_missing_tables()
         if write:
             self.path.mkdir(parents=True, exist_ok=True)
         con = _connect_with_retry(self.catalog_path, read_only=not write)
@@ -172,6 +175,28 @@ class Store:
             yield con
         finally:
             con.close()
+
+    def _add_missing_tables(self) -> None:
+        """Create the catalog tables a newer explorer added (accounts, groups, SSR tracking).
+
+        A store made by an earlier version lacks them, and a read of one would fail. They are
+        empty and additive (``CREATE TABLE IF NOT EXISTS``), so the first reader of a process
+        adds them once. One attempt, no waiting: if another connection holds the catalog, or
+        the store is read-only, the next read tries again.
+        """
+        with _CATALOG_LOCK:
+            if self.catalog_path in _CATALOG_CURRENT:
+                return
+            try:
+                con = duckdb.connect(str(self.catalog_path))
+            except (duckdb.Error, OSError):
+                return
+            try:
+                for ddl in _CATALOG_DDL:
+                    con.sql(ddl)
+            finally:
+                con.close()
+            _CATALOG_CURRENT.add(self.catalog_path)
 
     def check_schema(self) -> None:
         """Raise ``InputError`` if the store was written by an older version of the explorer."""
@@ -440,6 +465,11 @@ class Store:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+_CATALOG_CURRENT: set[Path] = set()
+"""Catalogs this process has checked for every table (``Store._add_missing_tables``)."""
+_CATALOG_LOCK = threading.Lock()
 
 
 def _connect_with_retry(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
