@@ -177,3 +177,22 @@ def unreached(
     except (InputError, ScopeError, ValueError, OSError) as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"wrote {rows.height:,} students not yet reached to {out}")
+
+
+@distribution_app.command("resolve")
+def resolve(
+    failure: Annotated[int, typer.Argument(help="The bounce or return to close: the "
+                                           "open_failure_id column of `unreached`.")],
+    user: UserOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Mark a bounced e-mail or returned letter resolved (the family was reached another way)."""
+    from queries.distribution import resolve_failure
+    from queries.scope import ScopeError
+
+    try:
+        snap, scope = _context(store, user)
+        resolve_failure(snap, scope, failure, resolved_by=user or f"cli:{getpass.getuser()}")
+    except (InputError, ScopeError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"bounce or return {failure} marked resolved")

@@ -121,6 +121,7 @@ def _with_status(snap: Snapshot, students: pl.DataFrame, year: str, record_type:
     newest = failures.sort("reported_on", "failure_id").group_by("ssid").agg(
         pl.col("is_open").any().alias("has_open_failure"),
         pl.col("kind").filter("is_open").last().alias("open_kind"),
+        pl.col("failure_id").filter("is_open").last().alias("open_failure_id"),
         pl.col("kind").last().alias("last_failure_kind"),
         pl.col("reported_on").last().alias("last_failure_on"),
         pl.col("detail").last().alias("last_failure_detail"))
@@ -229,7 +230,8 @@ def unreached_students(snap: Snapshot, *, scope: Scope, year: str, test: str = "
     Columns: ``ssid``, ``last_name``, ``first_name``, ``grade``, ``lea_code``,
     ``school_code``, ``school_name``, ``languages`` (the SSR's), ``released_on``, ``status``,
     ``n_deliveries``, ``last_delivered_on``, ``last_method``, ``last_failure_kind``,
-    ``last_failure_on`` and ``last_failure_detail``.
+    ``last_failure_on``, ``last_failure_detail`` and ``open_failure_id`` (the open bounce or
+    return to mark resolved with ``resolve_failure``, when there is one).
 
     Raises ``ScopeError`` for a scope without personal information.
     """
@@ -250,7 +252,7 @@ def unreached_students(snap: Snapshot, *, scope: Scope, year: str, test: str = "
                     pl.col("ssr_languages").fill_null("ENG").alias("languages"),
                     pl.col("ssr_available_date").alias("released_on"), "status",
                     "n_deliveries", "last_delivered_on", "last_method", "last_failure_kind",
-                    "last_failure_on", "last_failure_detail"))
+                    "last_failure_on", "last_failure_detail", "open_failure_id"))
 
 
 def may_use(snap: Snapshot, scope: Scope) -> MayUse:

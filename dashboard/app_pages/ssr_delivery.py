@@ -45,6 +45,17 @@ WAITING = {"ssid": "SSID", "last_name": "Last name", "first_name": "First name",
 state = st.session_state
 
 
+def _resolve(ctx: PageContext) -> None:
+    try:
+        reach.resolve_failure(ctx.snap, ctx.scope, int(state["delivery_resolve_pick"]),
+                              resolved_by=auditing.who())
+    except (InputError, ScopeError) as exc:
+        state["delivery_notice"] = ("error", f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
+        return
+    state["delivery_resolve_pick"] = None
+    state["delivery_notice"] = ("success", "Marked resolved.")
+
+
 def _record(ctx: PageContext, test: str) -> None:
     try:
         new = reach.record_delivery(
@@ -145,7 +156,20 @@ elif action == "unreached":
                                        lea=where["lea"], school=where["school"])
     st.dataframe(waiting, hide_index=True, width="stretch", key="delivery_unreached",
                  column_config=WAITING, column_order=list(WAITING))
-    text = waiting.select(pl.all().cast(pl.String))
+    failed = waiting.filter(pl.col("open_failure_id").is_not_null())
+    if failed.height:
+        # A family reached another way (a phone call, a corrected address): the bounce or
+        # return is resolved. A delivery recorded after it resolves it too.
+        labels = {int(r["open_failure_id"]): f"{r['last_name']}, {r['first_name']} "
+                  f"({r['ssid']}): {r['last_failure_kind']} {r['last_failure_on']}"
+                  for r in failed.iter_rows(named=True)}
+        left, right = st.columns([3, 1], vertical_alignment="bottom")
+        left.selectbox("Bounced or returned", list(labels), format_func=labels.__getitem__,
+                       key="delivery_resolve_pick", index=None,
+                       placeholder="Choose a student to mark resolved")
+        right.button("Mark resolved", key="delivery_resolve", on_click=_resolve, args=(ctx,),
+                     disabled=state.get("delivery_resolve_pick") is None)
+    text = waiting.drop("open_failure_id").select(pl.all().cast(pl.String))
     name = f"elpac-ssr-not-reached-{ctx.year}-{test}-{date.today():%Y%m%d}.csv"
     st.download_button(
         f"Download {waiting.height:,} students (CSV)", key="delivery_unreached_csv",

@@ -123,6 +123,20 @@ def test_the_page_shows_coverage_by_school(monkeypatch: pytest.MonkeyPatch, stor
     (button,) = at.get("download_button")
     assert button.proto.label == f"Download {len(waiting):,} students (CSV)"
 
+    # The bounced family reached another way: marked resolved, its earlier delivery counts
+    # again, and it leaves the list of families not reached.
+    (bounced,) = [s for s, status in planted.items() if status == "bounced"]
+    picker = at.selectbox(key="delivery_resolve_pick")
+    (choice,) = picker.options
+    assert bounced in choice
+    picker.select(choice).run()
+    at.button(key="delivery_resolve").click().run()
+    ok(at)
+    assert [m.value for m in at.success] == ["Marked resolved."]
+    assert (metrics(at)["Bounced or returned"], metrics(at)["Delivered"]) == ("0", "3")
+    after = frame(at, "ssid")
+    assert set(after.get_column("ssid")) == waiting - {bounced}
+
 
 def test_one_delivery_recorded_by_hand(monkeypatch: pytest.MonkeyPatch,
                                        store_copy: Store) -> None:
