@@ -102,3 +102,12 @@ def test_the_score_history_is_the_students_wherever_they_tested(store_copy: Stor
                                & (pl.col("school_year") != "2019-20"))
     assert sorted(h.school_year for h in content.history) == sorted(
         history.get_column("school_year"))
+
+
+@pytest.mark.parametrize(("option", "value"), [("lea", "1961969' OR 1=1 --"),
+                                               ("school", "123"), ("grade", "13")])
+def test_malformed_choices_are_refused(world: tuple[Snapshot, str, pl.DataFrame],
+                                       option: str, value: str) -> None:
+    snap, year, _ = world
+    with pytest.raises(ValueError, match="must be"):
+        list_ssr_contents(snap, scope=Scope.state(pii=True), year=year, **{option: value})
