@@ -27,6 +27,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Literal
 
+import duckdb
 import polars as pl
 
 from data import distribution
@@ -86,9 +87,19 @@ def _students(snap: Snapshot, scope: Scope, year: str, record_type: str | None, 
     wanted = columns or _COLUMNS
     # By enrolment: the SSR goes to the enrolled LEA and school (ELPAC.md §7), also for a
     # student tested in another LEA.
+    # The LEA or school is chosen inside DuckDB (a statewide year is 1.2 M records); only
+    # well-formed codes reach the SQL the filter renders to.
+    where = None
+    for name, value in (("enrolled_lea_code", lea), ("enrolled_school_code", school)):
+        if value is None:
+            continue
+        if not (len(value) == 14 and value.isdigit()):
+            raise ValueError(f"not a 14-digit CDS code: {value!r}")
+        test = duckdb.ColumnExpression(name) == duckdb.ConstantExpression(value)
+        where = test if where is None else where & test
     records = read_records(snap, [year], scope=scope, orgs=snap.orgs_of([year]),
                            record_type=record_type, columns=["record_type", *wanted],
-                           side="enrolled")
+                           side="enrolled", where=where)
     if records.height == 0:
         schema = {c: pl.String for c in ["school_year", "record_type", *wanted]}
         return pl.DataFrame(schema=schema).with_columns(
