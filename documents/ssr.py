@@ -46,6 +46,27 @@ def _css() -> str:
     return (TEMPLATES / "ssr.css").read_text(encoding="utf-8")
 
 
+PARENT_SITE = "https://www.startingsmarter.org"
+"""Where page 1 sends families for more (the state's parent site for CAASPP and ELPAC)."""
+
+
+@cache
+def _qr_svg(url: str) -> str:
+    """The URL as an inline SVG QR code: no image file, nothing fetched.
+
+    Hidden from screen readers: its wrapper carries the label.
+    """
+    import qrcode
+    import qrcode.image.svg
+
+    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=4, border=1)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    svg = buffer.getvalue().decode()
+    svg = svg[svg.index("<svg"):]
+    return svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
+
+
 def languages_of(content: SsrContent) -> tuple[str, ...]:
     """The languages a student's SSR is made in: English, and their primary language's."""
     return tuple(lang for lang in content.languages if lang in LOCALES) or ("ENG",)
@@ -59,7 +80,8 @@ def render_html(content: SsrContent, language: str = "ENG") -> str:
         c=content, css=_css(), html_lang=HTML_LANG[locale],
         year_text=content.school_year.replace("-", "–"),
         birth_date=long_date(content.birth_date, locale),
-        released_on=long_date(content.released_on, locale))
+        released_on=long_date(content.released_on, locale),
+        site=PARENT_SITE, qr_svg=_qr_svg(PARENT_SITE))
 
 
 def render_pdf(content: SsrContent, language: str = "ENG") -> bytes:

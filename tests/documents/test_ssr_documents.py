@@ -140,6 +140,10 @@ def test_no_ssr_for_a_partial_or_untested_year() -> None:
 # -- the English documents -----------------------------------------------------------------
 
 def test_a_summative_ssr_in_english(content: SsrContent) -> None:
+    html = render_html(content)
+    # Page 1's QR code to the parent site: inline SVG, labelled for screen readers.
+    assert ('role="img" aria-label="QR code: https://www.startingsmarter.org"' in html)
+    assert '<svg aria-hidden="true" focusable="false"' in html
     pdf = render_pdf(content)
     first, second = pages(pdf)
     left, right = halves(pdf, 1)
