@@ -2,9 +2,12 @@
 
 Each field is checked by its kind (``data.layout``): codes, dates, flags, scores, levels. Then
 whole records are checked against the state's rules: scale scores inside the grade's range for
-the test, levels matching the cut tables (ELPAC.md §1.3, §2), tested status, attemptedness and
-include indicator agreeing (ELPAC.md §4), at most one exempt domain per composite (§1.5), and no
-student twice for the same test. Every problem becomes a row problem with the row number, field,
+the test, levels matching the cut tables (ELPAC.md §1.3, §2), the overall score equal to the
+weighted composites rounded half up (§1.1), nothing but an overall score and level on an
+Alternate record (§2), tested status, attemptedness and include indicator agreeing (ELPAC.md
+§4), condition code EXD exactly when a domain is exempt and at most one exempt domain per
+composite (§1.5), dates neither in the future nor before 1950 and a birth date 3 to 25 years
+before testing, and no student twice for the same test. Every problem becomes a row problem with the row number, field,
 value and reason; nothing here raises for bad data.
 """
 
@@ -351,7 +354,8 @@ def _record_rules(typed: pl.DataFrame, layout_year: str, fields: dict[str, Field
     typed = typed.with_columns(resolved.alias("v:RecordType"), rt.alias("rt:given"))
     rules: list[tuple[str, str, pl.Expr, pl.Expr]] = [(
         "x:record_type", "RecordType",
-        rt.is_not_null() & _v("RecordType").is_null() & _ok("RecordType"),
+        # ``rt`` now reads the resolved column: the given code is kept as ``rt:given``.
+        pl.col("rt:given").is_not_null() & _v("RecordType").is_null() & _ok("RecordType"),
         pl.lit("record type SA/SE without a scale score: cannot tell Summative (21) from "
                "Alternate (23)"),
     )]
@@ -428,6 +432,10 @@ def _record_rules(typed: pl.DataFrame, layout_year: str, fields: dict[str, Field
          pl.lit("Reading and Writing are both exempt; at most one domain per composite can be "
                 "(ELPAC.md §1.5)")),
     ]
+    rules += _weighting_rules(grade, is_sum, hoss, base_ok)
+    rules += _alternate_rules(fields, is_alt.fill_null(False))
+    rules += _exemption_rules(fields, ex, ex_ok & flags_ok, cond, is_alt.fill_null(False))
+    rules += _date_rules(fields)
     key_ok = _ok("SSID", "RecordType") & _v("SSID").is_not_null() & _v("RecordType").is_not_null()
     # A window over the whole file, kept as a column: problems are later read from a subset.
     typed = typed.with_columns(pl.col(ROW).min().over(["v:SSID", "v:RecordType"])
@@ -437,6 +445,136 @@ def _record_rules(typed: pl.DataFrame, layout_year: str, fields: dict[str, Field
                   pl.format("the same student has another record for this test on row {}",
                             first_row)))
     return typed, rules
+
+
+_Rule = tuple[str, str, pl.Expr, pl.Expr]
+"""A record rule: (check name, field, is-bad mask, reason), as ``_record_rules`` returns."""
+
+_TENTHS_ORAL = {g: round(domain.SUMMATIVE_WEIGHT_ORAL[g] * 10) for g in domain.GRADES}
+
+
+def _weighting_rules(grade: pl.Expr, is_sum: pl.Expr, hoss: pl.Expr, base_ok: pl.Expr
+                     ) -> list[_Rule]:
+    """Overall = the composites weighted by grade (K 70/30, 1-12 50/50), rounded half up.
+
+    ELPAC.md §1.1. Checked only where all three scores are inside the grade's range (the range
+    rules report the others). All 2,010 scored Summative records of the real files agree.
+    """
+    overall = _v("OverallScaleScore").cast(pl.Int32)
+    oral = _v("OralLanguageScaleScore").cast(pl.Int32)
+    written = _v("WrittenLanguageScaleScore").cast(pl.Int32)
+    tenths = grade.replace_strict(_TENTHS_ORAL, default=None, return_dtype=pl.Int32)
+    weighted = (tenths * oral + (10 - tenths) * written + 5) // 10
+    in_range = pl.all_horizontal([s.is_between(domain.LOSS, hoss)
+                                  for s in (overall, oral, written)])
+    ok = base_ok & _ok("OverallScaleScore", "OralLanguageScaleScore", "WrittenLanguageScaleScore")
+    return [("x:weighted", "OverallScaleScore", ok & is_sum & in_range & (overall != weighted),
+             pl.format("is not the weighted composites rounded half up: grade {} weighs Oral "
+                       "Language {} and Written Language {} {}/{}, which gives {} (ELPAC.md §1.1)",
+                       grade, oral, written, tenths * 10, 100 - tenths * 10, weighted))]
+
+
+_SUMMATIVE_ONLY = ("OralLanguageScaleScore", "WrittenLanguageScaleScore", "OralLanguagePL",
+                   "WrittenLanguagePL", "OralLanguageCSEM", "WrittenLanguageCSEM", "ListeningPL",
+                   "SpeakingPL", "ReadingPL", "WritingPL", "RawScore1", "RawScore2", "RawScore3",
+                   "RawScore4")
+"""Composite and domain fields: blank on Summative Alternate ELPAC records (ELPAC.md §2)."""
+
+
+def _alternate_rules(fields: dict[str, Field], is_alt: pl.Expr) -> list[_Rule]:
+    """An Alternate record has an overall score and level only: no composites, no domains."""
+    alt_ok = is_alt & _ok("RecordType")
+    rules: list[_Rule] = [
+        (f"x:alt-blank:{name}", name, alt_ok & _ok(name) & pl.col(name).is_not_null(),
+         pl.lit("must be blank on a Summative Alternate ELPAC record (type 23): it reports an "
+                "overall score and level only (ELPAC.md §2)"))
+        for name in _SUMMATIVE_ONLY if name in fields]
+    rules += [
+        (f"x:alt-exempt:{name}", name, alt_ok & _ok(name) & _v(name).fill_null(False),
+         pl.lit("is Y but a Summative Alternate ELPAC record (type 23) has no domain to "
+                "exempt (EXD is Summative ELPAC only, ELPAC.md §2, §4)"))
+        for name in ("DomainEx1", "DomainEx2", "DomainEx3", "DomainEx4") if name in fields]
+    return rules
+
+
+def _exemption_rules(fields: dict[str, Field], ex: list[pl.Expr], ok: pl.Expr, cond: pl.Expr,
+                     is_alt: pl.Expr) -> list[_Rule]:
+    """Condition code EXD if and only if a domain is exempt (ELPAC.md §1.5, §4).
+
+    The one exception: a student exempt in a domain of each composite who never logged on to
+    the others is not tested, and a record has one condition code, so it is NT (§1.5). Files
+    without exemption fields (2018-19) are not checked.
+    """
+    names = [f"DomainEx{n}" for n in range(1, 5)]
+    if not any(n in fields for n in names):
+        return []
+    rules: list[_Rule] = [
+        ("x:exd-none", "ConditionCode", ok & (cond == "EXD") & ~pl.any_horizontal(ex),
+         pl.lit("is EXD (exempt domain) but no domain is exempt: DomainEx1-4 are not Y "
+                "(ELPAC.md §1.5, §4)"))]
+    rules += [
+        (f"x:ex-code:{name}", name, ok & ex[i] & ~is_alt & ~cond.is_in(["EXD", "NT"]).fill_null(
+            False),
+         pl.format("is Y (exempt) but ConditionCode is {}; an exempt domain makes it EXD, or NT "
+                   "if the student did not test (ELPAC.md §1.5, §4)",
+                   cond.fill_null("blank")))
+        for i, name in enumerate(names) if name in fields]
+    return rules
+
+
+_OLDEST = date(1950, 1, 1)
+"""No date in a Student Score Data File is earlier (1899-12-30 is Excel's day zero)."""
+_BIRTH = ("DateofBirth", "DateofBirthforTesting")
+_TEST_DATES = (("FinalTestCompletedDate", "the final test completed date"),
+               ("ScoreAvailableDate", "the score available date"),
+               ("ReportCreatedDate", "the file's creation date"))
+"""The date a record's age is taken on, in order of preference (non-testers have only the
+last)."""
+_AGES = (3, 25)
+"""Youngest and oldest plausible age of a K-12 English learner at testing."""
+
+
+def _age(born: pl.Expr, on: pl.Expr) -> pl.Expr:
+    """Whole years from ``born`` to ``on``."""
+    before_birthday = (on.dt.month().cast(pl.Int32) * 100 + on.dt.day()
+                       < born.dt.month().cast(pl.Int32) * 100 + born.dt.day())
+    return on.dt.year() - born.dt.year() - before_birthday.cast(pl.Int32)
+
+
+def _date_rules(fields: dict[str, Field]) -> list[_Rule]:
+    """No date in the future or before 1950; a birth date 3 to 25 years before testing."""
+    today = date.today()
+    rules: list[_Rule] = []
+    for name, f in fields.items():
+        if f.kind.name != "date":
+            continue
+        d = _v(name)
+        rules.append((f"x:future:{name}", name, _ok(name) & (d > today),
+                      pl.lit(f"is in the future (today is {today.isoformat()})")))
+        if name not in _BIRTH:
+            rules.append((f"x:oldest:{name}", name, _ok(name) & (d < _OLDEST),
+                          pl.lit(f"is before {_OLDEST.year}: not a date of a student's "
+                                 "schooling")))
+    known = [(n, label) for n, label in _TEST_DATES if n in fields]
+    if not known:
+        return rules
+    usable = [pl.when(_ok(n) & (_v(n) <= today)).then(_v(n)) for n, _ in known]
+    on = pl.coalesce(usable)
+    which = pl.coalesce([pl.when(u.is_not_null()).then(pl.lit(label))
+                         for u, (_, label) in zip(usable, known, strict=True)])
+    young, old = _AGES
+    for name in _BIRTH:
+        if name not in fields:
+            continue
+        born = _v(name)
+        ok = _ok(name) & (born <= today) & on.is_not_null()
+        age = _age(born, on)
+        rules.append((f"x:born-after:{name}", name, ok & (born > on),
+                      pl.format("is after {}, {}", which, on)))
+        rules.append((f"x:age:{name}", name, ok & (born <= on) & ~age.is_between(young, old),
+                      pl.format(f"makes the student {{}} years old on {{}}, {{}}; a K-12 English "
+                                f"learner is {young} to {old}", age, which, on)))
+    return rules
 
 
 def _collect_problems(typed: pl.DataFrame, checks: list[tuple[str, str, pl.Expr, pl.Expr]],

@@ -320,7 +320,8 @@ class Store:
 
         ``fail_after`` names a step after which to raise, so tests can prove atomicity.
         """
-        with self._lock():
+        made = (not self.path.exists(), not (self.path / ".lock").exists())
+        with self._lock(), self._undo_first_load(*made):
             self.path.mkdir(parents=True, exist_ok=True)
             self.check_schema()
             self._collect_garbage()
@@ -457,14 +458,52 @@ class Store:
                 shutil.rmtree(self.data_path / f"v{n:06d}", ignore_errors=True)
 
     @contextlib.contextmanager
+    def _undo_first_load(self, made_dir: bool, made_lock: bool) -> Iterator[None]:
+        """If the first load into a store fails, remove what it made: the store was never there.
+
+        Decided under the lock: with no catalog yet, nothing was ever committed here, so the
+        catalog, ``data/``, ``loads/`` and ``.staging/`` are this load's; the lock file and the
+        directory go too when this load made them.
+        """
+        first = not self.exists()
+        try:
+            yield
+        except BaseException:
+            if first:
+                self.catalog_path.unlink(missing_ok=True)
+                self.catalog_path.with_name(self.catalog_path.name + ".wal").unlink(
+                    missing_ok=True)
+                _CATALOG_CURRENT.discard(self.catalog_path)
+                for directory in (self.data_path, self.loads_path, self.staging_path):
+                    shutil.rmtree(directory, ignore_errors=True)
+                if made_lock:
+                    (self.path / ".lock").unlink(missing_ok=True)
+                if made_dir:
+                    with contextlib.suppress(OSError):
+                        self.path.rmdir()
+            raise
+
+    @contextlib.contextmanager
     def _lock(self) -> Iterator[None]:
-        self.path.mkdir(parents=True, exist_ok=True)
-        with (self.path / ".lock").open("a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        lock = self.path / ".lock"
+        while True:
             try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+                self.path.mkdir(parents=True, exist_ok=True)
+                handle = lock.open("a")
+            except FileNotFoundError:  # the directory went between the two steps
+                continue
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            # A failed first load removes the lock file it made (``_undo_first_load``); a lock
+            # taken on that removed file guards nothing, so lock the file now in its place.
+            with contextlib.suppress(FileNotFoundError):
+                if os.fstat(handle.fileno()).st_ino == lock.stat().st_ino:
+                    break
+            handle.close()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
 
 
 _CATALOG_CURRENT: set[Path] = set()

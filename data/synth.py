@@ -58,6 +58,32 @@ _RAW_MAX = np.array([22, 29, 26, 16])
 _SPANISH = next(i for i, lang in enumerate(LANGUAGES) if lang[0] == "SPA")
 
 
+_FITTED_FROM_LEAS = 100
+"""From this many LEAs (120,000 students) the LEA weights are fitted (``_grade_weights``).
+
+Below it the shares are used as weights as they always were: with a dozen LEAs the capped
+shares often cannot be met (one high-school district planned a fifth of all students), and
+the small demos the tests build keep the records their expectations were written against."""
+
+
+def _grade_weights(share: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Weights for picking an LEA among those serving a grade, so each LEA gets its ``share``.
+
+    ``share`` is a share of all students, but a student is picked among the LEAs serving their
+    grade only. Using the shares as weights gives LEAs serving every grade too many students
+    (measured at 1.2 M students: the 8 % district got 10.1 %, high-school districts a third of
+    their share), so the weights are fitted to the grade mix by iterative proportional fitting.
+    """
+    serves = (lo[:, None] <= np.arange(13)) & (hi[:, None] >= np.arange(13))
+    weight = share.copy()
+    for _ in range(200):
+        per_grade = (weight[:, None] * serves).sum(axis=0)
+        got = (weight[:, None] * serves / per_grade * _GRADE_SHARE).sum(axis=1)
+        weight = weight * share / got
+        weight /= weight.sum()
+    return weight
+
+
 def _sept_first(years: np.ndarray) -> np.ndarray:
     """September 1 of each year, as datetime64[D]."""
     return (np.asarray(years) - 1970).astype("datetime64[Y]").astype("datetime64[D]") + 243
@@ -127,9 +153,11 @@ class Generator:
         self.school_lo = s.get_column("lo").to_numpy()
         self.school_hi = s.get_column("hi").to_numpy()
         self.school_nps = s.get_column("is_nps").to_numpy()
-        self.lea_share = leas.get_column("share").to_numpy()
         self.lea_lo = leas.get_column("lo").to_numpy()
         self.lea_hi = leas.get_column("hi").to_numpy()
+        share = leas.get_column("share").to_numpy()
+        self.lea_weight = (_grade_weights(share, self.lea_lo, self.lea_hi)
+                           if share.size >= _FITTED_FROM_LEAS else share)
         self.lea_county = leas.get_column("county_code").cast(pl.Int32).to_numpy()
         weight = s.get_column("weight").to_numpy()
         self.by_grade: list[tuple[np.ndarray, np.ndarray]] = []
@@ -155,7 +183,7 @@ class Generator:
             sel = np.flatnonzero(grades == g)
             if not sel.size:
                 continue
-            w = self.lea_share * ((self.lea_lo <= g) & (self.lea_hi >= g))
+            w = self.lea_weight * ((self.lea_lo <= g) & (self.lea_hi >= g))
             if county is None:
                 out[sel] = self.rng.choice(len(w), size=sel.size, p=w / w.sum())
                 continue

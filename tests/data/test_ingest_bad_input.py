@@ -11,6 +11,7 @@ import csv
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -20,6 +21,7 @@ import xlsxwriter
 from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
+from data import domain
 from data.ingest import IngestResult, ingest
 from data.layout import layout
 from data.problems import ROW_PROBLEM_SCHEMA
@@ -106,6 +108,39 @@ def refuse(store_copy: Store, digest: Callable[[Path], dict[str, str]]
         return result
 
     return run
+
+
+def _level(measure: str, grade: str, score: int) -> int:
+    """The level of a Summative score: 1 + the cuts it reaches (ELPAC.md §1.3)."""
+    return 1 + sum(score >= cut for cut in domain.summative_cuts(measure, grade))
+
+
+def _weighted(grade: str, oral: int, written: int) -> int:
+    """Overall from the composites: K 70/30, 1-12 50/50, rounded half up (ELPAC.md §1.1)."""
+    tenths = 7 if grade == "KN" else 5
+    return (tenths * oral + (10 - tenths) * written + 5) // 10
+
+
+def set_scores(f: Toms, line: int, **given: str) -> None:
+    """Set scale scores of a Summative record and make the others agree with them.
+
+    An overall score alone sets both composites to it (any weighting of two equal scores gives
+    it back); a composite alone keeps the other and recomputes the overall. Every level then
+    follows its cut table, so the one thing a test breaks afterwards is the thing tested.
+    """
+    grade = f.get(line, "GradeAssessed")
+    if "OverallScaleScore" in given:
+        overall = oral = written = int(given["OverallScaleScore"])
+    else:
+        oral = int(given.get("OralLanguageScaleScore", f.get(line, "OralLanguageScaleScore")))
+        written = int(given.get("WrittenLanguageScaleScore",
+                                f.get(line, "WrittenLanguageScaleScore")))
+        overall = _weighted(grade, oral, written)
+    for measure, stem, score in (("overall", "Overall", overall),
+                                 ("oral", "OralLanguage", oral),
+                                 ("written", "WrittenLanguage", written)):
+        f.set(line, **{f"{stem}ScaleScore": str(score),
+                       f"{stem}PL": str(_level(measure, grade, score))})
 
 
 def assert_row_problems(result: IngestResult, file: str,
@@ -241,6 +276,126 @@ def test_required_value_blank(toms, refuse, field):
     assert_row_problems(refuse(f.save()), f.path.name, (line, field, None, "is required"))
 
 
+@pytest.mark.parametrize("value", ["22", "24", "20", "2"])
+def test_unknown_record_type(toms, refuse, value):
+    f = toms()
+    line = f.line(**SCORED)
+    f.set(line, RecordType=value)
+    assert_row_problems(refuse(f.save()), f.path.name,
+                        (line, "RecordType", value, "is not a record type (21 Summative, 23"))
+
+
+@pytest.mark.parametrize(("field", "value", "reason"), [
+    ("ListeningPL", "4", "is not a domain level (1-3) or NS"),
+    ("WritingPL", "0", "is not a domain level (1-3) or NS"),
+    ("SpeakingPL", "A", "is not a domain level (1-3) or NS"),
+    ("RawScore1", "100", "is not a raw score (0-99) or NS"),
+    ("RawScore3", "-1", "is not a raw score (0-99) or NS"),
+    ("RawScore4", "7.5", "is not a raw score (0-99) or NS"),
+    ("OralLanguageCSEM", "NS", "is not a CSEM"),
+    ("WrittenLanguageCSEM", "1000", "is not a CSEM"),
+    ("OralLanguageCSEM", "-3", "is not a CSEM"),
+])
+def test_bad_domain_level_raw_score_or_csem(toms, refuse, field, value, reason):
+    f = toms()
+    line = f.line(**SCORED)
+    f.set(line, **{field: value})
+    assert_row_problems(refuse(f.save()), f.path.name, (line, field, value, reason))
+
+
+@pytest.mark.parametrize(("field", "value", "reason"), [
+    ("CALPADSPrimaryLanguage", "SPAN", "is not a language code"),
+    ("PrimaryLanguageforTesting", "1234", "is not a language code"),
+    ("CEDSLanguageCode", "S-P", "is not a language code"),
+    ("EthnicityforTesting", "900", "is not one of 100, 200, 300, 400, 500, 600, 700, 800"),
+    ("EthnicityforTesting", "50", "is not one of 100, 200, 300, 400, 500, 600, 700, 800"),
+    ("ParentEducationLevel", "16", "is not one of 10, 11, 12, 13, 14, 15"),
+    ("ParentEducationLevelforTesting", "9", "is not one of 10, 11, 12, 13, 14, 15"),
+])
+def test_bad_language_ethnicity_or_parent_education(toms, refuse, field, value, reason):
+    f = toms()
+    line = f.line(**SCORED)
+    f.set(line, **{field: value})
+    assert_row_problems(refuse(f.save()), f.path.name, (line, field, value, reason))
+
+
+# -- dates that cannot be true ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("field", "value", "reason"), [
+    ("DateofBirth", "2099-01-01", "is in the future"),
+    ("DateofBirthforTesting", "2099-01-01", "is in the future"),
+    ("ELEntryDate", "2099-01-01", "is in the future"),
+    ("TestCompletedDate2", "2099-03-01", "is in the future"),
+    ("ReportCreatedDate", "2099-09-15", "is in the future"),
+    ("ELExitDate", "1899-12-30", "is before 1950"),  # Excel's day zero
+    ("FirstEntryDateInUSSchool", "1900-01-01", "is before 1950"),
+])
+def test_date_in_the_future_or_absurd(toms, refuse, field, value, reason):
+    f = toms()
+    line = f.line(**SCORED)
+    f.set(line, **{field: value})
+    assert_row_problems(refuse(f.save()), f.path.name, (line, field, value, reason))
+
+
+def test_tomorrow_is_refused_and_today_accepted(toms, refuse, store_copy):
+    f = toms()
+    line = f.line(**SCORED)
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    f.set(line, ELExitDate=tomorrow)
+    assert_row_problems(refuse(f.save()), f.path.name,
+                        (line, "ELExitDate", tomorrow, f"today is {date.today().isoformat()}"))
+    f.set(line, ELExitDate=date.today().isoformat())
+    result = ingest([f.save()], store=store_copy, dry_run=True)
+    assert (result.file_problems, result.row_problems.rows()) == ([], [])
+
+
+def _years_before(day: date, years: int, days: int = 0) -> str:
+    return (day.replace(year=day.year - years) + timedelta(days=days)).isoformat()
+
+
+@pytest.mark.parametrize("field", ["DateofBirth", "DateofBirthforTesting"])
+@pytest.mark.parametrize(("years", "days", "reason"), [
+    (0, 1, "is after the final test completed date, {on}"),
+    (0, 0, "makes the student 0 years old on the final test completed date, {on}"),
+    (3, 1, "makes the student 2 years old on the final test completed date, {on}"),
+    (26, 0, "makes the student 26 years old"),
+    (60, 0, "makes the student 60 years old"),
+], ids=["born-after-testing", "born-on-test-day", "two-years-old", "26-years-old", "60"])
+def test_birth_date_impossible_for_a_tester(toms, refuse, field, years, days, reason):
+    f = toms()
+    line = f.line(**SCORED)
+    on = date.fromisoformat(f.get(line, "FinalTestCompletedDate"))
+    born = _years_before(on, years, days)
+    f.set(line, **{field: born})
+    assert_row_problems(refuse(f.save()), f.path.name,
+                        (line, field, born, reason.format(on=on.isoformat())))
+
+
+def test_birth_date_of_a_non_tester_is_checked_on_the_files_date(toms, refuse):
+    # A non-tester has no test or score date (ELPAC.md §4 NT): the file's creation date stands in.
+    f = toms()
+    line = f.line(**NOT_TESTED)
+    assert (f.get(line, "FinalTestCompletedDate"), f.get(line, "ScoreAvailableDate")) == ("", "")
+    created = date.fromisoformat(f.get(line, "ReportCreatedDate"))
+    born = (created + timedelta(days=1)).isoformat()
+    f.set(line, DateofBirth=born)
+    assert_row_problems(refuse(f.save()), f.path.name,
+                        (line, "DateofBirth", born,
+                         f"is after the file's creation date, {created.isoformat()}"))
+
+
+@pytest.mark.parametrize(("years", "days"), [(3, 0), (26, 1)], ids=["just-3", "still-25"])
+def test_birth_dates_at_the_age_limits_are_accepted(toms, store_copy, years, days):
+    f = toms()
+    line = f.line(**SCORED)
+    on = date.fromisoformat(f.get(line, "FinalTestCompletedDate"))
+    born = _years_before(on, years, days)
+    f.set(line, DateofBirth=born, DateofBirthforTesting=born)
+    result = ingest([f.save()], store=store_copy, dry_run=True)
+    assert (result.file_problems, result.row_problems.rows()) == ([], [])
+
+
 # -- scores and levels (ELPAC.md §1.1, §1.3, §2) -------------------------------------------
 
 
@@ -295,7 +450,8 @@ def test_level_not_matching_the_cut_table(toms, refuse, grade, score_field, scor
                                           level, expected):
     f = toms()
     line = f.line(**SCORED, GradeAssessed=grade)
-    f.set(line, **{score_field: score, level_field: level})
+    set_scores(f, line, **{score_field: score})
+    f.set(line, **{level_field: level})
     assert_row_problems(refuse(f.save()), f.path.name,
                         (line, level_field, level, f"does not match {expected}"))
 
@@ -314,6 +470,120 @@ def test_alternate_level_not_matching_its_band(toms, refuse, score, level, expec
                         (line, "OverallPL", level, f"does not match {expected}"))
 
 
+@pytest.mark.parametrize(("grade", "oral", "written", "overall", "expected"), [
+    ("KN", 1540, 1535, 1538, "70/30, which gives 1539"),  # 1538.5 rounds up (ELPAC.md §1.1)
+    ("02", 1415, 1418, 1416, "50/50, which gives 1417"),  # 1416.5 rounds up
+    ("05", 1500, 1560, 1531, "50/50, which gives 1530"),
+    ("KN", 1500, 1400, 1450, "70/30, which gives 1470"),  # grades 1-12 weighting on a K record
+    ("03", 1500, 1400, 1470, "50/50, which gives 1450"),  # the K weighting on grade 3
+    ("12", 1950, 1150, 1551, "50/50, which gives 1550"),
+])
+def test_overall_not_the_weighted_composites(toms, refuse, grade, oral, written, overall,
+                                             expected):
+    f = toms()
+    line = f.line(**SCORED, GradeAssessed=grade)
+    set_scores(f, line, OralLanguageScaleScore=str(oral), WrittenLanguageScaleScore=str(written))
+    # The overall level follows the wrong overall score: only the weighting is wrong.
+    f.set(line, OverallScaleScore=str(overall), OverallPL=str(_level("overall", grade, overall)))
+    assert_row_problems(
+        refuse(f.save()), f.path.name,
+        (line, "OverallScaleScore", str(overall),
+         f"grade {grade} weighs Oral Language {oral} and Written Language {written} {expected}"))
+
+
+@pytest.mark.parametrize(("grade", "oral", "written", "overall"), [
+    ("KN", 1540, 1535, 1539), ("02", 1415, 1418, 1417), ("KN", 1150, 1700, 1315),
+    ("09", 1950, 1949, 1950),
+])
+def test_overall_weighted_and_rounded_half_up_is_accepted(toms, store_copy, grade, oral,
+                                                          written, overall):
+    # ELPAC.md §1.1's own examples (K 1540/1535 -> 1539; grade 2 1415/1418 -> 1417) and edges.
+    f = toms()
+    line = f.line(**SCORED, GradeAssessed=grade)
+    set_scores(f, line, OralLanguageScaleScore=str(oral), WrittenLanguageScaleScore=str(written))
+    assert f.get(line, "OverallScaleScore") == str(overall)
+    result = ingest([f.save()], store=store_copy, dry_run=True)
+    assert (result.file_problems, result.row_problems.rows()) == ([], [])
+
+
+@pytest.mark.parametrize("values", [
+    {"OralLanguageScaleScore": "1500", "OralLanguagePL": "4"},
+    {"WrittenLanguageScaleScore": "1500", "WrittenLanguagePL": "4"},
+    {"OralLanguageCSEM": "15", "WrittenLanguageCSEM": "14"},
+    {"ListeningPL": "2", "RawScore1": "12"},
+    {"SpeakingPL": "NS", "ReadingPL": "3", "WritingPL": "1"},
+    {"RawScore2": "NS", "RawScore3": "20", "RawScore4": "00"},
+], ids=["oral", "written", "csems", "listening", "domain-levels", "raw-scores"])
+def test_alternate_record_with_summative_scores(toms, refuse, values):
+    # The Alternate reports an overall score and level only (ELPAC.md §2).
+    f = toms()
+    line = f.line(**ALTERNATE)
+    f.set(line, **values)
+    assert_row_problems(
+        refuse(f.save()), f.path.name,
+        *[(line, field, value, "must be blank on a Summative Alternate ELPAC record (type 23)")
+          for field, value in values.items()])
+
+
+@pytest.mark.parametrize("condition", ["EXD", ""])
+def test_alternate_record_with_an_exempt_domain(toms, refuse, condition):
+    f = toms()
+    line = f.line(**ALTERNATE)
+    f.set(line, DomainEx3="Y", ConditionCode=condition)
+    assert_row_problems(refuse(f.save()), f.path.name,
+                        (line, "DomainEx3", "Y", "has no domain to exempt"))
+
+
+@pytest.mark.parametrize(("selector", "field", "measure"), [
+    (SCORED, "OverallPL", "Overall"),
+    (SCORED, "OralLanguagePL", "Oral Language"),
+    (SCORED, "WrittenLanguagePL", "Written Language"),
+    (ALTERNATE, "OverallPL", "Overall"),
+])
+def test_level_blank_while_the_score_is_set(toms, refuse, selector, field, measure):
+    f = toms()
+    line = f.line(**selector)
+    score = f.get(line, field.replace("PL", "ScaleScore"))
+    f.set(line, **{field: ""})
+    assert_row_problems(refuse(f.save()), f.path.name,
+                        (line, field, None, f"is missing although {measure} scale score is "
+                                            f"{score}"))
+
+
+@pytest.mark.parametrize(("selector", "field", "level", "measure"), [
+    (SCORED, "WrittenLanguagePL", None, "Written Language"),
+    (SCORED, "OralLanguagePL", None, "Oral Language"),
+    (NOT_TESTED, "OverallPL", "2", "Overall"),
+])
+def test_level_set_without_a_score(toms, refuse, selector, field, level, measure):
+    f = toms()
+    line = f.line(**selector)
+    if level is not None:
+        f.set(line, **{field: level})
+    level = f.get(line, field)
+    f.set(line, **{field.replace("PL", "ScaleScore"): ""})
+    assert_row_problems(refuse(f.save()), f.path.name,
+                        (line, field, level, f"is set but {measure} scale score is not"))
+
+
+@pytest.mark.parametrize("code", ["SA", "SE"])
+def test_sa_or_se_record_without_a_score_cannot_be_resolved(toms, refuse, code):
+    # SA/SE are read by score band (fixtures README): a non-tester has no score to read.
+    f = toms()
+    line = f.line(**NOT_TESTED)
+    f.set(line, RecordType=code)
+    assert_row_problems(refuse(f.save()), f.path.name,
+                        (line, "RecordType", code, "cannot tell Summative (21) from Alternate"))
+
+
+def test_sa_and_se_records_with_scores_are_resolved(toms, store_copy):
+    f = toms()
+    f.set(f.line(**SCORED), RecordType="SE")
+    f.set(f.line(**ALTERNATE), RecordType="SA")
+    result = ingest([f.save()], store=store_copy, dry_run=True)
+    assert (result.file_problems, result.row_problems.rows()) == ([], [])
+
+
 @pytest.mark.parametrize(("selector", "values"), [
     ({**SCORED, "GradeAssessed": "KN"}, {"OverallScaleScore": "1150", "OverallPL": "1"}),
     ({**SCORED, "GradeAssessed": "02"}, {"OverallScaleScore": "1700", "OverallPL": "4"}),
@@ -325,14 +595,18 @@ def test_alternate_level_not_matching_its_band(toms, refuse, score, level, expec
     ({**SCORED, "GradeAssessed": "09"}, {"OverallScaleScore": "1950", "OverallPL": "4"}),
     (ALTERNATE, {"GradeAssessed": "07", "OverallScaleScore": "601", "OverallPL": "1"}),
     (ALTERNATE, {"GradeAssessed": "07", "OverallScaleScore": "699", "OverallPL": "3"}),
-    (SCORED, {"DomainEx1": "Y", "DomainEx3": "Y"}),
+    (SCORED, {"DomainEx1": "Y", "DomainEx3": "Y", "ConditionCode": "EXD"}),
     (SCORED, {"Section504Status": "yes", "CALPADSNPSSchoolFlag": "No", "Gender": "f"}),
 ], ids=["KN-LOSS", "02-HOSS", "02-1417", "03-written-1508", "03-written-1509", "09-HOSS",
         "alt-07-low", "alt-07-high", "one-exempt-per-composite", "aliases"])
 def test_edge_values_are_accepted(toms, store_copy, selector, values):
     # The counterpart of the refusals above: the exact edges are valid (dry run: no load).
     f = toms()
-    f.set(f.line(**selector), **values)
+    line = f.line(**selector)
+    scores = {k: v for k, v in values.items() if k.endswith("ScaleScore")}
+    if selector["RecordType"] == "21" and scores:
+        set_scores(f, line, **scores)  # the overall stays the weighted composites
+    f.set(line, **values)
     result = ingest([f.save()], store=store_copy, dry_run=True)
     assert (result.file_problems, result.row_problems.rows()) == ([], [])
     assert [o.status for o in result.outcomes] == ["checked"]
@@ -394,6 +668,34 @@ def test_both_domains_of_a_composite_exempt(toms, refuse, exempt, field, names):
     line = f.line(**SCORED)
     f.set(line, ConditionCode="EXD", **dict.fromkeys(exempt, "Y"))
     assert_row_problems(refuse(f.save()), f.path.name, (line, field, "Y", names))
+
+
+def test_condition_code_exd_without_an_exempt_domain(toms, refuse):
+    f = toms()
+    line = f.line(**SCORED)
+    f.set(line, ConditionCode="EXD")
+    assert_row_problems(refuse(f.save()), f.path.name,
+                        (line, "ConditionCode", "EXD", "is EXD (exempt domain) but no domain is "
+                                                       "exempt"))
+
+
+@pytest.mark.parametrize(("condition", "shown"), [("", "blank"), ("ALT", "ALT")])
+@pytest.mark.parametrize("exempt", [("DomainEx2",), ("DomainEx1", "DomainEx4")])
+def test_exempt_domain_without_condition_code_exd(toms, refuse, condition, shown, exempt):
+    f = toms()
+    line = f.line(**SCORED)
+    f.set(line, ConditionCode=condition, **dict.fromkeys(exempt, "Y"))
+    assert_row_problems(refuse(f.save()), f.path.name,
+                        *[(line, field, "Y", f"is Y (exempt) but ConditionCode is {shown}")
+                          for field in exempt])
+
+
+def test_exempt_non_tester_is_nt(toms, store_copy):
+    # Exempt in a domain of each composite and never logged on: not tested, so NT (§1.5).
+    f = toms()
+    f.set(f.line(**NOT_TESTED), DomainEx2="Y", DomainEx3="Y")
+    result = ingest([f.save()], store=store_copy, dry_run=True)
+    assert (result.file_problems, result.row_problems.rows()) == ([], [])
 
 
 @pytest.mark.parametrize("copies", [2, 3])
@@ -485,6 +787,17 @@ def test_missing_required_column(toms, refuse, field):
     assert_file_problem(result, f.path.name, f"the file has no {field} column")
 
 
+@pytest.mark.parametrize(("header", "field"), [
+    ("SSID", "SSID"),
+    ("ReportingEthnicity", "EthnicityforTesting"),  # the 2020-24 name of the same field
+], ids=["same-name", "older-name"])
+def test_header_names_a_field_twice(toms, refuse, header, field):
+    f = toms()
+    f.header[f.column["LocalUse"]] = header
+    result = refuse(f.save())
+    assert_file_problem(result, f.path.name, f"the header names field {field} twice")
+
+
 @pytest.mark.parametrize("content", [b"", b"\n\n   \n", b"\xef\xbb\xbf", b"\r\n"],
                          ids=["zero-bytes", "blank-lines", "bom-only", "crlf-only"])
 def test_empty_file(toms, refuse, content):
@@ -568,6 +881,20 @@ def test_test_dates_in_two_school_years(toms, refuse):
     f.set(f.line(**SCORED), FinalTestCompletedDate="2024-05-01")
     result = refuse(f.save())
     assert_file_problem(result, f.path.name, "test dates fall in more than one school year")
+
+
+def test_no_year_in_the_name_and_no_test_dates(toms, refuse, store_copy):
+    # The 2024-25 layout is used from 2024-25 on, so it says no year either (data/ingest.py).
+    f = toms(name="elpac_tested_results.csv")
+    for record in f.records:
+        for field in ("FinalTestCompletedDate", "ScoreAvailableDate"):
+            record[f.column[field]] = ""
+    result = refuse(f.save())
+    assert_file_problem(result, f.path.name, "cannot tell the school year (no test dates and "
+                                             "no year in the file name); pass --year")
+    given = ingest([f.path], store=store_copy, year=YEAR, dry_run=True)
+    assert (given.file_problems, given.row_problems.rows()) == ([], [])
+    assert [o.school_year for o in given.outcomes] == [YEAR]
 
 
 # -- batches ---------------------------------------------------------------------------------

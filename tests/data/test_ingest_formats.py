@@ -199,6 +199,31 @@ def test_excel_loads_the_same_rows(plain, expected, tmp_path, tabs, typed):
     assert_frame_equal(load(path, tmp_path / "store"), expected)
 
 
+def test_excel_tab_with_another_layout_is_refused(plain, tiny_files, store_copy, digest,
+                                                  tmp_path):
+    # A workbook's tabs split one file (ELPAC.md §3.1): a tab of another year's layout is a
+    # different file pasted in, and the whole workbook is refused.
+    other = next(p for p in tiny_files["2024-25"] if p.name.startswith(f"County{COUNTY}"))
+    with other.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle, delimiter="^", quoting=csv.QUOTE_NONE))
+    path = tmp_path / plain.name.replace(".CSV", ".xlsx")
+    book = xlsxwriter.Workbook(path)
+    for name, tab in (("Records 1", [plain.header, *plain.records]), ("Records 2", rows[:20])):
+        sheet = book.add_worksheet(name)
+        for r, record in enumerate(tab):
+            for c, value in enumerate(record):
+                sheet.write_string(r, c, value)
+    book.close()
+    before = digest(store_copy.path)
+    result = ingest([path], store=store_copy)
+    assert result.loaded is False
+    assert [(p.file, p.message) for p in result.file_problems] == [
+        (path.name, "tab 'Records 2' has the 2024-25 layout but the first tab has the 2020-21 "
+                    "layout")]
+    assert result.row_problems.height == 0
+    assert digest(store_copy.path) == before
+
+
 # -- dates from spreadsheets -----------------------------------------------------------------
 
 
@@ -239,11 +264,14 @@ def test_spreadsheet_dates_are_read_the_way_the_file_shows(plain, expected, tmp_
 
 AMBIGUOUS = "03-04-2021"
 """3 April or 4 March: both in 2020-21, and nothing else in the file settles which."""
+AMBIGUOUS_BIRTH = "03-04-2011"
+"""As ambiguous, ten years earlier: a birth date on the test date would be refused (age 0)."""
 
 
 @pytest.fixture
 def ambiguous(plain: Plain, tmp_path: Path) -> Path:
-    records = plain.with_dates(lambda field, iso: AMBIGUOUS)
+    records = plain.with_dates(lambda field, iso: AMBIGUOUS_BIRTH if field.startswith(
+        "DateofBirth") else AMBIGUOUS)
     path = tmp_path / plain.name
     path.write_text("".join("^".join(r) + "\n" for r in [plain.header, *records]),
                     encoding="utf-8")
@@ -265,7 +293,7 @@ def test_ambiguous_dates_are_refused(ambiguous, tmp_path):
 def test_ambiguous_dates_load_with_the_order_given(ambiguous, tmp_path, order, read_as):
     rows = load(ambiguous, tmp_path / "store", date_order=order)
     assert set(rows.get_column("final_test_completed_date").drop_nulls()) == {read_as}
-    assert set(rows.get_column("birth_date")) == {read_as}
+    assert set(rows.get_column("birth_date")) == {read_as.replace(year=2011)}
 
 
 def test_cli_ambiguous_dates_need_date_order(ambiguous, tmp_path):

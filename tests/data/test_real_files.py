@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from typer.testing import CliRunner
 
 from data import domain
 from data.export import export_students
@@ -19,6 +20,7 @@ from data.layout import header_key
 from data.normalise import normalise
 from data.read import read_file
 from data.store import Store
+from elpac.cli import app
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "toms"
 REAL = sorted(FIXTURES.glob("*.csv")) if FIXTURES.is_dir() else []
@@ -82,6 +84,30 @@ def test_every_record_comes_back_out(path: Path, tmp_path: Path) -> None:
             if value.strip() != new and not _same_after_normalising(key_, value, new):
                 differences.append((ssid, key_, value, new))
     assert differences == []
+
+
+def _ssids(path: Path, year: str) -> list[str]:
+    """The SSIDs of a file's records, read with the csv module (padded as the store pads)."""
+    name = "Statewide Student Identifier (SSID)" if year == "2018-19" else "SSID"
+    return sorted(r[header_key(name)].zfill(10) for r in _cells(path))
+
+
+@pytest.mark.parametrize("fmt", ["toms", "csv"])
+@pytest.mark.parametrize("path", REAL, ids=[p.name for p in REAL])
+def test_every_record_comes_back_through_the_cli(path: Path, fmt: str, tmp_path: Path) -> None:
+    # What an operator runs (issue 2 "Done when"): `elpac export students --year` of the
+    # file's year, in the loadable caret layout and as CSV, gives every record back.
+    store = Store(tmp_path / "store")
+    assert ingest([path], store=store, kind=KIND.get(path.name)).loaded
+    year = path.name[:7]
+    out = tmp_path / f"out.{fmt}"
+    result = CliRunner().invoke(app, ["export", "students", "--store", str(store.path),
+                                      "--year", year, "--format", fmt, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"wrote {EXPECTED[year]:,} records to {out}" in result.stdout
+    exported = _ssids(out, year)
+    assert len(exported) == EXPECTED[year]
+    assert exported == _ssids(path, year)
 
 
 def _same_after_normalising(header: str, value: str, new: str) -> bool:

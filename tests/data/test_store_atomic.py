@@ -178,6 +178,46 @@ def test_failure_inside_ingest_leaves_the_store_as_it_was(store_copy, digest, ne
     assert last_names(store_copy, [ssid]) == {ssid: "Newname"}
 
 
+@pytest.mark.parametrize("step", ["write", "rename", "catalog"])
+@pytest.mark.parametrize("directory", ["absent", "empty"])
+def test_failed_first_load_leaves_nothing_behind(toms, tmp_path, monkeypatch, step, directory):
+    # A failed first load must not leave a lock file and an empty catalog that look like a
+    # store: with no store directory it leaves none, with an empty one it leaves it empty.
+    store = Store(tmp_path / "new-store")
+    if directory == "empty":
+        store.path.mkdir()
+    path = toms(county="30").save()
+
+    def fail(fail_after: str | None, at: str) -> None:
+        if at == step:
+            raise RuntimeError(f"injected failure after step {at!r}")
+
+    monkeypatch.setattr(data.store, "_maybe_fail", fail)
+    with pytest.raises(RuntimeError, match="injected failure"):
+        ingest([path], store=store)
+    if directory == "absent":
+        assert not store.path.exists()
+    else:
+        assert list(store.path.iterdir()) == []
+    assert not store.exists()
+
+    monkeypatch.undo()
+    assert ingest([path], store=store).loaded
+    assert store.version() == 1
+
+
+def test_first_load_refused_under_the_lock_leaves_nothing_behind(toms, tmp_path):
+    # Two downloads for the same LEAs in one batch, the second older: found only under the
+    # store's lock, after the catalog was opened (data/store.py ``_supersessions``).
+    store = Store(tmp_path / "new-store")
+    newer = toms(county="30", created="2025-10-01", name="newer.CSV").save()
+    older = toms(county="30", created="2025-09-01", name="older.CSV").save()
+    result = ingest([newer, older], store=store, kind="tested", year=YEAR)
+    assert result.loaded is False
+    assert "older than newer.CSV" in result.file_problems[0].message
+    assert not store.path.exists()
+
+
 # -- a load killed half way ------------------------------------------------------------------
 
 CHILD = """
