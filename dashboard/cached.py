@@ -108,10 +108,11 @@ def report(path: str, version: int, spec: ReportSpec, scope: Scope, suppress: bo
 
 @st.cache_data(max_entries=MAX_ENTRIES, show_spinner=False)
 def transitions(path: str, version: int, spec: ReportSpec, scope: Scope,
-                members: tuple[tuple[str, tuple[str, ...]], ...] = ()) -> pl.DataFrame:
+                members: tuple[tuple[str, tuple[str, ...]], ...] = (), *,
+                suppress: bool) -> pl.DataFrame:
     """``read_transitions``, cached (``members`` as for :func:`report`)."""
     del members  # only part of the cache key
-    return read_transitions(snapshot(path, version), spec, scope=scope)
+    return read_transitions(snapshot(path, version), spec, scope=scope, suppress=suppress)
 
 
 @st.cache_data(max_entries=MAX_ENTRIES, show_spinner=False)

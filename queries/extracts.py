@@ -454,9 +454,13 @@ def build_ssdf_extract(snap: Snapshot, out: Path, *, scope: Scope, years: list[s
 
 
 def build_research_file(snap: Snapshot, out: Path, *, scope: Scope, year: str,
-                        test: str = "summative", lea: str | None = None, suppress: bool = True,
+                        suppress: bool, test: str = "summative", lea: str | None = None,
                         progress: Callable[[float, str], None] | None = None) -> Extract:
-    """Write the research file (``queries.research``) for a year and test, caret-delimited."""
+    """Write the research file (``queries.research``) for a year and test, caret-delimited.
+
+    ``suppress`` has no default, as ``research_rows``: the caller says whether groups under
+    the threshold show ``*`` (an aggregate-only scope always does).
+    """
     _check_test(test)
     _check_year(snap, year)
     if lea is None and not scope.statewide:

@@ -91,13 +91,20 @@ def _report_for_students(snap: Snapshot, spec: ReportSpec, scope: Scope, ssids: 
     return report.with_columns((pl.col("row_label") + " (cohort)").alias("row_label"))
 
 
-def read_transitions(snap: Snapshot, spec: ReportSpec, *, scope: Scope) -> pl.DataFrame:
+def read_transitions(snap: Snapshot, spec: ReportSpec, *, scope: Scope, suppress: bool,
+                     threshold: int = SUPPRESSION_THRESHOLD) -> pl.DataFrame:
     """Overall-level transitions between consecutive selected years, per organisation.
 
     Students are matched by SSID among those tested with scores in the organisation in both
     years (the matrix of a cohort). Columns: ``from_year``, ``to_year``, organisation keys,
     ``from_level``, ``to_level``, ``n_students``, ``pct_of_from`` (share of the students at
-    ``from_level`` who reached ``to_level``).
+    ``from_level`` who reached ``to_level``) and ``data_status``: ``final`` when the
+    organisation's data of both years is final (``Snapshot.org_data_status``), else
+    ``partial``.
+
+    ``suppress`` leaves out an organisation's matrix for a pair of years when any of its
+    from-levels has fewer than ``threshold`` matched students (their moves would show who
+    they are); an aggregate-only scope always does.
     """
     years = sorted(set(spec.years))
     if len(years) < 2:
@@ -150,12 +157,36 @@ def read_transitions(snap: Snapshot, spec: ReportSpec, *, scope: Scope) -> pl.Da
     out = pl.concat(frames).with_columns(pl.col("n_students").cast(pl.Int64))
     totals = pl.col("n_students").sum().over("from_year", "org_level", "county_code",
                                              "lea_code", "school_code", "from_level")
-    if scope.suppressed:
-        # An aggregate-only scope never sees a level row of fewer than the threshold's
-        # students (their moves would show who they are).
-        out = out.filter(totals >= SUPPRESSION_THRESHOLD)
-    return out.with_columns((pl.col("n_students") / totals * 100).alias("pct_of_from")).select(
+    if suppress or scope.suppressed:
+        # The whole matrix goes when one from-level has fewer than the threshold's students:
+        # dropping only that level's rows would leave them to be worked out from the cohort's
+        # level counts minus the rows shown. An aggregate-only scope always suppresses,
+        # whatever the caller asks (as read_report).
+        matrix = ["from_year", "to_year", "org_level", "county_code", "lea_code",
+                  "school_code"]
+        smallest = (out.with_columns(totals.alias("from_total"))
+                    .select(pl.col("from_total").min().over(matrix)).to_series())
+        out = out.filter(smallest >= threshold)
+    return out.with_columns((pl.col("n_students") / totals * 100).alias("pct_of_from"),
+                            _pair_status(snap, out)).select(
         "from_year", "to_year", "org_level", "county_code", "lea_code", "school_code",
-        "from_level", "to_level", "n_students", "pct_of_from").sort(
+        "from_level", "to_level", "n_students", "pct_of_from", "data_status").sort(
         "from_year", "org_level", "county_code", "lea_code", "school_code", "from_level",
         "to_level")
+
+
+def _pair_status(snap: Snapshot, pairs: pl.DataFrame) -> pl.Series:
+    """``final`` when the row's organisation is final in both years, else ``partial``.
+
+    A student group row takes its school's LEA's status, as its report rows do.
+    """
+    keys = ["from_year", "to_year", "org_level", "county_code", "lea_code"]
+
+    def status(year: str, level: str, county: str, lea: str) -> str:
+        return snap.org_data_status(year, "lea" if level == "group" else level, county, lea)
+
+    both = {(a, b, level, county, lea): "final" if status(a, level, county, lea)
+            == status(b, level, county, lea) == "final" else "partial"
+            for a, b, level, county, lea in pairs.select(keys).unique().iter_rows()}
+    return pl.Series("data_status", [both[k] for k in pairs.select(keys).iter_rows()],
+                     dtype=pl.String)

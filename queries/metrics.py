@@ -7,8 +7,10 @@
 * Percent at a level: students at the level / students with any level *of that measure*
   (``{measure}_total``), times 100.
 * Suppression (``suppress=True``): a row with fewer than ``threshold`` students tested with
-  scores keeps its enrolled and tested counts; every score cell becomes null and
-  ``is_suppressed`` true (exports write ``*``).
+  scores (zero too) keeps its enrolled and tested counts; every score cell becomes null and
+  ``is_suppressed`` true (exports write ``*``). ELPAC.md §5: "no scores for any group with
+  fewer than 11 students", so a group with no student tested with scores shows ``*`` rather
+  than zeros.
 
 Reports have tens to a few thousand rows, where NumPy on whole columns is much faster than
 building a Polars query per call; the result is one Polars frame.
@@ -54,7 +56,8 @@ def publish_arrays(sums: dict[str, np.ndarray], *, test: str = "summative",
     """
     out: dict[str, np.ndarray] = {c: sums[c] for c in COUNT_COLUMNS}
     scored = sums["n_scored"]
-    hidden = (scored > 0) & (scored < threshold) if suppress else np.zeros(len(scored), bool)
+    # Zero is fewer than the threshold too (ELPAC.md §5): its 0 counts and totals are hidden.
+    hidden = scored < threshold if suppress else np.zeros(len(scored), bool)
     with np.errstate(divide="ignore", invalid="ignore"):
         for m in MEASURES:
             n = sums[f"{m}_n"].astype(float)

@@ -234,21 +234,11 @@ def _group_report(snap: Snapshot, spec: ReportSpec, *, scope: Scope, suppress: b
     return pl.concat(frames, how="vertical_relaxed")
 
 
-def _data_status(snap: Snapshot, year: str, lea: str) -> str:
-    """``final`` or ``partial``: the LEA's own file, else the year's.
-
-    An LEA with no file of its own (an NPS student's special-education district) takes the
-    year's status, as county and state rows do.
-    """
-    if not lea or (year, lea) not in snap.lea_final:
-        return snap.year_status.get(year, "partial")
-    return "final" if snap.lea_final[(year, lea)] else "partial"
-
-
 def _status_expr(snap: Snapshot, lea: str) -> pl.Expr:
+    """A student group row's status per year: its school's LEA's (``Snapshot``)."""
     years = snap.years
     return pl.col("school_year").replace_strict(
-        {y: _data_status(snap, y, lea) for y in years}, default="partial",
+        {y: snap.lea_data_status(y, lea) for y in years}, default="partial",
         return_dtype=pl.String).alias("data_status")
 
 
@@ -282,8 +272,9 @@ def _assemble(snap: Snapshot, spec: ReportSpec, rows: pl.DataFrame,
         values[have] = sums.values[c][at[have]]
         arrays[c] = values
     published = publish_arrays(arrays, test=spec.test, suppress=suppress, threshold=threshold)
-    def status(year: str, lea: str) -> str:
-        return _data_status(snap, year, lea)
+    # Per organisation row (a county is final only when all its LEAs are), looked up once
+    # per organisation and year rather than once per group and grade.
+    statuses = {key: snap.org_data_status(*key) for key in {g[:4] for g in grid}}
 
     columns: dict[str, object] = {
         "school_year": [g[0] for g in grid], "test": [spec.test] * len(grid),
@@ -294,7 +285,7 @@ def _assemble(snap: Snapshot, spec: ReportSpec, rows: pl.DataFrame,
         "group_id": [g[5] for g in grid], "row_label": [g[7] for g in grid],
         "grade": [g[6] for g in grid], "grade_name": [GRADE_NAMES[g[6]] for g in grid],
         **published,
-        "data_status": [status(g[0], g[3]) for g in grid],
+        "data_status": [statuses[g[:4]] for g in grid],
     }
     return to_frame(columns)
 

@@ -11,6 +11,10 @@ than 11 students tested with scores has ``*`` in every score cell (counts of enr
 tested stay). The Summative Alternate ELPAC file has the overall block only, with 3 levels.
 
 Analysts can compare these rows with the state's files with their own tools.
+
+``research_rows`` also says whether each row's data is ``final`` or ``partial``
+(``STATUS_COLUMN``, as report rows do); it is not part of the CDE layout, so
+``write_research_file`` leaves it out of the file.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ _DOMAIN_BLOCKS = (("Listening", "listening"), ("Speaking", "speaking"), ("Readin
                   ("Writing", "writing"))
 _DOMAIN_STEMS = (("Begin", 1), ("Moderate", 2), ("Developed", 3))
 _TYPE_ORDER = {"04": 0, "03": 1, "02": 2, "09": 2, "01": 3}
+STATUS_COLUMN = "data_status"
+"""``final`` or ``partial`` per row (``Snapshot.org_data_status``); not a CDE column."""
 ASSESSMENT_TYPE = {"summative": "2", "alternate": "2"}
 """``AssessmentType``: 2 in the real 2018 files; later values are [unconfirmed] (ELPAC.md
 §5.3), so this is the one place to change it."""
@@ -72,12 +78,16 @@ def research_columns(test: str) -> list[str]:
 
 
 def research_rows(snap: Snapshot, *, year: str, test: str = "summative", scope: Scope,
-                  lea: str | None = None, suppress: bool = True,
+                  lea: str | None = None, suppress: bool,
                   threshold: int = SUPPRESSION_THRESHOLD) -> pl.DataFrame:
     """Every research-file row of a year and test as text, in file order.
 
     ``lea`` keeps that LEA's rows and its schools' rows. The scope must be statewide unless
     ``lea`` names an LEA it covers (county and state rows count students outside any LEA).
+    A scope limited to student groups counts only their students and has only their rows,
+    as ``read_report``. ``suppress`` has no default: every caller says whether small groups
+    show ``*`` (an aggregate-only scope always does). Columns: ``research_columns(test)``,
+    then ``data_status`` (``STATUS_COLUMN``).
     """
     suppress = suppress or scope.suppressed  # an aggregate-only scope cannot turn it off
     if year not in snap.years:
@@ -93,18 +103,35 @@ def research_rows(snap: Snapshot, *, year: str, test: str = "summative", scope: 
     records = read_records(snap, [year], scope=scope, orgs=orgs,
                            record_type=RECORD_TYPE_OF_TEST[test], columns=RECORD_COLUMNS,
                            leas=[lea] if lea else None, reported_only=True)
+    groups = [g for g in GROUP_BY_ID if GROUP_BY_ID[g].in_research_file]
+    if not scope.all_students:
+        # The scope's students only, and only its groups' rows: an "All students" row over
+        # them would say it counts everyone.
+        records = records.filter(pl.any_horizontal(
+            [GROUP_BY_ID[g].polars() for g in scope.groups])) if records.height else records
+        groups = [g for g in groups if g in scope.groups]
     if records.height == 0:
-        return pl.DataFrame(schema=dict.fromkeys(research_columns(test), pl.String))
+        return pl.DataFrame(schema=dict.fromkeys([*research_columns(test), STATUS_COLUMN],
+                                                 pl.String))
     summary = build_summary(records.drop("school_year"), every_school_grade=True).filter(
-        pl.col("group_id").is_in([g for g in GROUP_BY_ID if GROUP_BY_ID[g].in_research_file])
-        & (pl.col("n_enrolled") > 0))
+        pl.col("group_id").is_in(groups) & (pl.col("n_enrolled") > 0))
     if lea is not None:
         summary = summary.filter(pl.col("org_level").is_in(["lea", "school"]))
     summary = summary.join(orgs.select("org_level", "county_code", "lea_code", "school_code",
                                        "type_id"),
                            on=["org_level", "county_code", "lea_code", "school_code"],
                            how="left")
-    return _format(summary, year=year, test=test, suppress=suppress, threshold=threshold)
+    summary = _sorted(summary)
+    rows = _format(summary, year=year, test=test, suppress=suppress, threshold=threshold)
+    # One lookup per organisation, joined on: a statewide file has a million rows.
+    keys = ["org_level", "county_code", "lea_code"]
+    orgs_status = summary.select(keys).unique()
+    orgs_status = orgs_status.with_columns(pl.Series(STATUS_COLUMN, [
+        snap.org_data_status(year, *key) for key in orgs_status.iter_rows()],
+        dtype=pl.String))
+    status = summary.select(keys).join(orgs_status, on=keys, how="left",
+                                       maintain_order="left")
+    return rows.with_columns(status.get_column(STATUS_COLUMN))
 
 
 def _count(values: np.ndarray, hidden: np.ndarray) -> list[str]:
@@ -133,13 +160,18 @@ def _ratio(numerators: np.ndarray, denominators: np.ndarray, *, scale: int, deci
     return out
 
 
-def _format(summary: pl.DataFrame, *, year: str, test: str, suppress: bool,
-            threshold: int) -> pl.DataFrame:
+def _sorted(summary: pl.DataFrame) -> pl.DataFrame:
+    """Summary rows in file order: state, counties, LEAs, schools; then group and grade."""
     grade_order = {g: i for i, g in enumerate((*GRADES, ALL_GRADES))}
-    summary = summary.with_columns(
+    return summary.with_columns(
         pl.col("type_id").replace_strict(_TYPE_ORDER, default=9).alias("_t"),
         pl.col("grade").replace_strict(grade_order).alias("_g")).sort(
         "_t", "county_code", "lea_code", "school_code", "group_id", "_g")
+
+
+def _format(summary: pl.DataFrame, *, year: str, test: str, suppress: bool,
+            threshold: int) -> pl.DataFrame:
+    """The research-file cells of summary rows already in file order (``_sorted``)."""
     arrays = {c: summary.get_column(c).to_numpy() for c in METRIC_COLUMNS}
     pub = publish_arrays(arrays, test=test, suppress=suppress, threshold=threshold)
     hidden = pub["is_suppressed"]
@@ -186,7 +218,11 @@ def _format(summary: pl.DataFrame, *, year: str, test: str, suppress: bool,
 
 
 def write_research_file(rows: pl.DataFrame, out: Path) -> None:
-    """Write research rows caret-delimited with a header row, as the public files are."""
+    """Write research rows caret-delimited with a header row, as the public files are.
+
+    The CDE columns only: ``data_status`` is the explorer's, not the layout's.
+    """
     tmp = out.with_name(out.name + ".part")
-    rows.write_csv(tmp, separator="^", quote_style="never", line_terminator="\r\n")
+    rows.drop(STATUS_COLUMN, strict=False).write_csv(
+        tmp, separator="^", quote_style="never", line_terminator="\r\n")
     tmp.replace(out)

@@ -133,6 +133,51 @@ class Snapshot:
         status = {y: ("final" if f else "partial") for y, f in per_year.iter_rows()}
         return {y: status.get(y, "partial") for y in self.years}
 
+    def lea_data_status(self, year: str, lea: str) -> str:
+        """``final`` or ``partial`` of an LEA's results: its own file's, else the year's.
+
+        An LEA with no file of its own (an NPS student's special-education district) takes
+        the year's status: its records came in other LEAs' files.
+        """
+        if not lea or (year, lea) not in self.lea_final:
+            return self.year_status.get(year, "partial")
+        return "final" if self.lea_final[(year, lea)] else "partial"
+
+    @cached_property
+    def county_status(self) -> dict[tuple[str, str], str]:
+        """(school year, county) -> ``final`` or ``partial``.
+
+        A county row sums its LEAs' records, so it is final only when every LEA of the county
+        with records that year is final (``lea_data_status``), whatever other counties' files
+        say (issue 3: a county is not held partial by another county's early file).
+        """
+        leas = self.orgs.filter(pl.col("org_level") == "lea")
+        out: dict[tuple[str, str], str] = {}
+        for year, county, lea in leas.select("school_year", "county_code",
+                                             "lea_code").iter_rows():
+            final = self.lea_data_status(year, lea) == "final"
+            out[(year, county)] = ("final" if final and out.get((year, county), "final")
+                                   == "final" else "partial")
+        return out
+
+    def org_data_status(self, year: str, level: str, county: str, lea: str) -> str:
+        """``final`` or ``partial`` of one organisation row of a year.
+
+        Schools and student groups take their LEA's status, LEAs their own, counties
+        ``county_status``. The state is final only when every county is and every LEA's file
+        of the year is (``year_status``): the second also covers a file whose records all
+        count under other LEAs.
+        """
+        if level == "state":
+            counties = [s for (y, _), s in self.county_status.items() if y == year]
+            final = self.year_status.get(year) == "final" and all(
+                s == "final" for s in counties)
+            return "final" if final else "partial"
+        if level == "county":
+            return self.county_status.get((year, county), self.year_status.get(year,
+                                                                               "partial"))
+        return self.lea_data_status(year, lea)
+
     def _summary(self, year: str, name: str) -> tuple[pa.Table, dict[str, tuple[int, int]]]:
         """One year's summary table (memory-mapped) and its index, opened on first use."""
         key = (year, name)

@@ -67,10 +67,13 @@ def _counts_of_students(snap: Snapshot, year: str, scope: Scope) -> pl.DataFrame
     """The load-time SSR counts (``data.ssr``) over the scope's own students only.
 
     The stored counts are per organisation; a scope limited to some students (a teacher's
-    groups) counts their records instead, the same way.
+    groups) counts their records instead, the same way: under the enrolled LEA and school,
+    so the scope applies there (a student tested elsewhere still counts, as in the stored
+    counts).
     """
     records = read_records(snap, [year], scope=scope, orgs=snap.orgs_of([year]),
-                           record_type=None, columns=list(SSR_SOURCE_COLUMNS))
+                           record_type=None, columns=list(SSR_SOURCE_COLUMNS),
+                           side="enrolled")
     if records.height == 0:
         return snap.ssr(year).head(0)
     return build_ssr(records.drop("school_year")).select(snap.ssr(year).columns)
@@ -86,9 +89,16 @@ def read_ssr_status(snap: Snapshot, *, year: str, as_of: date, scope: Scope,
     Columns: the breakdown key (if any), ``n_eligible``, ``n_released``, ``pct_released``,
     ``n_primary_eligible`` and ``n_primary_released`` (second-language SSRs),
     ``n_english_released`` (= ``n_released``: every SSR has an English copy),
-    ``has_release_dates``.
+    ``has_release_dates`` and ``data_status``: ``final`` when every LEA counted in the row
+    is final (``Snapshot.lea_data_status``, as report rows), else ``partial``; with nothing
+    counted, the year's status.
     """
     rows = _rows(snap, year, test, scope, leas, schools, grouping=by)
+    # Per LEA as report rows take it: its own file's status, else the year's. A final year
+    # has every file final, so every LEA; a partial one, only LEAs with a final file.
+    year_final = snap.year_status.get(year) == "final"
+    lea_final = pl.lit(True) if year_final else pl.col("lea_code").is_in(
+        [lea for (y, lea), final in snap.lea_final.items() if y == year and final])
     released = (pl.col("released_on") <= as_of).fill_null(False)
     primary = pl.col("languages") != "ENG"
     keys = {"lea": ["county_code", "lea_code"], "school": ["county_code", "lea_code",
@@ -100,9 +110,13 @@ def read_ssr_status(snap: Snapshot, *, year: str, as_of: date, scope: Scope,
                           n.alias("n_eligible"), (n * released).alias("n_released"),
                           (n * primary).alias("n_primary_eligible"),
                           (n * (primary & released)).alias("n_primary_released"),
-                          pl.col("released_on").is_not_null().alias("has_release_dates"))
+                          pl.col("released_on").is_not_null().alias("has_release_dates"),
+                          lea_final.alias("_final"))
     aggs = [pl.col("n_eligible", "n_released", "n_primary_eligible", "n_primary_released")
-            .sum().cast(pl.Int64), pl.col("has_release_dates").any()]
+            .sum().cast(pl.Int64), pl.col("has_release_dates").any(),
+            # A total over nothing (no SSR in scope) is as final as the year, no more.
+            pl.when(pl.len() > 0).then(pl.col("_final").all()).otherwise(pl.lit(year_final))
+            .alias("_final")]
     if by in ("lea", "school"):
         aggs.append(pl.col(f"{by}_name").first().alias("own"))
     out = counted.group_by(keys).agg(aggs) if keys else counted.select(aggs)
@@ -110,7 +124,9 @@ def read_ssr_status(snap: Snapshot, *, year: str, as_of: date, scope: Scope,
         pl.col("n_released").alias("n_english_released"),
         pl.when(pl.col("n_eligible") > 0)
         .then(pl.col("n_released") / pl.col("n_eligible") * 100).alias("pct_released"),
-        pl.lit(year).alias("school_year"), pl.lit(as_of).alias("as_of"))
+        pl.lit(year).alias("school_year"), pl.lit(as_of).alias("as_of"),
+        pl.when(pl.col("_final")).then(pl.lit("final")).otherwise(pl.lit("partial"))
+        .alias("data_status")).drop("_final")
     if by == "grade":
         out = out.with_columns(pl.col("grade").replace_strict(GRADE_NAMES).alias("grade_name"))
     if by == "language":

@@ -116,9 +116,10 @@ if st.button("Build the export", type="primary", key="exports_build"):
                     built = build_ssdf_extract(ctx.snap, out, years=[ctx.year], lea=lea,
                                                **common, **options)  # type: ignore[arg-type]
                 else:
+                    # Suppressed under 11, as the public files (the caption says so).
                     built = build_research_file(ctx.snap, out, year=ctx.year, lea=lea,
                                                 scope=ctx.scope, progress=progress,
-                                                test=str(options["test"]))
+                                                test=str(options["test"]), suppress=True)
                 data = out.read_bytes()
         except (InputError, ValueError) as exc:  # ScopeError is a ValueError
             status.update(label="The export could not be built", state="error")

@@ -98,10 +98,12 @@ if spec.cohort or (spec.longitudinal and spec.org_level == "group"):
                + " tested with scores in the organisation in both years, by their overall "
                "level in the first year (rows) and the next (columns).")
     try:
+        # Every level row comes back (an aggregate-only scope gets no matrix with a small
+        # level): in presentation mode transition_frame hides such a matrix itself.
         moves = charts.transition_frame(
             cached.transitions(ctx.path, ctx.version, spec, ctx.scope,
-                               report_form.group_members(ctx, spec)), test=spec.test,
-            suppress=presentation)
+                               report_form.group_members(ctx, spec), suppress=False),
+            test=spec.test, suppress=presentation)
     except ValueError as exc:
         st.warning(f"No transitions to show: {exc}.")
         stop()

@@ -180,7 +180,7 @@ def test_research_file_for_the_lea(monkeypatch: pytest.MonkeyPatch,
     build(at)
 
     n = research_rows(Snapshot(tiny_store_path), year=YEAR, test="alternate",
-                      scope=Scope.state(), lea=LEA).height
+                      scope=Scope.state(), lea=LEA, suppress=True).height
     name = f"elpac-research-alternate-{LEA}-{YEAR}-{TODAY}.txt"
     assert [s.value for s in at.success] == [f"{n:,} rows: `{name}`"]
     assert offered(at) == [f"Download {name}"]

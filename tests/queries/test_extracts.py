@@ -241,8 +241,9 @@ def test_district_file_has_a_row_per_student(tiny: Snapshot, tiny_store_path: Pa
 
 def test_research_file_build_writes_the_rows(tiny: Snapshot, tmp_path: Path) -> None:
     out = tmp_path / "r.txt"
-    result = build_research_file(tiny, out, scope=Scope.lea(LEA), year=YEAR, lea=LEA)
-    rows = research_rows(tiny, year=YEAR, scope=Scope.lea(LEA), lea=LEA)
+    result = build_research_file(tiny, out, scope=Scope.lea(LEA), year=YEAR, lea=LEA,
+                                 suppress=True)
+    rows = research_rows(tiny, year=YEAR, scope=Scope.lea(LEA), lea=LEA, suppress=True)
     back = pl.read_csv(out, separator="^", infer_schema=False)
     assert result.n_rows == back.height == rows.height > 0
     assert set(back["DistrictCode"]) == {LEA[2:7]}
@@ -317,9 +318,10 @@ def test_an_lea_scope_cannot_export_another_lea(tiny: Snapshot, tmp_path: Path) 
     with pytest.raises(ScopeError, match="not in your access"):
         read_district_results(tiny, scope=scope, year=YEAR, lea=OTHER_LEA)
     with pytest.raises(ScopeError, match="not in your access"):
-        build_research_file(tiny, tmp_path / "r.txt", scope=scope, year=YEAR, lea=OTHER_LEA)
+        build_research_file(tiny, tmp_path / "r.txt", scope=scope, year=YEAR, lea=OTHER_LEA,
+                            suppress=True)
     with pytest.raises(ScopeError, match="all of California"):
-        build_research_file(tiny, tmp_path / "r.txt", scope=scope, year=YEAR)
+        build_research_file(tiny, tmp_path / "r.txt", scope=scope, year=YEAR, suppress=True)
     assert not (tmp_path / "r.txt").exists()
 
 
@@ -352,4 +354,4 @@ def test_student_level_extracts_need_pii(tiny: Snapshot, tmp_path: Path) -> None
     assert not (tmp_path / "s.csv").exists()
     # The research file is aggregate and suppressed: no personal information needed.
     assert build_research_file(tiny, tmp_path / "r.txt", scope=Scope.lea(LEA), year=YEAR,
-                               lea=LEA).n_rows > 0
+                               lea=LEA, suppress=True).n_rows > 0

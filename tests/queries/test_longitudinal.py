@@ -16,6 +16,7 @@ from polars.testing import assert_frame_equal
 
 from data.store import Store
 from queries.longitudinal import _cohort_ssids, read_longitudinal, read_transitions
+from queries.metrics import SUPPRESSION_THRESHOLD
 from queries.reports import read_report
 from queries.scope import Scope
 from queries.snapshot import Snapshot
@@ -217,7 +218,7 @@ def test_transitions_count_students_scored_there_in_both_years(
         records, tuple(y for y in years if y != "2019-20"), level)
     spec = ReportSpec(years=years, orgs=(code,), org_level=level)
     scope = Scope(leas=(lea,)) if level in ("school", "lea") else Scope.state()
-    got = read_transitions(snap, spec, scope=scope)
+    got = read_transitions(snap, spec, scope=scope, suppress=False)
     expected = _transitions(records, years, level, code)
     assert expected.get_column("n_students").sum() > 10
     assert_frame_equal(got.select(expected.columns), expected, check_dtypes=False)
@@ -231,4 +232,59 @@ def test_transitions_count_students_scored_there_in_both_years(
 
 def test_transitions_need_two_years(snap: Snapshot) -> None:
     with pytest.raises(ValueError, match="at least two school years"):
-        read_transitions(snap, ReportSpec(years=("2024-25",)), scope=Scope.state())
+        read_transitions(snap, ReportSpec(years=("2024-25",)), scope=Scope.state(),
+                         suppress=False)
+
+
+@pytest.mark.parametrize(("level", "threshold"), [
+    ("lea", SUPPRESSION_THRESHOLD), ("lea", 18), ("state", 31), ("state", 100)])
+def test_transitions_leave_out_small_from_levels_when_asked(
+        snap: Snapshot, records: pl.DataFrame, level: str, threshold: int) -> None:
+    # Issue 3: suppression is the caller's choice, as for reports; a from-level of fewer than
+    # the threshold's matched students hides its whole matrix (its moves would show who they
+    # are, and a matrix less one level would give them away as the cohort's counts less the
+    # rest).
+    years = ("2023-24", "2024-25", "2025-26")
+    code, lea = ("00", "") if level == "state" else _stayers(records, years, level)
+    spec = ReportSpec(years=years, orgs=(code,), org_level=level)
+    scope = Scope.state() if level == "state" else Scope(leas=(lea,))
+    every = _transitions(records, years, level, code)
+    n_from = pl.col("n_students").sum().over("from_year", "from_level")
+    smallest = every.select(n_from.alias("n"), "from_year").select(
+        pl.col("n").min().over("from_year"))
+    kept = every.filter(smallest.to_series() >= threshold)
+    assert kept.height < every.height  # the threshold hides a matrix
+    got = read_transitions(snap, spec, scope=scope, suppress=True, threshold=threshold)
+    assert_frame_equal(got.select(every.columns), kept, check_dtypes=False)
+    shown = read_transitions(snap, spec, scope=scope, suppress=False, threshold=threshold)
+    assert_frame_equal(shown.select(every.columns), every, check_dtypes=False)
+
+
+def test_an_aggregate_only_scope_always_suppresses_transitions(
+        snap: Snapshot, records: pl.DataFrame) -> None:
+    years = ("2023-24", "2024-25", "2025-26")
+    code, lea = _stayers(records, years, "lea")
+    spec = ReportSpec(years=years, orgs=(code,), org_level="lea")
+    every = _transitions(records, years, "lea", code)
+    smallest = every.select(pl.col("n_students").sum().over("from_year", "from_level")
+                            .alias("n"), "from_year").select(pl.col("n").min().over("from_year"))
+    kept = every.filter(smallest.to_series() >= SUPPRESSION_THRESHOLD)
+    assert kept.height < every.height
+    got = read_transitions(snap, spec, scope=Scope(leas=(lea,), suppressed=True),
+                           suppress=False)
+    assert_frame_equal(got.select(every.columns), kept, check_dtypes=False)
+
+
+def test_transitions_say_whether_both_years_are_final(snap: Snapshot) -> None:
+    # The tiny demo is as of June 1, 2026: 2025-26 is partial everywhere, earlier years final
+    # (tests/conftest.py TINY, data.synth). A pair is final only when both years are.
+    assert snap.year_status["2024-25"] == "final"
+    assert snap.year_status["2025-26"] == "partial"
+    years = ("2023-24", "2024-25", "2025-26")
+    leas = snap.orgs_of(years).filter(pl.col("org_level") == "lea").get_column("lea_code")
+    for level, codes in (("state", ("00",)), ("lea", tuple(leas))):
+        got = read_transitions(snap, ReportSpec(years=years, orgs=codes, org_level=level),
+                               scope=Scope.state(), suppress=False)
+        pairs = got.select("from_year", "to_year", "data_status").unique().sort("from_year")
+        assert pairs.rows() == [("2023-24", "2024-25", "final"),
+                                ("2024-25", "2025-26", "partial")], level

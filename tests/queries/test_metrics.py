@@ -409,7 +409,8 @@ def test_suppression_at_ten_but_not_eleven(small: Snapshot) -> None:
         [(S, "", 23, 21, 21, True, False, statistics.fmean(small_overall() + [1515] * 11)),
          (S, S10, 11, 10, 10, True, True, None),
          (S, S11, 11, 11, 11, True, False, 1515.0),
-         (S, S0, 1, 0, 0, False, False, None)],
+         # No student tested with scores is fewer than 11 too (ELPAC.md §5): hidden.
+         (S, S0, 1, 0, 0, False, True, None)],
         schema={"lea_code": pl.String, "school_code": pl.String, **COUNTS,
                 "has_scores": pl.Boolean, "is_suppressed": pl.Boolean,
                 "overall_mean": pl.Float64}, orient="row")
@@ -421,6 +422,26 @@ def test_suppression_at_ten_but_not_eleven(small: Snapshot) -> None:
     shown = got.filter(pl.col("school_code") == S11)
     assert shown.get_column("overall_l4_count").item() == 0
     assert shown.get_column("overall_l3_count").item() == 11
+
+
+def test_a_group_with_no_student_tested_with_scores_is_suppressed(toms) -> None:
+    # ELPAC.md §5: "no scores for any group with fewer than 11 students". Two non-testers
+    # and a partial test: 3 enrolled, 1 tested, none with scores. Suppressed, every score
+    # cell is hidden (its zeros too), the enrolled and tested counts stay.
+    snap = toms([at(S, S0, SSID=7000000001, TestedStatus="N"),
+                 at(S, S0, SSID=7000000002, TestedStatus="N"),
+                 at(S, S0, SSID=7000000003, Attemptedness="P", OralLanguageScaleScore=1460,
+                    ListeningPL=2, SpeakingPL=2)])
+    got = report(snap, suppress=True, org_level="school", orgs=(S0,))
+    assert got.select(*COUNTS, "has_scores", "is_suppressed").row(0) == (3, 1, 0, False, True)
+    score_cells = [c for c in got.columns if c.endswith(SCORE_SUFFIXES)]
+    assert len(score_cells) > 60
+    assert [c for c in score_cells if got.get_column(c).item() is not None] == []
+    # Not asked: the zeros are shown, and no mean or percent exists to show.
+    shown = report(snap, suppress=False, org_level="school", orgs=(S0,))
+    assert shown.select("is_suppressed", "overall_total", "overall_l1_count",
+                        "listening_total", "overall_mean", "overall_l1_pct").row(0) == (
+        False, 0, 0, 0, None, None)
 
 
 def test_no_suppression_when_not_asked(small: Snapshot) -> None:
@@ -458,11 +479,35 @@ def test_data_status_partial_and_final(toms) -> None:
     expected = pl.DataFrame(
         [("lea", P, "", "partial"), ("lea", F, "", "final"),
          ("school", P, "33670330100001", "partial"), ("school", F, "34673140100001", "final"),
-         ("county", "", "", "partial"), ("county", "", "", "partial"),
+         # County 34's only LEA is final, so it is final; the state has a partial LEA.
+         ("county", "", "", "partial"), ("county", "", "", "final"),
          ("state", "", "", "partial")],
         schema={"org_level": pl.String, "lea_code": pl.String, "school_code": pl.String,
                 "data_status": pl.String}, orient="row")
     assert_frame_equal(got.select(expected.columns), expected)
+
+
+def test_county_is_final_only_when_every_lea_of_it_is(toms) -> None:
+    # Issue 3: county 33 has a final LEA (Q) and a partial one (P): partial. County 34's
+    # only LEA is final: final, although the year (and so the state) is partial.
+    q = "33670580000000"
+    partial = toms.write([at(P, "33670330100001", SSID=3000000011)], created="2025-06-01",
+                         tag="Early")
+    final = toms.write([at(q, "33670580100001", SSID=3000000012),
+                        at(F, "34673140100001", SSID=3000000013)], created="2025-09-15",
+                       tag="Late")
+    snap = toms.load([partial, final])
+    got = report(snap, org_level="lea", orgs=(P, q, F), comparison=True)
+    assert got.select("org_level", "county_code", "lea_code", "data_status").rows() == [
+        ("lea", "33", P, "partial"), ("lea", "33", q, "final"), ("lea", "34", F, "final"),
+        ("county", "33", "", "partial"), ("county", "34", "", "final"),
+        ("state", "00", "", "partial")]
+    # The same rule for the county and state rows of the summary and the records paths.
+    filtered = read_report(snap, spec(org_level="county", orgs=("33", "34"),
+                                      filters=(("gender", ("003", "004", "G-X")),),
+                                      comparison=True), scope=STATE, suppress=False)
+    assert filtered.select("org_level", "county_code", "data_status").rows() == [
+        ("county", "33", "partial"), ("county", "34", "final"), ("state", "00", "partial")]
 
 
 def test_final_file_makes_every_row_final(toms) -> None:

@@ -61,8 +61,9 @@ def test_headers_follow_elpac_md_5_3(tiny_store_path: Path) -> None:
     snap = Snapshot(tiny_store_path)
     assert len(SUMMATIVE_HEADERS) == 70  # "9 keys + 3 counts + 3 x (1 + 8 + 1) + 4 x 7"
     for test, headers in (("summative", SUMMATIVE_HEADERS), ("alternate", ALTERNATE_HEADERS)):
-        rows = research_rows(snap, year=YEAR, test=test, scope=Scope.state())
-        assert rows.columns == headers, test
+        rows = research_rows(snap, year=YEAR, test=test, scope=Scope.state(), suppress=True)
+        # The explorer's data status follows the layout (write_research_file leaves it out).
+        assert rows.columns == [*headers, "data_status"], test
 
 
 # -- student groups, from the record columns (ELPAC.md §5.6) -----------------------------------
@@ -254,7 +255,8 @@ def compare(got: pl.DataFrame, expected: dict[Key, dict[str, object]], *, suppre
     for key, cells in expected.items():
         row = rows[key]
         assert row["TestYear"] == str(int(year[:4]) + 1)
-        hidden = suppress and 0 < int(cells["TotalTestedWithScores"]) < 11  # type: ignore[arg-type]
+        # ELPAC.md §5: fewer than 11 students tested with scores, none included.
+        hidden = suppress and int(cells["TotalTestedWithScores"]) < 11  # type: ignore[arg-type]
         for header, value in cells.items():
             text = row[header]
             where = (key, header, text, value)
@@ -303,7 +305,7 @@ def test_kindergarten_rows_leave_out_tk(tiny: Snapshot, year_records: pl.DataFra
     kindergarten = year_records.filter((pl.col("record_type") == "21")
                                        & (pl.col("grade_assessed") == "KN"))
     assert kindergarten.get_column("is_tk").any()
-    got = research_rows(tiny, year=YEAR, scope=Scope.state()).filter(
+    got = research_rows(tiny, year=YEAR, scope=Scope.state(), suppress=True).filter(
         (pl.col("TypeID") == "04") & (pl.col("StudentGroupID") == "001")
         & (pl.col("Grade") == "KN"))
     assert got.get_column("TotalEnrolled").to_list() == [
@@ -311,19 +313,19 @@ def test_kindergarten_rows_leave_out_tk(tiny: Snapshot, year_records: pl.DataFra
 
 
 def test_one_lea_is_its_rows_of_the_full_file(tiny: Snapshot) -> None:
-    full = research_rows(tiny, year=YEAR, scope=Scope.state())
+    full = research_rows(tiny, year=YEAR, scope=Scope.state(), suppress=True)
     lea = full.filter(pl.col("TypeID") == "02").row(0, named=True)
     code = lea["CountyCode"] + lea["DistrictCode"] + lea["SchoolCode"]
     mine = (pl.col("CountyCode") == lea["CountyCode"]) & (
         pl.col("DistrictCode") == lea["DistrictCode"]) & pl.col("TypeID").is_in(["02", "01"])
     for scope in (Scope.state(), Scope.lea(code)):
-        one = research_rows(tiny, year=YEAR, scope=scope, lea=code)
+        one = research_rows(tiny, year=YEAR, scope=scope, lea=code, suppress=True)
         assert one.height > 0
         assert one.rows() == full.filter(mine).rows()
 
 
 def test_rows_are_in_file_order(tiny: Snapshot) -> None:
-    got = research_rows(tiny, year=YEAR, scope=Scope.state())
+    got = research_rows(tiny, year=YEAR, scope=Scope.state(), suppress=True)
     rank = {"04": 0, "03": 1, "02": 2, "09": 2, "01": 3}
     keys = [(rank[t], c, d, s, g, GRADE_ORDER.index(gr)) for c, d, s, t, g, gr in got.select(
         "CountyCode", "DistrictCode", "SchoolCode", "TypeID", "StudentGroupID", "Grade"
@@ -363,7 +365,7 @@ def hand_built(toms) -> Snapshot:
 
 
 def test_hand_built_rows_and_type_ids(hand_built: Snapshot) -> None:
-    got = research_rows(hand_built, year=YEAR, scope=Scope.state()).filter(
+    got = research_rows(hand_built, year=YEAR, scope=Scope.state(), suppress=True).filter(
         (pl.col("StudentGroupID") == "001") & (pl.col("Grade") == "13"))
     # State: 31 x 1530 + 1442 + 1520 + 1521 + 1522 + 1500 + 1600 = 56535 over 37 students;
     # county 01: 53435 over 35. The NPS student (1500) is in E's rows, in no school; the
@@ -387,7 +389,7 @@ def test_rounding_is_half_up(hand_built: Snapshot) -> None:
     # School D1: 31 students at 1530 (level 3) and one at 1442 (level 1): the mean is exactly
     # 1527.25 and level 1 holds exactly 3.125 %. Published figures round half up, as the
     # overall scale score itself does (ELPAC.md §1.1), so 1527.3 and 3.13.
-    got = research_rows(hand_built, year=YEAR, scope=Scope.state()).filter(
+    got = research_rows(hand_built, year=YEAR, scope=Scope.state(), suppress=True).filter(
         (pl.col("StudentGroupID") == "001") & (pl.col("Grade") == "13")
         & (pl.col("TypeID") == "01") & (pl.col("SchoolCode") == "0111111"))
     exact_mean = Fraction(31 * 1530 + 1442, 32)
@@ -407,6 +409,45 @@ def test_hand_built_every_cell(hand_built: Snapshot) -> None:
                 year=YEAR)
 
 
+def test_no_student_tested_with_scores_is_suppressed_and_status_per_row(toms) -> None:
+    # ELPAC.md §5: a group with no student tested with scores (two non-testers) has fewer
+    # than 11: "*" in every score cell, its counts kept. Data status per row: school and LEA
+    # rows take their LEA's file (P early, so partial; F final), counties all their LEAs,
+    # the state every file.
+    p_lea, p_school = "33670330000000", "33670330100001"
+    f_lea, f_school = "34673140000000", "34673140100001"
+    non_testers = [{"SSID": ssid, "FinalTestedDistrictCode": p_lea, "GradeAssessed": "05",
+                    "FinalTestedSchoolCode": p_school, "TestedStatus": "N"}
+                   for ssid in (4100000001, 4100000002)]
+    early = toms.write(non_testers, created="2025-06-01", tag="Early")
+    late = toms.write([_student(4100000003, f_lea, f_school, 1530)], created="2025-09-15",
+                      tag="Late")
+    snap = toms.load([early, late])
+    all_students = (pl.col("StudentGroupID") == "001") & (pl.col("Grade") == "13")
+    keys = ["CountyCode", "DistrictCode", "SchoolCode", "TypeID"]
+    got = research_rows(snap, year=YEAR, scope=Scope.state(), suppress=True).filter(
+        all_students)
+    assert got.select(*keys, "TotalEnrolled", "TotalTested", "TotalTestedWithScores",
+                      "data_status").rows() == [
+        ("00", "00000", "0000000", "04", "3", "1", "1", "partial"),
+        ("33", "00000", "0000000", "03", "2", "0", "0", "partial"),
+        ("34", "00000", "0000000", "03", "1", "1", "1", "final"),
+        ("33", "67033", "0000000", "02", "2", "0", "0", "partial"),
+        ("34", "67314", "0000000", "02", "1", "1", "1", "final"),
+        ("33", "67033", "0100001", "01", "2", "0", "0", "partial"),
+        ("34", "67314", "0100001", "01", "1", "1", "1", "final")]
+    score_headers = [h for h in SUMMATIVE_HEADERS if _is_score_cell(h)]
+    none_scored = got.filter(pl.col("CountyCode") == "33")
+    assert none_scored.height == 3
+    assert {c for h in score_headers for c in none_scored.get_column(h)} == {"*"}
+    # Unsuppressed: zero counts and no mean or percent (blank), as before.
+    shown = research_rows(snap, year=YEAR, scope=Scope.state(), suppress=False).filter(
+        all_students & (pl.col("TypeID") == "01") & (pl.col("CountyCode") == "33"))
+    assert shown.select("OverallMeanSclScr", "OverallPerfLvl1Pcnt", "OverallPerfLvl1Count",
+                        "OverallTotal", "ListeningDomainTotal").row(0) == ("", "", "0", "0",
+                                                                           "0")
+
+
 # -- the command --------------------------------------------------------------------------------
 
 def test_cli_writes_the_same_rows(tiny_store_path: Path, tiny: Snapshot, tmp_path: Path) -> None:
@@ -414,7 +455,8 @@ def test_cli_writes_the_same_rows(tiny_store_path: Path, tiny: Snapshot, tmp_pat
     result = CliRunner().invoke(app, ["export", "research-file", "-o", str(out), "--year", YEAR,
                                       "--store", str(tiny_store_path)])
     assert result.exit_code == 0, result.output
-    rows = research_rows(tiny, year=YEAR, scope=Scope.state())
+    rows = research_rows(tiny, year=YEAR, scope=Scope.state(), suppress=True).drop(
+        "data_status")
     assert f"wrote {rows.height:,} rows" in result.stdout
     raw = out.read_bytes().decode("utf-8")
     assert raw.endswith("\r\n")
@@ -435,7 +477,7 @@ def test_cli_alternate_and_unsuppressed(tiny_store_path: Path, tiny: Snapshot,
                                       "--store", str(tiny_store_path)])
     assert result.exit_code == 0, result.output
     rows = research_rows(tiny, year=YEAR, test="alternate", scope=Scope.state(),
-                         suppress=False)
+                         suppress=False).drop("data_status")
     lines = out.read_bytes().decode("utf-8").split("\r\n")[:-1]
     assert [line.split("^") for line in lines[1:]] == [list(r) for r in rows.iter_rows()]
     assert "*" not in {c for line in lines[1:] for c in line.split("^")}

@@ -6,11 +6,17 @@ specifications, every row must be an organisation the scope fully covers, the st
 for a statewide scope, and each row's enrolment must equal a count made here, from the Parquet
 records and an independent reading of the scope and the groups (ELPAC.md §3.3: a record counts
 under its reporting LEA and school; §4: enrolled = every record).
+
+The same holds, against counts made here the same way, for cohort reports, level transitions,
+SSR status and its release curve (counted under the enrolled LEA and school, §7) and the
+research file (§5), and for every student-level query and export.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -22,10 +28,13 @@ from data.domain import GRADES
 from data.groups import groups_of
 from data.store import Store
 from queries.extracts import read_district_results, read_ssdf_records
+from queries.longitudinal import read_longitudinal, read_transitions
 from queries.reports import ScopeError, read_report
+from queries.research import research_rows
 from queries.scope import Scope
 from queries.snapshot import Snapshot
 from queries.spec import ReportSpec, Subgroup
+from queries.ssr import read_ssr_curve, read_ssr_status
 from queries.students import find_students, read_student
 
 # Group membership written out here from the record columns, not taken from data.groups
@@ -62,7 +71,8 @@ YEARS = ("2018-19", "2019-20", "2020-21", "2021-22", "2022-23", "2023-24", "2024
 COLUMNS = ["ssid", "is_tk", "record_type", "grade_assessed", "county_code",
            "reporting_lea_code", "reporting_school_code", "gender", "ethnicity",
            "is_economically_disadvantaged", "is_special_education", "is_migrant",
-           "us_school_months", "ltel_status"]
+           "us_school_months", "ltel_status", "is_tested", "include_indicator",
+           "overall_level"]
 ORG_KEY = ["org_level", "county_code", "lea_code", "school_code"]
 ROW_KEY = ["school_year", *ORG_KEY, "group_id", "grade"]
 
@@ -181,6 +191,11 @@ def _expected_counts(records: pl.DataFrame, spec: ReportSpec, scope: Scope) -> p
     if spec.breakdown in MEMBERS:
         row_groups.update(MEMBERS[spec.breakdown])
     row_groups.update({f"custom:{i}": _all_of(s.filters) for i, s in enumerate(spec.subgroups)})
+    return _count_rows(base, row_groups)
+
+
+def _count_rows(base: pl.DataFrame, row_groups: dict[str, pl.Expr]) -> pl.DataFrame:
+    """Records per row key: every organisation level, each grade and all grades (13)."""
     members = pl.concat([base.filter(expr).with_columns(pl.lit(gid).alias("group_id"))
                          for gid, expr in row_groups.items()])
     at_level = {
@@ -273,15 +288,9 @@ def _aimed(draw: st.DrawFn, scope: Scope, spec: ReportSpec, orgs: pl.DataFrame) 
                                                           "schools": school}[how])})
 
 
-# -- the property ---------------------------------------------------------------------------
-
-@settings(max_examples=80, deadline=None)
-@given(data=st.data())
-def test_no_row_counts_a_student_outside_the_scope(snap: Snapshot, records: pl.DataFrame,
-                                                   places: pl.DataFrame,
-                                                   data: st.DataObject) -> None:
-    orgs = snap.orgs_of(snap.years)
-    spec = data.draw(_specs(orgs), label="spec")
+def _report_scope(data: st.DataObject, spec: ReportSpec, orgs: pl.DataFrame,
+                  records: pl.DataFrame) -> Scope:
+    """A random scope, mostly aimed at the report's organisations and students."""
     scope = data.draw(_scopes(orgs, _ssid_pool(records)), label="scope")
     if data.draw(st.integers(0, 3), label="aim") > 0:
         scope = _aimed(data.draw, scope, spec, orgs)
@@ -294,6 +303,19 @@ def test_no_row_counts_a_student_outside_the_scope(snap: Snapshot, records: pl.D
         if near:
             picked = data.draw(st.lists(st.sampled_from(near), min_size=1, max_size=40))
             scope = replace(scope, ssids=(*scope.ssids[:20], *picked))
+    return scope
+
+
+# -- the property ---------------------------------------------------------------------------
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.data())
+def test_no_row_counts_a_student_outside_the_scope(snap: Snapshot, records: pl.DataFrame,
+                                                   places: pl.DataFrame,
+                                                   data: st.DataObject) -> None:
+    orgs = snap.orgs_of(snap.years)
+    spec = data.draw(_specs(orgs), label="spec")
+    scope = _report_scope(data, spec, orgs, records)
     expected_orgs = _expected_orgs(spec, scope, _present(places, spec.years))
     if not expected_orgs:
         if not _present(places, spec.years):
@@ -362,6 +384,267 @@ def test_a_scope_covering_none_of_the_organisations_raises(snap: Snapshot,
                       breakdown=data.draw(st.sampled_from([None, "grade", "gender"])))
     with pytest.raises(ScopeError):
         read_report(snap, spec, scope=scope, suppress=False)
+
+
+# -- cohorts, transitions, SSR status and the research file --------------------------------
+# The other aggregates against the same random scopes, each compared with a count made here
+# from the records the scope covers (``_in_scope``, its student groups and SSIDs): a cohort
+# is the students tested in the organisation in every selected year, matched by SSID, and a
+# transition the overall levels of those tested with scores there in two consecutive years
+# (ELPAC.md §4); SSRs count under the enrolled LEA and school (§7); the research file's rows
+# are every organisation x research group x grade with records (§5.3).
+
+LEVEL_OF_TYPE = {"04": "state", "03": "county", "02": "lea", "09": "lea", "01": "school"}
+SSR_COLUMNS = ["ssid", "record_type", "grade_assessed", "is_ssr_eligible", "ssr_languages",
+               "ssr_available_date", "enrolled_lea_code", "enrolled_school_code"]
+
+
+def _counted_in_scope(records: pl.DataFrame, scope: Scope, years: Iterable[str],
+                      test: str) -> pl.DataFrame:
+    """Records an aggregate counts that the scope covers, its SSID list applied (not groups)."""
+    keep = (pl.col("counted") & pl.col("school_year").is_in(list(years))
+            & (pl.col("record_type") == RECORD_TYPE[test]) & _in_scope(scope))
+    if scope.ssids is not None:
+        keep = keep & pl.col("ssid").is_in(list(scope.ssids))
+    return records.filter(keep)
+
+
+def _in_groups(scope: Scope) -> pl.Expr:
+    return _all_of((("scope", scope.groups),)) if scope.groups else pl.lit(True)
+
+
+def _at_org(level: str, county: str, lea: str, school: str) -> pl.Expr:
+    """Records counted under one organisation row (ELPAC.md §3.3)."""
+    if level == "state":
+        return pl.lit(True)
+    if level == "county":
+        return pl.col("county_code") == county
+    if level == "lea":
+        return pl.col("reporting_lea_code") == lea
+    return (pl.col("reporting_school_code") == school).fill_null(False)
+
+
+def _org_columns(org: tuple[str, str, str, str]) -> list[pl.Expr]:
+    return [pl.lit(v).alias(k) for k, v in zip(ORG_KEY, org, strict=True)]
+
+
+@st.composite
+def _cohort_specs(draw: st.DrawFn, orgs: pl.DataFrame) -> ReportSpec:
+    spec = draw(_specs(orgs))
+    years = draw(st.lists(st.sampled_from(YEARS), min_size=2, max_size=3, unique=True))
+    return replace(spec, years=tuple(years), longitudinal=True, cohort=True)
+
+
+@settings(max_examples=50, deadline=None)
+@given(data=st.data())
+def test_cohorts_and_transitions_count_only_students_in_scope(
+        snap: Snapshot, records: pl.DataFrame, places: pl.DataFrame,
+        data: st.DataObject) -> None:
+    orgs = snap.orgs_of(snap.years)
+    spec = data.draw(_cohort_specs(orgs), label="spec")
+    scope = _report_scope(data, spec, orgs, records)
+    present = _present(places, spec.years)
+    chosen = _expected_orgs(replace(spec, comparison=False), scope, present)
+    calls = {"cohort": lambda: read_longitudinal(snap, spec, scope=scope, suppress=False),
+             "transitions": lambda: read_transitions(snap, spec, scope=scope, suppress=False)}
+    if not chosen:
+        event("no organisation")
+        for call in calls.values():
+            # No data in the years at all, else none of the organisations in the scope.
+            with pytest.raises(ScopeError if present else ValueError,
+                               match=None if present else "no results"):
+                call()
+        return
+
+    # Cohort: per chosen organisation, the SSIDs tested there in every selected year (of the
+    # records the scope covers), then each year's rows over those students alone.
+    base = _counted_in_scope(records, scope, spec.years, spec.test)
+    tested = base.filter(pl.col("is_tested"))
+    expected = []
+    for org in sorted(chosen):
+        ssids = (tested.filter(_at_org(*org)).group_by("ssid")
+                 .agg(pl.col("school_year").n_unique().alias("n"))
+                 .filter(pl.col("n") == len(set(spec.years))).get_column("ssid"))
+        counts = _expected_counts(records.filter(pl.col("ssid").is_in(ssids.implode())),
+                                  spec, scope)
+        expected.append(counts.join(pl.DataFrame([org], schema=ORG_KEY, orient="row"),
+                                    on=ORG_KEY))
+    got = calls["cohort"]()
+    event(f"cohort: students={got.get_column('n_enrolled').sum() > 0}")
+    assert set(got.select(ORG_KEY).unique().iter_rows()) == chosen
+    counted = got.select(*ROW_KEY, "n_enrolled").join(
+        pl.concat(expected), on=ROW_KEY, how="left").with_columns(
+        pl.col("expected").fill_null(0))
+    wrong = counted.filter(pl.col("n_enrolled") != pl.col("expected"))
+    assert wrong.height == 0, wrong.head(5).to_dicts()
+    groups = len(scope.groups or ("001",)) + len(MEMBERS.get(spec.breakdown or "", {})) + len(
+        spec.subgroups)
+    grades = len(GRADES) + 1 if spec.breakdown == "grade" else len(spec.grades)
+    assert got.height == len(set(spec.years)) * len(chosen) * groups * grades
+
+    # Transitions: tested with scores in the organisation in both years, in the filters and
+    # the scope's groups, matched by SSID.
+    scored = base.filter((pl.col("include_indicator") == "Y")
+                         & pl.col("overall_level").is_not_null() & _all_of(spec.filters)
+                         & _in_groups(scope))
+    years = sorted(set(spec.years))
+    pairs = []
+    for org in chosen:
+        there = scored.filter(_at_org(*org))
+        for a, b in zip(years, years[1:], strict=False):
+            first = there.filter(pl.col("school_year") == a).select(
+                "ssid", pl.col("overall_level").cast(pl.Int64).alias("from_level"))
+            second = there.filter(pl.col("school_year") == b).select(
+                "ssid", pl.col("overall_level").cast(pl.Int64).alias("to_level"))
+            pairs.append(first.join(second, on="ssid").group_by("from_level", "to_level")
+                         .len("n_students").with_columns(pl.lit(a).alias("from_year"),
+                                                         *_org_columns(org)))
+    columns = ["from_year", *ORG_KEY, "from_level", "to_level", "n_students"]
+    want = pl.concat(pairs).select(columns).with_columns(pl.col("n_students").cast(pl.Int64))
+    got_moves = calls["transitions"]()
+    event(f"transitions: students={want.height > 0}")
+    assert set(got_moves.select(ORG_KEY).unique().iter_rows()) <= chosen
+    assert sorted(got_moves.select(columns).with_columns(
+        pl.col("from_level", "to_level").cast(pl.Int64)).rows()) == sorted(want.rows())
+
+
+@pytest.fixture(scope="module")
+def ssr_records(tiny_store_path: Path) -> pl.DataFrame:
+    """Every record with its SSR fields and enrolled organisation (ELPAC.md §7), TK too."""
+    return pl.concat([pl.read_parquet(path, columns=SSR_COLUMNS)
+                      .with_columns(pl.lit(year).alias("school_year"))
+                      for year, path in sorted(Store(tiny_store_path).year_files().items())])
+
+
+def _enrolled_in_scope(scope: Scope) -> pl.Expr:
+    """An SSR is in scope if its enrolled county, LEA or school is (not where it tested)."""
+    if scope.statewide:
+        return pl.lit(True)
+    lea, school = pl.col("enrolled_lea_code"), pl.col("enrolled_school_code")
+    return (lea.str.slice(0, 2).is_in(list(scope.counties)) | lea.is_in(list(scope.leas))
+            | school.is_in(list(scope.schools))).fill_null(False)
+
+
+@settings(max_examples=50, deadline=None)
+@given(data=st.data())
+def test_ssr_status_and_curve_count_only_students_in_scope(
+        snap: Snapshot, ssr_records: pl.DataFrame, data: st.DataObject) -> None:
+    orgs = snap.orgs_of(snap.years)
+    scope = data.draw(_scopes(orgs, _ssid_pool(ssr_records)), label="scope")
+    year = data.draw(st.sampled_from(snap.years), label="year")
+    test = data.draw(st.sampled_from(["summative", "summative", "alternate"]), label="test")
+    eligible = ssr_records.filter((pl.col("school_year") == year)
+                                  & (pl.col("record_type") == RECORD_TYPE[test])
+                                  & pl.col("is_ssr_eligible").fill_null(False))
+    if data.draw(st.booleans(), label="aim"):
+        lea = data.draw(st.sampled_from(sorted(
+            eligible.get_column("enrolled_lea_code").unique()) or ["none"]), label="LEA")
+        scope = replace(scope, leas=(*scope.leas, lea))
+    if scope.ssids is not None and data.draw(st.booleans(), label="aim SSIDs"):
+        near = eligible.filter(_enrolled_in_scope(scope)).get_column("ssid").unique().sort()
+        if near.len():
+            scope = replace(scope, ssids=(*scope.ssids[:20], *data.draw(
+                st.lists(st.sampled_from(near.to_list()), min_size=1, max_size=40))))
+    spring = int(year[:4]) + 1
+    as_of = data.draw(st.dates(date(spring, 4, 1), date(spring, 9, 30)), label="as of")
+    by = data.draw(st.sampled_from([None, "lea", "school", "grade", "language"]), label="by")
+    note(f"scope: {scope}")
+    calls = {"status": lambda: read_ssr_status(snap, year=year, as_of=as_of, scope=scope,
+                                               by=by, test=test),
+             "curve": lambda: read_ssr_curve(snap, year=year, scope=scope, test=test)}
+    if scope.groups:
+        event("SSR: student groups refused")
+        for call in calls.values():
+            with pytest.raises(ValueError, match="student group"):
+                call()
+        return
+    mine = eligible.filter(_enrolled_in_scope(scope)
+                           & (pl.col("ssid").is_in(list(scope.ssids))
+                              if scope.ssids is not None else pl.lit(True)))
+    event(f"SSR: {mine.height > 0}, by={by}, ssids={scope.ssids is not None}")
+    key = {"lea": [pl.col("enrolled_lea_code").alias("lea_code")],
+           "school": [pl.col("enrolled_school_code").fill_null("").alias("school_code")],
+           "grade": [pl.col("grade_assessed").alias("grade")],
+           "language": [pl.col("ssr_languages").fill_null("ENG").alias("languages")],
+           None: []}[by]
+    released = (pl.col("ssr_available_date") <= as_of).fill_null(False)
+    primary = pl.col("ssr_languages").fill_null("ENG") != "ENG"
+    aggs = [pl.len().cast(pl.Int64).alias("n_eligible"),
+            released.sum().cast(pl.Int64).alias("n_released"),
+            primary.sum().cast(pl.Int64).alias("n_primary_eligible")]
+    want = mine.group_by(key).agg(aggs) if key else mine.select(aggs)
+    names = [e.meta.output_name() for e in key]
+    got = calls["status"]().select(*names, "n_eligible", "n_released", "n_primary_eligible")
+    if by is not None:
+        # Rows for the keys with SSRs, no others (a total has its one row, maybe of zeros).
+        assert sorted(got.rows()) == sorted(want.rows())
+    else:
+        assert got.rows() == want.rows()
+
+    dates = (mine.drop_nulls("ssr_available_date").group_by("ssr_available_date").len()
+             .sort("ssr_available_date"))
+    got_curve = calls["curve"]()
+    assert got_curve.select("released_on", "n_released").rows() == list(zip(
+        dates.get_column("ssr_available_date").to_list(),
+        dates.get_column("len").cum_sum().to_list(), strict=True))
+    assert set(got_curve.get_column("n_eligible")) <= {mine.height}
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_research_rows_count_only_students_in_scope(snap: Snapshot, records: pl.DataFrame,
+                                                    data: st.DataObject) -> None:
+    orgs = snap.orgs_of(snap.years)
+    scope = data.draw(_scopes(orgs, _ssid_pool(records)), label="scope")
+    year = data.draw(st.sampled_from(snap.years), label="year")
+    test = data.draw(st.sampled_from(["summative", "summative", "alternate"]), label="test")
+    leas = sorted(snap.orgs.filter((pl.col("org_level") == "lea")
+                                   & (pl.col("school_year") == year)).get_column("lea_code"))
+    lea = data.draw(st.one_of(st.none(), st.sampled_from(leas)), label="LEA")
+    aim = data.draw(st.integers(0, 3), label="aim")
+    if aim and lea is not None:
+        scope = replace(scope, leas=(*scope.leas, lea))
+    elif aim == 1:
+        scope = replace(scope, statewide=True)
+    if scope.ssids is not None and data.draw(st.booleans(), label="aim SSIDs"):
+        near = records.filter((pl.col("school_year") == year) & _in_scope(scope)).get_column(
+            "ssid").unique().sort()
+        if near.len():
+            scope = replace(scope, ssids=(*scope.ssids[:20], *data.draw(
+                st.lists(st.sampled_from(near.to_list()), min_size=1, max_size=40))))
+    note(f"scope: {scope}")
+    # The full file needs a statewide scope; one LEA's rows a scope covering the LEA.
+    if lea is None and not scope.statewide or (
+            lea is not None and not scope.allows_lea(lea[:2], lea)):
+        event("research file: ScopeError")
+        with pytest.raises(ScopeError):
+            research_rows(snap, year=year, test=test, scope=scope, lea=lea, suppress=False)
+        return
+    base = _counted_in_scope(records, scope, [year], test).filter(_in_groups(scope))
+    if lea is not None:
+        base = base.filter(pl.col("reporting_lea_code") == lea)
+    # A scope limited to student groups sees only those groups' rows (as read_report). G-X
+    # (nonbinary) is the explorer's own group, not a research-file one (ELPAC.md §5.6).
+    groups = {g: MEMBER[g] for g in (scope.groups or MEMBER) if g != "G-X"}
+    want = _count_rows(base, groups).with_columns(
+        pl.when(pl.col("org_level") == "state").then(pl.lit("00000000000000"))
+        .when(pl.col("org_level") == "county").then(pl.col("county_code") + "000000000000")
+        .when(pl.col("org_level") == "lea").then(pl.col("lea_code"))
+        .otherwise(pl.col("school_code")).alias("cds"))
+    if lea is not None:
+        want = want.filter(pl.col("org_level").is_in(["lea", "school"]))
+    got = research_rows(snap, year=year, test=test, scope=scope, lea=lea, suppress=False)
+    event(f"research file: rows={got.height > 0}, lea={lea is not None}, "
+          f"groups={bool(scope.groups)}, ssids={scope.ssids is not None}")
+    if scope.groups:
+        assert set(got.get_column("StudentGroupID")) <= set(scope.groups)
+    rows = got.filter(pl.col("StudentGroupID").is_in(list(groups))).select(
+        pl.col("TypeID").replace_strict(LEVEL_OF_TYPE).alias("org_level"),
+        (pl.col("CountyCode") + pl.col("DistrictCode") + pl.col("SchoolCode")).alias("cds"),
+        pl.col("StudentGroupID").alias("group_id"), pl.col("Grade").alias("grade"),
+        pl.col("TotalEnrolled").cast(pl.Int64))
+    assert sorted(rows.rows()) == sorted(want.select(
+        "org_level", "cds", "group_id", "grade", "expected").rows())
 
 
 # -- student-level queries and exports ------------------------------------------------------

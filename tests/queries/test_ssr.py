@@ -290,3 +290,53 @@ def test_hand_built_alternate(hand_built: Snapshot) -> None:
                             test="alternate")
     assert before.select("n_eligible", "n_released").row(0) == (1, 0)
     assert after.select("n_eligible", "n_released", "n_primary_released").row(0) == (1, 1, 1)
+
+
+def test_data_status_per_row(toms) -> None:
+    # Issue 3: each row says whether its counts are final, as report rows do. A's file is
+    # early (partial), B's late (final); G has no file of its own (its student tested in A),
+    # so it takes the year's status: partial. A total is final only when all its LEAs are.
+    early = toms.write([_ssr(5100000001, "SPA", "2025-05-22"),
+                        _ssr(5100000002, "SPA", "2025-05-22", grade="03",
+                             CALPADSDistrictCode=G, CALPADSSchoolCode=G1)],
+                       created="2025-06-01", tag="Early")
+    late = toms.write([_ssr(5100000003, "ENG", "2025-05-22", grade="03",
+                            FinalTestedDistrictCode=B, FinalTestedSchoolCode=B1)],
+                      created="2025-09-15", tag="Late")
+    snap = toms.load([early, late])
+
+    def status(scope: Scope = STATE, by: str | None = None) -> list[tuple[object, ...]]:
+        got = read_ssr_status(snap, year="2024-25", as_of=MAY_31, scope=scope, by=by)  # type: ignore[arg-type]
+        keys = {"lea": ["lea_code"], "school": ["school_code"], "grade": ["grade"]}
+        return got.select(*keys.get(by or "", []), "n_eligible", "data_status").rows()
+
+    assert status() == [(3, "partial")]
+    assert status(by="lea") == [(A, 1, "partial"), (B, 1, "final"), (G, 1, "partial")]
+    assert status(by="school") == [(A1, 1, "partial"), (B1, 1, "final"), (G1, 1, "partial")]
+    assert status(by="grade") == [("03", 2, "partial"), ("05", 1, "partial")]
+    assert status(Scope.lea(B)) == [(1, "final")]
+    assert status(Scope.lea(B), by="grade") == [("03", 1, "final")]
+    # Nothing in scope: the year's status.
+    assert status(Scope.school("99999999999999")) == [(0, "partial")]
+
+
+def test_data_status_final_year(hand_built: Snapshot) -> None:
+    # One file, created September 15: final (snapshot.FINAL_AFTER), every row and the total.
+    assert read_ssr_status(hand_built, year="2024-25", as_of=MAY_31, scope=STATE, by="lea"
+                           ).get_column("data_status").to_list() == ["final"] * 3
+    assert read_ssr_status(hand_built, year="2024-25", as_of=MAY_31,
+                           scope=STATE).get_column("data_status").to_list() == ["final"]
+
+
+def test_a_teachers_ssrs_count_under_the_enrolled_school(hand_built: Snapshot) -> None:
+    # Student 07 tested in A1 but is enrolled in B1, where the SSR goes (ELPAC.md §7). B1
+    # counts it (and student 11, tested there), and so does a teacher of B1 who has it.
+    got = read_ssr_status(hand_built, year="2024-25", as_of=MAY_31, scope=Scope.school(B1))
+    assert got.select("n_eligible", "n_released").row(0) == (2, 2)
+    teacher_of_b1 = Scope(schools=(B1,), ssids=("5000000007",))
+    got = read_ssr_status(hand_built, year="2024-25", as_of=MAY_31, scope=teacher_of_b1)
+    assert got.select("n_eligible", "n_released").row(0) == (1, 1)
+    # A teacher of A1 with both: only student 01, enrolled there.
+    teacher_of_a1 = Scope(schools=(A1,), ssids=("5000000007", "5000000001"))
+    got = read_ssr_status(hand_built, year="2024-25", as_of=MAY_31, scope=teacher_of_a1)
+    assert got.select("n_eligible", "n_released").row(0) == (1, 1)

@@ -121,7 +121,8 @@ def test_a_teacher_cannot_reach_the_lea_or_state(world: World) -> None:
         with pytest.raises(ScopeError):
             read_report(world.snap, spec, scope=world.teacher(), suppress=False)
     with pytest.raises(ScopeError):
-        research_rows(world.snap, year=world.year, scope=world.teacher(), lea=world.lea)
+        research_rows(world.snap, year=world.year, scope=world.teacher(), lea=world.lea,
+                      suppress=True)
 
 
 def test_a_teacher_finds_only_their_students(world: World) -> None:
@@ -171,7 +172,7 @@ def test_a_teachers_longitudinal_rows_follow_their_students(world: World) -> Non
         records = pl.read_parquet(world.snap.year_files[year]).with_columns(
             pl.lit(year).alias("school_year"))
         assert n == _counts(records, world.period3, school=world.school)[0]
-    moves = read_transitions(world.snap, spec, scope=world.teacher())
+    moves = read_transitions(world.snap, spec, scope=world.teacher(), suppress=False)
     both = set(world.period3)
     scored = [pl.read_parquet(world.snap.year_files[y]).filter(
         pl.col("ssid").is_in(list(both)) & (pl.col("record_type") == "21")
@@ -275,7 +276,7 @@ def test_group_transitions_and_report_size(world: World) -> None:
     years = world.snap.years[-2:]
     spec = ReportSpec(years=years, orgs=(world.key3, world.key5), org_level="group",
                       comparison=True)
-    moves = read_transitions(world.snap, spec, scope=world.admin)
+    moves = read_transitions(world.snap, spec, scope=world.admin, suppress=False)
     scored = [set(pl.read_parquet(world.snap.year_files[y]).filter(
         (pl.col("record_type") == "21") & (pl.col("include_indicator") == "Y")
         & pl.col("overall_level").is_not_null() & pl.col("is_reported")
