@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Literal
 import plotly.graph_objects as go
 import polars as pl
 
+from documents import pdf
 from queries.labels import (
     DATA_STATUS_NAMES,
     DIMENSION_NAMES,
@@ -50,7 +51,6 @@ MAX_BARS = 25
 """Bars a level chart shows: more are unreadable on a slide (the table has every row)."""
 EXPORT_WIDTH, EXPORT_HEIGHT = 1600, 900
 FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
-CHROMIUM = "/usr/bin/chromium"
 SCALE_MEASURES = ("overall", "oral", "written")
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#000000",
              "#F0E442")
@@ -118,7 +118,8 @@ def describe_report(report: pl.DataFrame, spec: ReportSpec, *, suppress: bool,
             " or ".join(GROUP_NAMES[g] for g in ids) for _, ids in spec.filters))
     lines.append(_n_and_status(report, spec))
     if suppress:
-        hidden = int(report.get_column("is_suppressed").sum()) if report.height else 0
+        # Rows without students are suppressed too but hide nothing: not counted.
+        hidden = int(report.filter(pl.col("n_enrolled") > 0).get_column("is_suppressed").sum())
         lines.append(f"Presentation mode: scores hidden ({SUPPRESSED}) for groups with fewer "
                      f"than {SUPPRESSION_THRESHOLD} students tested with scores"
                      + (f" ({hidden} row{'s' if hidden != 1 else ''})" if hidden else "") + ".")
@@ -258,7 +259,7 @@ def level_bars(report: pl.DataFrame, *, test: str, measure: str, title: str,
     """
     names = level_names(test, measure)
     k = len(names)
-    shown = report.filter((pl.col("n_enrolled") > 0) | pl.col("is_suppressed"))
+    shown = report.filter(pl.col("n_enrolled") > 0)
     extra = []
     if shown.height > max_rows:
         extra = [f"First {max_rows} of {shown.height} rows; the table has them all."]
@@ -341,14 +342,17 @@ def longitudinal_chart(report: pl.DataFrame, *, test: str, measure: str,
 
 def transition_frame(transitions: pl.DataFrame, *, test: str, suppress: bool,
                      threshold: int = SUPPRESSION_THRESHOLD) -> pl.DataFrame:
-    """The transitions with level names; in presentation mode, small rows hidden.
+    """The transitions with level names; in presentation mode, small matrices hidden.
 
-    ``n_from`` is the from-level's matched students. A from-level with fewer than
-    ``threshold`` of them shows no counts or percents (``is_suppressed``), as a report row's
-    score cells do.
+    ``n_from`` is the from-level's matched students. When any from-level of an organisation
+    and pair of years has fewer than ``threshold`` of them, the whole matrix shows no counts
+    or percents (``is_suppressed``). Hiding that level's row alone is not enough: the cohort
+    report beside it publishes each year's level counts, and those totals less the rows shown
+    give the hidden row back, cell by cell (tests/dashboard/test_report_options.py).
     """
     names = level_names(test, "overall")
-    keys = ["from_year", "org_level", "county_code", "lea_code", "school_code", "from_level"]
+    matrix = ["from_year", "org_level", "county_code", "lea_code", "school_code"]
+    keys = [*matrix, "from_level"]
     out = transitions.with_columns(
         pl.col("n_students").sum().over(keys).alias("n_from"),
         pl.col("from_level").cast(pl.Int64).replace_strict(
@@ -357,7 +361,7 @@ def transition_frame(transitions: pl.DataFrame, *, test: str, suppress: bool,
         pl.col("to_level").cast(pl.Int64).replace_strict(
             {i + 1: n for i, n in enumerate(names)}, return_dtype=pl.String)
         .alias("to_level_name"))
-    hidden = (pl.col("n_from") < threshold) if suppress else pl.lit(False)
+    hidden = (pl.col("n_from") < threshold).any().over(matrix) if suppress else pl.lit(False)
     return out.with_columns(
         hidden.alias("is_suppressed"),
         pl.when(hidden).then(None).otherwise(pl.col("n_from")).alias("n_from"),
@@ -374,8 +378,8 @@ def transition_heatmap(frame: pl.DataFrame, *, test: str, title: str, subtitle: 
     """
     names = list(level_names(test, "overall"))
     cells = {(r["from_level_name"], r["to_level_name"]): r for r in frame.iter_rows(named=True)}
-    # A suppressed from-level hides its whole row, its empty cells too (a 0 would tell).
-    hidden_rows = set(frame.filter(pl.col("is_suppressed")).get_column("from_level_name"))
+    # A suppressed matrix is hidden whole (transition_frame), its empty rows too.
+    hidden_rows = set(names) if frame.get_column("is_suppressed").any() else set()
     z, text = [], []
     for src in names:
         z_row, t_row = [], []
@@ -438,10 +442,11 @@ def figure_image(fig: go.Figure, fmt: str, *, width: int = EXPORT_WIDTH,
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     import kaleido  # imported on demand: only exports need it
 
-    browser = os.environ.get("BROWSER_PATH") or CHROMIUM
+    # Pages check first (pdf.chromium_available) and say how to install it; this is the net.
+    browser = pdf.configured_chromium()
     if not Path(browser).exists():
-        raise RuntimeError("Chart images need Chromium: install the Debian package "
-                           "'chromium' or set BROWSER_PATH to a Chrome or Chromium binary.")
+        raise RuntimeError(f"Chart images need Chromium: {pdf.INSTALL_CHROMIUM}, or set "
+                           "BROWSER_PATH to a Chrome or Chromium binary.")
     os.environ.setdefault("BROWSER_PATH", browser)
     with _EXPORT_LOCK:
         if not _SERVER["started"]:

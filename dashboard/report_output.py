@@ -19,6 +19,7 @@ import streamlit as st
 
 from dashboard import charts
 from data.export import neutralised
+from documents import pdf
 from queries.labels import (
     DATA_STATUS_NAMES,
     GRADE_NAMES,
@@ -67,10 +68,12 @@ def report_table(report: pl.DataFrame, *, test: str, measure: str, counts: bool
                     pl.col(f"{m}_se").alias("se_scale_score")]
     for i, col in enumerate(level_columns(test, m, counts=counts)):
         columns.append(pl.col(f"{m}_l{i + 1}_{'count' if counts else 'pct'}").alias(col))
-    note = (pl.when(pl.col("is_suppressed"))
+    # A row without students is suppressed too (zero is fewer than the threshold), but
+    # "No students" says more.
+    note = (pl.when(pl.col("n_enrolled") == 0).then(pl.lit("No students"))
+            .when(pl.col("is_suppressed"))
             .then(pl.lit(f"Fewer than {SUPPRESSION_THRESHOLD} students tested with scores: "
                          "scores hidden"))
-            .when(pl.col("n_enrolled") == 0).then(pl.lit("No students"))
             .when(~pl.col("has_scores")).then(pl.lit("No students tested with scores"))
             .otherwise(pl.lit("")))
     columns += [pl.col("data_status").replace_strict(DATA_STATUS_NAMES),
@@ -206,8 +209,21 @@ def file_name(kind: str, spec: ReportSpec, org: str, ext: str, *, today: date | 
     return f"{stem}.{ext}" if ext else stem
 
 
+CHART_IMAGES_NEED_CHROMIUM = (
+    "Chart images (PNG, SVG, PDF) are drawn by Chromium, which is not installed on this "
+    f"server: to offer them, {pdf.INSTALL_CHROMIUM}. The table's CSV and Excel files work "
+    "without it.")
+
+
 def image_downloads(fig: go.Figure, stem: str, *, key: str) -> None:
-    """PNG, SVG and PDF buttons for a chart, drawn for a slide only when one is clicked."""
+    """PNG, SVG and PDF buttons for a chart, drawn for a slide only when one is clicked.
+
+    Without Chromium, a sentence saying how to install it instead: the image is made after
+    the click, where a failure would only read "Failed to generate file for download".
+    """
+    if not pdf.chromium_available():
+        st.info(CHART_IMAGES_NEED_CHROMIUM, icon=":material/image_not_supported:")
+        return
     slide = charts.for_projector(fig)
     row = st.container(horizontal=True)
     for fmt in charts.FORMATS:
@@ -243,6 +259,13 @@ def transition_subtitle(one: pl.DataFrame, report: pl.DataFrame, spec: ReportSpe
     return lines
 
 
+TRANSITIONS_HIDDEN = (
+    f"Presentation mode: the {{start}} to {{end}} transitions are hidden, because a level had "
+    f"fewer than {SUPPRESSION_THRESHOLD} students in {{start}}. Hiding only that level's row "
+    "would not do: the table above gives each year's level counts, and those less the other "
+    "rows would give it back. Turn Presentation off to see them.")
+
+
 def transitions(moves: pl.DataFrame, report: pl.DataFrame, spec: ReportSpec,
                 subtitle: list[str]) -> None:
     """The level transition heat map of one organisation and pair of years, and its table."""
@@ -266,6 +289,10 @@ def transitions(moves: pl.DataFrame, report: pl.DataFrame, spec: ReportSpec,
                              chosen["to_year"])
     one = moves.filter(*[pl.col(k) == chosen[k] for k in org_keys],
                        pl.col("from_year") == start)
+    if one.get_column("is_suppressed").any():
+        st.info(TRANSITIONS_HIDDEN.format(start=start, end=end),
+                icon=":material/visibility_off:")
+        return
     title = f"Overall level transitions, {name}, {start} to {end}"
     figure = charts.transition_heatmap(
         one, test=spec.test, title=title,

@@ -13,6 +13,7 @@ import streamlit as st
 
 from dashboard import auditing, cached, identity
 from data.ssr_languages import OFFERED, clear_languages, set_languages
+from documents import pdf
 from documents.i18n import LANGUAGE_NAMES
 from documents.ssr import file_name, languages_of, render_html, render_pdf
 from queries.labels import RECORD_TYPE_OF_TEST
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
 _TEST_OF_TYPE = {v: k for k, v in RECORD_TYPE_OF_TEST.items()}
 _CHOICES = {"": "As in the score file", "ENG": "English only",
             **{code: f"English and {LANGUAGE_NAMES[code]}" for code in OFFERED}}
+SSR_PDF_NEEDS_CHROMIUM = (
+    "SSR PDFs are printed by Chromium, which is not installed on this server: to offer them, "
+    f"{pdf.INSTALL_CHROMIUM}. The web pages below print from any browser.")
 
 
 def reporting_section(ctx: PageContext, record: dict[str, Any]) -> None:
@@ -43,16 +47,22 @@ def reporting_section(ctx: PageContext, record: dict[str, Any]) -> None:
                        "tests only (not for partial tests or students who did not test).")
         return
     st.markdown("**Student Score Report**")
+    # Asked while drawing: the PDF is printed after the click, where a missing Chromium would
+    # only read "Failed to generate file for download".
+    printable = pdf.chromium_available()
+    if not printable:
+        st.info(SSR_PDF_NEEDS_CHROMIUM, icon=":material/print_disabled:")
     for language in languages_of(content):
         name = LANGUAGE_NAMES[language]
         left, right = st.columns(2)
-        pdf_name = file_name(content, language, "pdf")
-        left.download_button(
-            f"{name}: PDF", key=f"ssr_pdf_{language}", mime="application/pdf",
-            file_name=pdf_name, on_click="ignore", icon=":material/picture_as_pdf:",
-            data=auditing.on_download(lambda c=content, lang=language: render_pdf(c, lang),
-                                      name=pdf_name, detail="student score report",
-                                      n_rows=1))
+        if printable:
+            pdf_name = file_name(content, language, "pdf")
+            left.download_button(
+                f"{name}: PDF", key=f"ssr_pdf_{language}", mime="application/pdf",
+                file_name=pdf_name, on_click="ignore", icon=":material/picture_as_pdf:",
+                data=auditing.on_download(lambda c=content, lang=language: render_pdf(c, lang),
+                                          name=pdf_name, detail="student score report",
+                                          n_rows=1))
         html_name = file_name(content, language, "html")
         right.download_button(
             f"{name}: web page", key=f"ssr_html_{language}", mime="text/html",

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from dashboard.charts import level_style
 from data.domain import RECORD_TYPE_ALTERNATE
 from data.summary import DOMAINS
 from queries.labels import (
@@ -65,8 +66,9 @@ DOMAIN_COLUMNS: dict[str, Any] = {
         "Completed", format="YYYY-MM-DD"), "test_mode": "Mode", "raw_score": "Raw score",
     "level": "Performance level"}
 NO_SCORE = "No score"
-BAND_COLOURS = ("#f4cccc", "#fce5cd", "#d9ead3", "#b6d7a8")
-"""Level bands, light enough for the score line to read over them (level 1 first)."""
+BAND_OPACITY = 0.5
+"""Level bands use the report charts' blue ramp and patterns (``charts.level_style``), washed
+out so the black score line and its numbers read over the darkest band too."""
 
 
 def _level_text(record: dict[str, Any], measure: str) -> str | None:
@@ -240,7 +242,11 @@ def history_table(history: pl.DataFrame) -> pl.DataFrame:
 
 
 def history_chart(history: pl.DataFrame, record_type: str) -> go.Figure:
-    """Overall scale score by year over the level bands of each year's grade (one test)."""
+    """Overall scale score by year over the level bands of each year's grade (one test).
+
+    The bands are the levels' blues and patterns of every level chart (``charts``), each
+    named beside the latest year's bar, so the chart reads without telling colours apart.
+    """
     rows = history.filter(pl.col("record_type") == record_type)
     years = rows.get_column("school_year").to_list()
     alternate = record_type == RECORD_TYPE_ALTERNATE
@@ -248,28 +254,57 @@ def history_chart(history: pl.DataFrame, record_type: str) -> go.Figure:
     edges = ["min_scale_score", "level_2_from", "level_3_from",
              *([] if alternate else ["level_4_from"]), "max_scale_score"]
     fig = go.Figure()
+    bands = []
     for i, name in enumerate(levels):
         low = rows.get_column(edges[i])
         high = rows.get_column(edges[i + 1]) - (0 if i + 2 == len(edges) else 1)
+        bands.append((f"{i + 1} {name}", low.last(), high.last()))
         fig.add_bar(x=years, y=(high - low + 1).to_list(), base=low.to_list(),
-                    name=f"Level {i + 1}: {name}", marker_color=BAND_COLOURS[i],
+                    name=f"Level {i + 1}: {name}", opacity=BAND_OPACITY,
+                    **level_style(len(levels), i),
                     customdata=list(zip(low, high, strict=True)),
                     hovertemplate=f"Level {i + 1}: {name}<br>%{{customdata[0]}}–"
                                   "%{customdata[1]}<extra></extra>")
     scores = rows.get_column("overall_scale_score")
     fig.add_scatter(x=years, y=scores.to_list(), name="Overall scale score",
                     mode="lines+markers+text", text=scores.to_list(),
-                    textposition="top center", line={"color": "#1f3864", "width": 3},
-                    marker={"size": 9}, connectgaps=False)
+                    textposition="top center", textfont={"color": "#000000"},
+                    line={"color": "#000000", "width": 3},
+                    marker={"size": 10, "color": "#000000",
+                            "line": {"color": "#ffffff", "width": 2}}, connectgaps=False)
     # Zoom on the cuts: the full 1150-1950 range would squeeze the levels into a thin strip.
     cuts = rows.select(pl.col(edges[1]).min(), pl.col(edges[-2]).max()).row(0)
     shown = [v for v in (*cuts, scores.min(), scores.max()) if v is not None]
     pad = 15 if alternate else 60
-    fig.update_layout(barmode="overlay", bargap=0.15, height=380,
+    bottom, top = min(shown) - pad, max(shown) + pad
+    # Each band named at the right of the latest year's bar, in the middle of what shows.
+    for label, y in _band_labels(bands, bottom, top):
+        fig.add_annotation(xref="paper", x=1, xanchor="left", xshift=6, showarrow=False,
+                           y=y, yref="y", text=label, align="left",
+                           font={"color": "#000000"})
+    fig.update_layout(barmode="overlay", bargap=0.15, height=_HEIGHT, showlegend=False,
                       title=f"{RECORD_TYPE_NAMES[record_type]}: overall scale score by year",
-                      yaxis={"title": "Overall scale score",
-                             "range": [min(shown) - pad, max(shown) + pad]},
-                      xaxis={"title": "School year", "type": "category"},
-                      legend={"orientation": "h", "y": -0.25},
-                      margin={"t": 50, "b": 10, "l": 10, "r": 10})
+                      yaxis={"title": "Overall scale score", "range": [bottom, top],
+                             "automargin": True},
+                      xaxis={"title": "School year", "type": "category", "automargin": True},
+                      margin={"t": 50, "b": 10, "l": 10, "r": 190})
     return fig
+
+
+_HEIGHT = 380
+_LABEL_GAP_PX = 16
+"""Band labels at least this far apart: narrow bands (the Alternate's top two) would overlap."""
+
+
+def _band_labels(bands: list[tuple[str, int | None, int | None]], bottom: float, top: float
+                 ) -> list[tuple[str, float]]:
+    """(label, y) of the bands that show between ``bottom`` and ``top``, never overlapping."""
+    out = [(label, (max(low, bottom) + min(high, top)) / 2) for label, low, high in bands
+           if low is not None and high is not None and high >= bottom and low <= top]
+    gap = _LABEL_GAP_PX * (top - bottom) / (_HEIGHT - 120)  # about the plot area's height
+    ys = [y for _, y in out]
+    for i in range(1, len(ys)):  # bands are in level order: lowest first
+        ys[i] = max(ys[i], ys[i - 1] + gap)
+    for i in range(len(ys) - 1, -1, -1):  # and back inside the top, if pushed past it
+        ys[i] = min(ys[i], top - gap / 2 if i == len(ys) - 1 else ys[i + 1] - gap)
+    return [(label, y) for (label, _), y in zip(out, ys, strict=True)]

@@ -23,12 +23,34 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
+INSTALL_CHROMIUM = ("install Debian's Chromium (`apt-get install chromium`, as root) or start "
+                    "the dashboard with `make run`, which installs it")
+"""How to get Chromium, for the sentences that say it is missing."""
+
+
+def configured_chromium() -> str:
+    """The Chromium to use: ``$BROWSER_PATH``, else ``chromium`` on the ``PATH``, else Debian's.
+
+    The SSR PDFs and the chart images (kaleido reads ``$BROWSER_PATH`` too) use the same one.
+    """
+    return os.environ.get("BROWSER_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def chromium_available() -> bool:
+    """Whether the configured Chromium exists.
+
+    Pages ask while drawing, before offering a PDF or a chart image: a download's data is
+    made after the click, where an error would only read "Failed to generate file".
+    """
+    return Path(configured_chromium()).exists()
+
+
 def chromium_path() -> str:
-    """The Chromium to print with: ``$BROWSER_PATH``, else ``chromium`` on the ``PATH``."""
-    path = os.environ.get("BROWSER_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+    """The configured Chromium (:func:`configured_chromium`); ``InputError`` if missing."""
+    path = configured_chromium()
     if not Path(path).exists():
-        raise InputError("PDFs are printed with Chromium, which is not installed: run "
-                         "`apt-get install chromium` (the HTML version works without it)")
+        raise InputError(f"PDFs are printed with Chromium, which is not installed: "
+                         f"{INSTALL_CHROMIUM} (the HTML version works without it)")
     return path
 
 

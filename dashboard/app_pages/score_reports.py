@@ -18,6 +18,7 @@ from dashboard.context import page_context, stop
 from dashboard.portal_section import credential_section
 from data.domain import GRADES
 from data.problems import InputError
+from documents import pdf
 from documents.i18n import LANGUAGE_NAMES
 from documents.ssr import bulk_pdf, bulk_zip, languages_of
 from queries.labels import GRADE_NAMES, TESTS
@@ -68,7 +69,15 @@ language = top[3].selectbox("Language", list(LANGUAGE_NAMES),
                             key="score_reports_language", placeholder="Every language",
                             help="Every language: each student's English SSR and their "
                                  "primary-language one. One language: only those SSRs.")
-output = st.radio("File", list(OUTPUTS), format_func=OUTPUTS.__getitem__,
+# Asked while drawing, not when the file is made: without Chromium only web pages are offered.
+offered = list(OUTPUTS) if pdf.chromium_available() else ["zip_html"]
+if offered != list(OUTPUTS):
+    st.info("PDFs are printed by Chromium, which is not installed on this server: to offer "
+            f"them, {pdf.INSTALL_CHROMIUM}. The zip of web pages works without it.",
+            icon=":material/print_disabled:")
+    if state.get("score_reports_output") not in offered:
+        state["score_reports_output"] = offered[0]
+output = st.radio("File", offered, format_func=OUTPUTS.__getitem__,
                   key="score_reports_output", horizontal=True)
 
 contents = list_ssr_contents(ctx.snap, scope=ctx.scope, year=ctx.year, test=test,

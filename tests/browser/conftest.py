@@ -133,6 +133,15 @@ def wait_for_app(page: Page) -> None:
                                   timeout=RUN_TIMEOUT_MS)
 
 
+def wait_for_paint(page: Page, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
+    """Wait until no element is still a grey placeholder (``stSkeleton``).
+
+    The script may have finished while the browser still loads an element's code: metrics,
+    tables and pickers show as grey boxes until then, and a screenshot taken then shows them.
+    """
+    expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=timeout_ms)
+
+
 @pytest.fixture
 def open_app(page: Page, streamlit_server: str) -> Callable[[str], Page]:
     """Open a dashboard URL path (``""`` for the default page) and wait for its first run."""
@@ -163,6 +172,7 @@ def screenshot() -> Callable[[Page, str], Path]:
         page.set_viewport_size({"width": viewport["width"],
                                 "height": max(viewport["height"], int(height))})
         wait_for_app(page)
+        wait_for_paint(page)
         path = ARTIFACTS / f"{name}.png"
         page.screenshot(path=path, full_page=True)
         page.set_viewport_size(viewport)

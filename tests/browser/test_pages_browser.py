@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 from playwright.sync_api import Page, expect
 
+from data.accounts import demo_accounts
 from data.store import Store
 from tests.browser.conftest import wait_for_app
 
@@ -20,9 +21,13 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-# The default page lives at the bare URL ("/glance" is not routable).
+# The default page lives at the bare URL ("/glance" is not routable). Every page of the menu
+# (dashboard/app.py): a store without accounts opens as a single analyst's install, who sees
+# them all, Audit included (the signed-in administrator's Audit is checked below too).
 PAGES = {"": "At a glance", "report": "Custom report", "students": "Students",
-         "exports": "Exports", "loads": "Data loads", "store": "Store contents"}
+         "groups": "Student groups", "score-reports": "Score reports", "exports": "Exports",
+         "loads": "Data loads", "delivery": "SSR delivery", "store": "Store contents",
+         "audit": "Audit"}
 
 
 def metric_value(page: Page, label: str) -> str:
@@ -45,6 +50,36 @@ def test_every_page_opens(open_app: Callable[[str], Page],
     # st.navigation names the browser tab after the page it runs.
     expect(page).to_have_title(title)
     assert screenshot(page, f"page_{path or 'glance'}").stat().st_size > 10_000
+
+
+def test_the_menu_is_every_page(open_app: Callable[[str], Page]) -> None:
+    page = open_app("")
+    links = page.get_by_test_id("stSidebarNav").get_by_role("link")
+    # Each link's text is its icon's ligature name, then its title.
+    assert sorted(t.split("\n")[-1] for t in links.all_inner_texts()) == sorted(PAGES.values())
+
+
+def test_audit_page_of_a_signed_in_administrator(
+        page: Page, accounts_server: str, accounts_store: Path,
+        screenshot: Callable[[Page, str], Path]) -> None:
+    account = next(a for a in demo_accounts(Store(accounts_store)) if a.role == "lea_admin")
+    page.goto(accounts_server)
+    wait_for_app(page)
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_role("button", name=f": {account.email}").click()
+    wait_for_app(page)
+    expect(sidebar.get_by_text(f"Signed in as {account.name}")).to_be_visible()
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Audit").click()
+    wait_for_app(page)
+
+    expect(page.get_by_role("heading", name="Audit", level=1)).to_be_visible()
+    expect(page).to_have_title("Audit")
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    # The sign-in just made is in the log (the entries of the LEA's accounts).
+    expect(page.get_by_text("the accounts of your LEAs")).to_be_visible()
+    expect(page.get_by_test_id("stDataFrame")).to_have_count(1)
+    expect(page.get_by_text(re.compile(r"^[1-9][\d,]* entries\.$"))).to_be_visible()
+    screenshot(page, "page_audit_signed_in")
 
 
 def test_navigation_reaches_every_page(open_app: Callable[[str], Page]) -> None:

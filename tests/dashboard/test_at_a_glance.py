@@ -7,6 +7,7 @@ counts and levels from the records under the reporting (tested) LEA, TK left out
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -203,3 +204,78 @@ def test_links_lead_to_the_other_pages(monkeypatch, tiny_store_path):
     # A page link carries the url path of the page it opens.
     assert {link.proto.page for link in at.get("page_link")} == {"report", "students",
                                                                  "exports"}
+
+
+def ssr_rows(frame: pl.DataFrame, lea: str | None = None) -> pl.DataFrame:
+    """SSR-eligible Summative records, under their enrolled LEA (where the SSR goes, §7)."""
+    rows = frame.filter((pl.col("record_type") == "21") & pl.col("is_ssr_eligible"))
+    return rows if lea is None else rows.filter(pl.col("enrolled_lea_code") == lea)
+
+
+def breakdown(at: AppTest, by: str) -> tuple[pl.DataFrame, dict]:
+    """Break the SSRs down by ``by``: the table shown and the chart's bar trace."""
+    at.segmented_control(key="glance_ssr_by").set_value(by).run()
+    assert not at.exception, [e.value for e in at.exception]
+    (chart,) = at.get("plotly_chart")
+    return pl.from_pandas(at.dataframe[0].value), json.loads(chart.proto.spec)["data"][0]
+
+
+def test_ssr_breakdown_by_school_for_one_lea(monkeypatch, tiny_store_path):
+    at = run_app(monkeypatch, tiny_store_path)
+    at.selectbox(key="ctx_lea").select_index(1).run()
+    lea = at.selectbox(key="ctx_lea").value
+    year = at.selectbox(key="ctx_year").value
+    as_of = at.date_input(key="glance_as_of").value
+    table, bars = breakdown(at, "school")
+
+    # Independently: each enrolled school's SSRs, released by the as-of date.
+    rows = ssr_rows(records(tiny_store_path, year), lea)
+    want = rows.group_by(pl.col("enrolled_school_code").fill_null("")).agg(
+        pl.col("enrolled_school_name").drop_nulls().first(), pl.len(),
+        (pl.col("ssr_available_date") <= as_of).sum())
+    assert want.height > 1
+    assert {r["cds_code"]: (r["name"], r["n_eligible"], r["n_released"])
+            for r in table.iter_rows(named=True)} == {
+        code: (name, n, released) for code, name, n, released in want.iter_rows()}
+    assert table["n_eligible"].sum() == rows.height
+    for r in table.iter_rows(named=True):
+        assert r["pct_released"] == pytest.approx(r["n_released"] / r["n_eligible"] * 100)
+    # Listed by name; the chart has a bar per school, named with its CDS code.
+    assert table["name"].to_list() == sorted(table["name"].to_list())
+    assert dict(zip(bars["y"], bars["x"], strict=True)) == pytest.approx(
+        {f"{r['name']} ({r['cds_code']})": r["pct_released"] for r in table.iter_rows(named=True)})
+
+
+LANGUAGE_LABELS = {"ENG": "English only", "ENG;SPA": "Spanish", "ENG;VIE": "Vietnamese",
+                   "ENG;FIL": "Filipino", "ENG;KOR": "Korean",
+                   "ENG;CHI": "Chinese (Traditional)"}
+"""Each ``ssr_languages`` value and the second SSR language the page names for it."""
+
+
+@pytest.mark.parametrize("where", ["California", "one LEA"])
+def test_ssr_breakdown_by_language(monkeypatch, tiny_store_path, where):
+    at = run_app(monkeypatch, tiny_store_path)
+    if where == "one LEA":
+        at.selectbox(key="ctx_lea").select_index(1).run()
+    lea = at.selectbox(key="ctx_lea").value
+    year = at.selectbox(key="ctx_year").value
+    as_of = at.date_input(key="glance_as_of").value
+    table, bars = breakdown(at, "language")
+
+    rows = ssr_rows(records(tiny_store_path, year), None if lea == "00" else lea)
+    want = rows.group_by(pl.col("ssr_languages").fill_null("ENG")).agg(
+        pl.len(), (pl.col("ssr_available_date") <= as_of).sum())
+    assert want.height > 1
+    assert {r["language"]: (r["n_eligible"], r["n_released"])
+            for r in table.iter_rows(named=True)} == {
+        LANGUAGE_LABELS[code]: (n, released) for code, n, released in want.iter_rows()}
+    assert table["n_eligible"].sum() == rows.height
+    # Largest first, in the table and the chart alike.
+    assert table["n_eligible"].to_list() == sorted(table["n_eligible"].to_list(), reverse=True)
+    assert bars["y"] == table["language"].to_list()
+    assert bars["x"] == pytest.approx(table["pct_released"].to_list())
+    # Second-language SSRs (the metric) are the rows other than English only.
+    second = rows.filter(pl.col("ssr_languages").fill_null("ENG") != "ENG")
+    released = second.filter(pl.col("ssr_available_date") <= as_of).height
+    assert metrics(at)["Second-language SSRs released"] == (
+        f"{released:,}", f"of {second.height:,} students with one")

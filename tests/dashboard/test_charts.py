@@ -93,9 +93,12 @@ def test_suppressed_rows_have_no_segments(snap: Snapshot) -> None:
     spec = ReportSpec(years=("2024-25",), orgs=(LEA,), org_level="lea", breakdown="ethnicity")
     report, fig = _bars(snap, spec, suppress=True)
 
-    small = report.filter(pl.col("is_suppressed"))
+    small = report.filter(pl.col("is_suppressed") & (pl.col("n_enrolled") > 0))
     assert small.height, "the tiny store should have a small group to suppress"
     labels = list(fig.data[0].y)
+    # A group without students is suppressed too (zero is fewer than 11) but gets no bar.
+    for name in report.filter(pl.col("n_enrolled") == 0).get_column("row_label"):
+        assert not any(lab.startswith(f"{name} (") for lab in labels)
     for name in small.get_column("row_label"):
         (i,) = [j for j, lab in enumerate(labels) if lab.startswith(f"{name} (")]
         assert "suppressed" in labels[i]
@@ -164,7 +167,7 @@ def test_transition_heatmap_rows_are_shares_of_the_from_level(snap: Snapshot,
                                                               suppress: bool) -> None:
     spec = ReportSpec(years=("2023-24", "2024-25"), orgs=(LEA,), org_level="lea",
                       longitudinal=True, cohort=True)
-    raw = read_transitions(snap, spec, scope=Scope.state())
+    raw = read_transitions(snap, spec, scope=Scope.state(), suppress=False)
     moves = charts.transition_frame(raw, test="summative", suppress=suppress)
     fig = charts.transition_heatmap(moves, test="summative", title="T", subtitle=["S"])
 
@@ -177,7 +180,9 @@ def test_transition_heatmap_rows_are_shares_of_the_from_level(snap: Snapshot,
         pl.col("n_students").sum()).iter_rows()}
     assert min(totals.values()) < 11 <= max(totals.values())  # both cases occur
     for i, src in enumerate(names):
-        if suppress and totals.get(src, 0) < 11 and src in totals:
+        if suppress:
+            # One small level hides the whole matrix, not only its row: the year totals less
+            # the rows shown would give that row back (issue 4 audit, item 5).
             assert all(v is None for v in heat.z[i])
             assert set(heat.text[i]) == {"*"}
         elif src in totals:
@@ -185,9 +190,47 @@ def test_transition_heatmap_rows_are_shares_of_the_from_level(snap: Snapshot,
             counts = [int(t.split("(")[1].rstrip(")").replace(",", "")) for t in heat.text[i]]
             assert sum(counts) == totals[src]
     hidden = moves.filter(pl.col("is_suppressed"))
-    assert suppress == (hidden.height > 0)
+    assert hidden.height == (moves.height if suppress else 0)
     assert hidden.select("n_from", "n_students", "pct_of_from").null_count().row(0) == (
         hidden.height,) * 3
+
+
+def test_one_small_level_hides_its_whole_matrix_and_no_other() -> None:
+    # Given: two LEAs' 2023-24 to 2024-25 moves. LEA A has a level of 4 students (and none
+    # at level 2), B none under 11. Hiding only A's small row would leave it to be worked
+    # out from the cohort's published level counts, so all of A goes, and none of B (issue
+    # 4 audit, item 5).
+    def moves(lea: str, rows: list[tuple[int, int, int]]) -> pl.DataFrame:
+        n = pl.DataFrame(rows, schema={"from_level": pl.Int8, "to_level": pl.Int8,
+                                       "n_students": pl.Int64}, orient="row")
+        return n.with_columns(
+            pl.lit("2023-24").alias("from_year"), pl.lit("2024-25").alias("to_year"),
+            pl.lit("lea").alias("org_level"), pl.lit(lea[:2]).alias("county_code"),
+            pl.lit(lea).alias("lea_code"), pl.lit("").alias("school_code"),
+            (pl.col("n_students") / pl.col("n_students").sum().over("from_level") * 100)
+            .alias("pct_of_from"))
+    a = moves("19000000000001", [(1, 1, 12), (1, 2, 8), (3, 3, 11), (4, 3, 1), (4, 4, 3)])
+    b = moves("19000000000002", [(1, 1, 11), (2, 2, 20), (3, 3, 11), (3, 4, 2), (4, 4, 11)])
+    given = pl.concat([a, b])
+
+    shown = charts.transition_frame(given, test="summative", suppress=True)
+    hidden = shown.filter(pl.col("is_suppressed"))
+    assert set(hidden.get_column("lea_code")) == {"19000000000001"}
+    assert hidden.height == a.height
+    assert hidden.select("n_from", "n_students", "pct_of_from").null_count().row(0) == (
+        a.height,) * 3
+    kept = shown.filter(~pl.col("is_suppressed")).sort("from_level", "to_level")
+    assert kept.get_column("n_students").to_list() == [11, 20, 11, 2, 11]
+    assert kept.get_column("n_from").to_list() == [11, 20, 13, 13, 11]
+    # The threshold is the caller's; without suppression nothing is hidden.
+    assert not charts.transition_frame(given, test="summative", suppress=True, threshold=4
+                                       ).get_column("is_suppressed").any()
+    assert not charts.transition_frame(given, test="summative", suppress=False
+                                       ).get_column("is_suppressed").any()
+    # The heat map of a hidden matrix shows no number at all, even for a level with no one.
+    fig = charts.transition_heatmap(shown.filter(pl.col("lea_code") == "19000000000001"),
+                                    test="summative", title="T", subtitle=["S"])
+    assert {t for row in fig.data[0].text for t in row} == {"*"}
 
 
 def test_projector_copy_is_large_and_leaves_the_chart_alone(snap: Snapshot) -> None:
