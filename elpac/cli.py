@@ -872,7 +872,10 @@ def serve(
     """Start the dashboard."""
     app_file = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
     env = dict(os.environ, ELPAC_STORE=str(store_path(store).resolve()))
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.port", str(port),
+    # elpac.serve_app imports the dashboard's libraries before Streamlit listens, so the first
+    # visitor does not wait for them.
+    cmd = [sys.executable, "-m", "elpac.serve_app", "run", str(app_file), "--server.port",
+           str(port),
            "--server.address", address, "--server.headless", "true",
            "--browser.gatherUsageStats", "false"]
     typer.echo(f"dashboard on http://{address}:{port} (store {env['ELPAC_STORE']})")
