@@ -7,8 +7,8 @@ weighted composites rounded half up (§1.1), nothing but an overall score and le
 Alternate record (§2), tested status, attemptedness and include indicator agreeing (ELPAC.md
 §4), condition code EXD exactly when a domain is exempt and at most one exempt domain per
 composite (§1.5), dates neither in the future nor before 1950 and a birth date 3 to 25 years
-before testing, and no student twice for the same test. Every problem becomes a row problem with the row number, field,
-value and reason; nothing here raises for bad data.
+before testing, and no student twice for the same test. Every problem becomes a row problem
+with the row number, field, value and reason; nothing here raises for bad data.
 """
 
 from __future__ import annotations
