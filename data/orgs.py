@@ -26,8 +26,11 @@ def _mode(column: str) -> pl.Expr:
 
 def build_orgs(records: pl.DataFrame) -> pl.DataFrame:
     """One row per organisation that has records in the year (keys as in ``data.summary``)."""
+    # TypeID 10: a locally funded charter school (ELPAC.md §5.4); other schools are 01.
     school_names = records.group_by(pl.col("tested_school_code").alias("code")).agg(
-        _mode("tested_school_name").alias("name"))
+        _mode("tested_school_name").alias("name"),
+        pl.when((pl.col("tested_charter_indicator") == "LF").any()).then(pl.lit("10"))
+        .otherwise(pl.lit("01")).alias("type_id"))
     # A direct-funded charter is its own LEA, named after the school (ELPAC.md §5.1).
     district = pl.when(pl.col("tested_charter_indicator") == "DF").then(
         pl.col("tested_school_name")).otherwise(pl.col("tested_district_name"))
@@ -50,7 +53,7 @@ def build_orgs(records: pl.DataFrame) -> pl.DataFrame:
                .join(school_names, left_on="school_code", right_on="code", how="left")
                .with_columns(pl.lit("school").alias("org_level"),
                              pl.coalesce("name", pl.lit("School ") + pl.col("school_code")),
-                             pl.lit("01").alias("type_id")))
+                             pl.coalesce("type_id", pl.lit("01"))))
     counties = (pairs.select("county_code").unique()
                 .with_columns(pl.lit("county").alias("org_level"), pl.lit("").alias("lea_code"),
                               pl.lit("").alias("school_code"),

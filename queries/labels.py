@@ -54,7 +54,8 @@ GROUP_NAMES: dict[str, str] = {gid: g.name for gid, g in GROUP_BY_ID.items()}
 DIMENSION_NAMES: dict[str, str] = {**DIMENSIONS, "grade": "Grade"}
 ORG_LEVEL_NAMES = {"state": "State", "county": "County", "lea": "LEA", "school": "School"}
 TYPE_ID_NAMES = {"04": "State", "03": "County", "02": "District",
-                 "09": "Direct Funded Charter School", "01": "School"}
+                 "09": "Direct Funded Charter School", "01": "School",
+                 "10": "Locally Funded Charter School"}
 SUPPRESSED = "*"
 """How suppressed cells are written, as in the public research files (ELPAC.md §5.1)."""
 

@@ -42,7 +42,7 @@ _BLOCKS = (("Overall", "overall"), ("OralLang", "oral"), ("WritLang", "written")
 _DOMAIN_BLOCKS = (("Listening", "listening"), ("Speaking", "speaking"), ("Reading", "reading"),
                   ("Writing", "writing"))
 _DOMAIN_STEMS = (("Begin", 1), ("Moderate", 2), ("Developed", 3))
-_TYPE_ORDER = {"04": 0, "03": 1, "02": 2, "09": 2, "01": 3}
+_TYPE_ORDER = {"04": 0, "03": 1, "02": 2, "09": 2, "01": 3, "10": 3}
 STATUS_COLUMN = "data_status"
 """``final`` or ``partial`` per row (``Snapshot.org_data_status``); not a CDE column."""
 ASSESSMENT_TYPE = {"summative": "2", "alternate": "2"}

@@ -189,6 +189,10 @@ def expected_file(records: pl.DataFrame, *, year: str, test: str
     Transitional-kindergarten students are left out from 2024-25 (ELPAC.md §1.1, §5.5:
     kindergarten results exclude TK; the export leaves them out of every row).
     """
+    # ELPAC.md §5.4: a locally funded charter school's rows are TypeID 10 (01 for the others);
+    # the school's type comes from any of the year's records, of either test.
+    charters = set(records.filter(pl.col("tested_charter_indicator") == "LF")
+                   .get_column("tested_school_code").to_list())
     records = records.filter(pl.col("record_type") == RECORD_TYPE[test])
     if year >= "2024-25":
         records = records.filter(~pl.col("is_tk").fill_null(False))
@@ -224,7 +228,7 @@ def expected_file(records: pl.DataFrame, *, year: str, test: str
             elif type_id == "lea":
                 org = (code[:2], code[2:7], code[7:], "02" if code[7:] == "0000000" else "09")
             else:
-                org = (code[:2], code[2:7], code[7:], "01")
+                org = (code[:2], code[2:7], code[7:], "10" if code in charters else "01")
             out[(*org, row["gid"], row["grade_assessed"])] = _cells(row, test)
     return out
 
@@ -295,6 +299,8 @@ def test_every_cell_matches_the_records(tiny: Snapshot, year_records: pl.DataFra
     assert checked > (100_000 if test == "summative" else 1_000)
     type_ids = set(got.get_column("TypeID"))
     assert {"04", "03", "02", "01"} <= type_ids
+    if test == "summative":  # the tiny store has locally funded charters (data.synth_places)
+        assert "10" in type_ids
     if suppress:
         assert (got.get_column("OverallMeanSclScr") == "*").any()
         assert (got.get_column("OverallMeanSclScr") != "*").any()
@@ -317,7 +323,7 @@ def test_one_lea_is_its_rows_of_the_full_file(tiny: Snapshot) -> None:
     lea = full.filter(pl.col("TypeID") == "02").row(0, named=True)
     code = lea["CountyCode"] + lea["DistrictCode"] + lea["SchoolCode"]
     mine = (pl.col("CountyCode") == lea["CountyCode"]) & (
-        pl.col("DistrictCode") == lea["DistrictCode"]) & pl.col("TypeID").is_in(["02", "01"])
+        pl.col("DistrictCode") == lea["DistrictCode"]) & pl.col("TypeID").is_in(["02", "01", "10"])
     for scope in (Scope.state(), Scope.lea(code)):
         one = research_rows(tiny, year=YEAR, scope=scope, lea=code, suppress=True)
         assert one.height > 0
@@ -326,7 +332,7 @@ def test_one_lea_is_its_rows_of_the_full_file(tiny: Snapshot) -> None:
 
 def test_rows_are_in_file_order(tiny: Snapshot) -> None:
     got = research_rows(tiny, year=YEAR, scope=Scope.state(), suppress=True)
-    rank = {"04": 0, "03": 1, "02": 2, "09": 2, "01": 3}
+    rank = {"04": 0, "03": 1, "02": 2, "09": 2, "01": 3, "10": 3}
     keys = [(rank[t], c, d, s, g, GRADE_ORDER.index(gr)) for c, d, s, t, g, gr in got.select(
         "CountyCode", "DistrictCode", "SchoolCode", "TypeID", "StudentGroupID", "Grade"
     ).iter_rows()]

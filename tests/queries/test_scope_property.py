@@ -394,7 +394,8 @@ def test_a_scope_covering_none_of_the_organisations_raises(snap: Snapshot,
 # (ELPAC.md §4); SSRs count under the enrolled LEA and school (§7); the research file's rows
 # are every organisation x research group x grade with records (§5.3).
 
-LEVEL_OF_TYPE = {"04": "state", "03": "county", "02": "lea", "09": "lea", "01": "school"}
+LEVEL_OF_TYPE = {"04": "state", "03": "county", "02": "lea", "09": "lea", "01": "school",
+                 "10": "school"}
 SSR_COLUMNS = ["ssid", "record_type", "grade_assessed", "is_ssr_eligible", "ssr_languages",
                "ssr_available_date", "enrolled_lea_code", "enrolled_school_code"]
 
