@@ -50,15 +50,40 @@ class Group:
 
 
 def conditions_duckdb(conditions: tuple[Condition, ...]) -> duckdb.Expression:
-    """All conditions as one DuckDB expression; a null column value fails its condition."""
-    expr: duckdb.Expression = duckdb.ConstantExpression(True)
+    """All conditions as one DuckDB expression, for ``WHERE`` and ``CASE WHEN`` only.
+
+    A null column value makes its condition null, which both treat as false: a null fails
+    its condition. Conditions are only ever joined by AND and OR (never NOT), so a null can
+    never make a record a member. No COALESCE around them: it kept DuckDB from pushing the
+    conditions into the Parquet scan (an ad-hoc subgroup report read every column first).
+    """
+    parts = []
     for column, op, values in conditions:
         col = duckdb.ColumnExpression(column)
         if op == "in":
-            cond = col.isin(*[duckdb.ConstantExpression(v) for v in values])
+            parts.append(col.isin(*[duckdb.ConstantExpression(v) for v in values]))
         else:
-            cond = col >= duckdb.ConstantExpression(values[0])
-        expr = expr & duckdb.CoalesceOperator(cond, duckdb.ConstantExpression(False))
+            parts.append(col >= duckdb.ConstantExpression(values[0]))
+    return all_of(parts)
+
+
+def all_of(parts: list[duckdb.Expression]) -> duckdb.Expression:
+    """``parts`` joined by AND (TRUE when there are none)."""
+    if not parts:
+        return duckdb.ConstantExpression(True)
+    expr = parts[0]
+    for part in parts[1:]:
+        expr = expr & part
+    return expr
+
+
+def any_of(parts: list[duckdb.Expression]) -> duckdb.Expression:
+    """``parts`` joined by OR (FALSE when there are none)."""
+    if not parts:
+        return duckdb.ConstantExpression(False)
+    expr = parts[0]
+    for part in parts[1:]:
+        expr = expr | part
     return expr
 
 

@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from data.groups import GROUP_BY_ID, groups_of
+from data.groups import GROUP_BY_ID, all_of, any_of, groups_of
 from data.summary import ALL_GRADES, METRIC_COLUMNS, duckdb_sums_sql, sum_metrics
 from queries.labels import GRADE_NAMES, GROUP_NAMES, RECORD_TYPE_OF_TEST
 from queries.metrics import SUPPRESSION_THRESHOLD, publish_arrays, to_frame
@@ -481,13 +481,9 @@ def subgroup_filter(spec: ReportSpec, scope: Scope) -> pl.Expr:
 
 
 def _filters_duckdb(filters: Iterable[tuple[str, tuple[str, ...]]]) -> duckdb.Expression:
-    expr: duckdb.Expression = duckdb.ConstantExpression(True)
-    for _, ids in filters:
-        any_of: duckdb.Expression = duckdb.ConstantExpression(False)
-        for gid in ids:
-            any_of = any_of | GROUP_BY_ID[gid].duckdb()
-        expr = expr & any_of
-    return expr
+    # Plain AND/OR of the groups' conditions (no constants or COALESCE): DuckDB pushes such
+    # filters into the Parquet scan (data.groups.conditions_duckdb).
+    return all_of([any_of([GROUP_BY_ID[gid].duckdb() for gid in ids]) for _, ids in filters])
 
 
 def _pushdown(spec: ReportSpec, scope: Scope, groups: list[tuple[str, str]]
@@ -497,23 +493,19 @@ def _pushdown(spec: ReportSpec, scope: Scope, groups: list[tuple[str, str]]
     That is records outside the filters, and when only custom subgroups are asked for,
     records in none of them.
     """
-    expr = _filters_duckdb(spec.filters)
+    parts = [_filters_duckdb([f]) for f in spec.filters]
     if not scope.all_students:
-        expr = expr & _filters_duckdb([("scope", scope.groups)])
+        parts.append(_filters_duckdb([("scope", scope.groups)]))
     col = duckdb.ColumnExpression("attemptedness")
     if spec.completeness == "complete":
-        expr = expr & (col.isnull() | (col == duckdb.ConstantExpression("Y")))
+        parts.append(col.isnull() | (col == duckdb.ConstantExpression("Y")))
     elif spec.completeness == "partial":
-        expr = expr & duckdb.CoalesceOperator(col == duckdb.ConstantExpression("P"),
-                                              duckdb.ConstantExpression(False))
+        parts.append(col == duckdb.ConstantExpression("P"))  # null: not partial
     ids = [g for g, _ in groups]
     if ids and all(g.startswith("custom:") for g in ids):
         by_id = {f"custom:{i}": s for i, s in enumerate(spec.subgroups)}
-        any_of: duckdb.Expression = duckdb.ConstantExpression(False)
-        for gid in ids:
-            any_of = any_of | _filters_duckdb(by_id[gid].filters)
-        expr = expr & any_of
-    return expr
+        parts.append(any_of([_filters_duckdb(by_id[gid].filters) for gid in ids]))
+    return all_of(parts)
 
 
 def _from_records(snap: Snapshot, spec: ReportSpec, scope: Scope, rows: pl.DataFrame,
