@@ -6,13 +6,14 @@ Each measurement runs in a fresh child process so its peak memory (max RSS) is i
 from __future__ import annotations
 
 import json
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchmarks import peak_rss_mb
 
 
 def _child(args: list[str]) -> dict[str, float]:
@@ -34,7 +35,7 @@ def _run_ingest(files_dir: str, store_dir: str) -> None:
     records = sum(o.n_records for o in result.outcomes)
     size = sum(f.stat().st_size for f in files)
     print(json.dumps({"seconds": elapsed, "records": records, "bytes": size,
-                      "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "max_rss_mb": peak_rss_mb()}))
 
 
 def _run_demo(students: int, years: str, store_dir: str) -> None:
@@ -47,7 +48,7 @@ def _run_demo(students: int, years: str, store_dir: str) -> None:
     elapsed = time.perf_counter() - started
     print(summary, file=sys.stderr)
     print(json.dumps({"seconds": elapsed,
-                      "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "max_rss_mb": peak_rss_mb()}))
 
 
 def bench_ingest(students: int = 200_000, repeats: int = 3) -> list[str]:

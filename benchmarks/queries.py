@@ -10,13 +10,14 @@ level counts per measure, domain levels).
 from __future__ import annotations
 
 import json
-import resource
 import statistics
 import subprocess
 import sys
 import time
 from datetime import date
 from typing import TYPE_CHECKING
+
+from benchmarks import peak_rss_mb
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -246,4 +247,4 @@ if __name__ == "__main__":
     runner = {"engine": _engine, "duckdb": _duckdb, "pandas": _pandas}[kind]
     ms = runner(store_dir, json.loads(facts_json), int(n))
     print(json.dumps({"ms": ms,
-                      "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "max_rss_mb": peak_rss_mb()}))

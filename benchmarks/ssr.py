@@ -9,11 +9,12 @@ peak memory is its own (the Python process: Chromium's processes are not counted
 from __future__ import annotations
 
 import json
-import resource
 import subprocess
 import sys
 import time
 from dataclasses import replace
+
+from benchmarks import peak_rss_mb
 
 
 def _child(args: list[str]) -> dict[str, float]:
@@ -53,7 +54,7 @@ def _run(store: str, output: str, students: int) -> None:
         "school_ssrs": real, "reports": len(items), "list_seconds": listed,
         "seconds": seconds, "first_progress_seconds": ticks[0] - started if ticks else 0,
         "progress_updates": len(ticks), "mb": len(made) / 1e6,
-        "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "max_rss_mb": peak_rss_mb(),
     }))
 
 
