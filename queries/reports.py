@@ -569,7 +569,9 @@ def _from_records(snap: Snapshot, spec: ReportSpec, scope: Scope, rows: pl.DataF
 
 _HELD_LEAS = 3
 """Ad-hoc reports on at most this many LEAs (or their schools) sum records held in memory."""
-_HELD_ENTRIES = 6
+_HELD_BYTES = 256 * 2**20
+"""At most this much held in all (a statewide store's largest LEA-year is about 7 MB, so an
+8-year longitudinal of three large LEAs about 170 MB); a larger read is used, not kept."""
 _held: OrderedDict[tuple[object, ...], pl.DataFrame] = OrderedDict()
 _held_lock = threading.Lock()
 
@@ -592,9 +594,12 @@ def _held_records(snap: Snapshot, years: Iterable[str], scope: Scope, orgs: pl.D
             return _held[key]
     frame = read_records(snap, years, scope=scope, orgs=orgs, record_type=record_type,
                          columns=list(RECORD_COLUMNS), leas=leas, reported_only=True)
+    size = frame.estimated_size()
+    if size > _HELD_BYTES:
+        return frame
     with _held_lock:
         _held[key] = frame
-        while len(_held) > _HELD_ENTRIES:
+        while sum(f.estimated_size() for f in _held.values()) > _HELD_BYTES:
             _held.popitem(last=False)
     return frame
 
