@@ -51,13 +51,21 @@ def show_notice() -> None:
 # -- actions (button callbacks: they run before the page redraws) ---------------------------
 
 def create(scope: Scope, prefix: str, school: str, where: str,
-           ssids: list[str] | None = None) -> None:
+           ssids: list[str] | None = None, school_names: dict[str, str] | None = None) -> None:
     """Make a group from the ``{prefix}_name``, ``_ssids`` and ``_users`` widgets' values.
 
-    ``where`` names the school for the message; ``ssids`` given (the Students page's list)
-    replaces the pasted ones. Done, the Student groups page opens on the new group.
+    ``where`` names the school for the message; ``ssids`` given (the Students page's list,
+    chosen with ``school``) replaces the pasted ones. With pasted SSIDs the school is read
+    from ``{prefix}_school`` when the button is pressed, like the other values: the button's
+    ``school`` is the one of the run that drew it, which a quick click after choosing another
+    school could still see; ``school_names`` then names it. Done, the Student groups page
+    opens on the new group.
     """
     state = st.session_state
+    chosen = state.get(f"{prefix}_school")
+    if ssids is None and chosen and chosen != school:
+        school = str(chosen)
+        where = (school_names or {}).get(school, school)
     name = str(state.get(f"{prefix}_name") or "").strip()
     wanted = ssids if ssids is not None else parse_ssids(str(state.get(f"{prefix}_ssids") or ""))
     users = list(state.get(f"{prefix}_users") or ())

@@ -78,7 +78,8 @@ if view == "new":
         st.info("A group of this name already exists at this school: choose another name.",
                 icon=":material/group_add:")
     st.button("Make the group", key="groups_create", type="primary", on_click=actions.create,
-              args=(ctx.scope, "groups_new", school, names.get(school, school)))
+              args=(ctx.scope, "groups_new", school, names.get(school, school)),
+              kwargs={"school_names": names})
     st.caption(f"{len(groups.parse_ssids(text)):,} SSID(s) entered. Students must be at the "
                f"school in {newest}, the store's newest year"
                + ("; the group will be yours, made only of students of your groups."
