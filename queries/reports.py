@@ -17,7 +17,7 @@ import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import duckdb
 import numpy as np
@@ -38,10 +38,14 @@ from queries.metrics import SUPPRESSION_THRESHOLD, publish_arrays, to_frame
 from queries.scope import NO_SCHOOL, Scope, ScopeError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
+    from data.groups import Group
     from queries.snapshot import Snapshot
     from queries.spec import ReportSpec
+
+E = TypeVar("E")
+"""A condition of either engine: a DuckDB or a Polars expression (``_batches``)."""
 
 ROW_KEYS = ("school_year", "org_level", "county_code", "lea_code", "school_code", "group_id",
             "row_label", "grade")
@@ -510,11 +514,43 @@ def _pushdown(spec: ReportSpec, scope: Scope, groups: list[tuple[str, str]]
         parts.append(col.isnull() | (col == duckdb.ConstantExpression("Y")))
     elif spec.completeness == "partial":
         parts.append(col == duckdb.ConstantExpression("P"))  # null: not partial
-    ids = [g for g, _ in groups]
-    if ids and all(g.startswith("custom:") for g in ids):
-        by_id = {f"custom:{i}": s for i, s in enumerate(spec.subgroups)}
-        parts.append(any_of([_filters_duckdb(by_id[gid].filters) for gid in ids]))
+    custom = _custom_filters(spec, groups)
+    if custom:
+        parts.append(any_of([_filters_duckdb(f) for f in custom]))
     return all_of(parts)
+
+
+def _custom_filters(spec: ReportSpec, groups: list[tuple[str, str]]
+                    ) -> list[tuple[tuple[str, tuple[str, ...]], ...]]:
+    """The subgroups' filters when only custom subgroups are asked for, else nothing.
+
+    Then a record in none of them counts nowhere, and can be dropped before summing.
+    """
+    ids = [g for g, _ in groups]
+    if not ids or not all(g.startswith("custom:") for g in ids):
+        return []
+    by_id = {f"custom:{i}": s for i, s in enumerate(spec.subgroups)}
+    return [by_id[gid].filters for gid in ids]
+
+
+def _batches(spec: ReportSpec, groups: list[tuple[str, str]],
+                of_filters: Callable[[Iterable[tuple[str, tuple[str, ...]]]], E],
+                of_group: Callable[[Group], E]) -> dict[str, list[tuple[str, E]]]:
+    """The report's groups as (group ID, condition) batches, one sum per batch.
+
+    A breakdown dimension's groups never overlap, so they share a batch (a CASE names each
+    record's group); each custom subgroup is a batch of its own. ``of_filters`` and
+    ``of_group`` make the conditions, in DuckDB or in Polars.
+    """
+    by_id = {f"custom:{i}": s for i, s in enumerate(spec.subgroups)}
+    batches: dict[str, list[tuple[str, E]]] = {}
+    for gid, _ in groups:
+        if gid in by_id:
+            batches[gid] = [(gid, of_filters(by_id[gid].filters))]
+        else:
+            batches.setdefault(GROUP_BY_ID[gid].dimension, []).append(
+                (gid, of_group(GROUP_BY_ID[gid])))
+    return batches
 
 
 def _from_records(snap: Snapshot, spec: ReportSpec, scope: Scope, rows: pl.DataFrame,
@@ -529,14 +565,6 @@ def _from_records(snap: Snapshot, spec: ReportSpec, scope: Scope, rows: pl.DataF
     leas = None
     if not rows.filter(pl.col("org_level").is_in(["state", "county"])).height:
         leas = rows.get_column("lea_code").unique().to_list()
-    subgroup_by_id = {f"custom:{i}": s for i, s in enumerate(spec.subgroups)}
-    batches: dict[str, list[tuple[str, duckdb.Expression]]] = {}
-    for gid, _ in groups:
-        if gid in subgroup_by_id:
-            batches[gid] = [(gid, _filters_duckdb(subgroup_by_id[gid].filters))]
-        else:
-            batches.setdefault(GROUP_BY_ID[gid].dimension, []).append(
-                (gid, GROUP_BY_ID[gid].duckdb()))
     # Group at the finest level the report shows: fewer groups than always by school.
     levels = set(rows.get_column("org_level").to_list())
     cell_keys = ["school_year", "county_code",
@@ -546,7 +574,7 @@ def _from_records(snap: Snapshot, spec: ReportSpec, scope: Scope, rows: pl.DataF
         held = _held_records(snap, spec.years, scope, orgs, record_type, leas)
         return _sum_held(held, spec, scope, rows, groups, grades, cell_keys)
     parts = []
-    for members in batches.values():
+    for members in _batches(spec, groups, _filters_duckdb, lambda g: g.duckdb()).values():
         label = duckdb.CaseExpression(members[0][1], duckdb.ConstantExpression(members[0][0]))
         for gid, cond in members[1:]:
             label = label.when(cond, duckdb.ConstantExpression(gid))
@@ -607,26 +635,15 @@ def _held_records(snap: Snapshot, years: Iterable[str], scope: Scope, orgs: pl.D
 def _sum_held(records: pl.DataFrame, spec: ReportSpec, scope: Scope, rows: pl.DataFrame,
               groups: list[tuple[str, str]], grades: list[str], cell_keys: list[str]) -> Sums:
     """``_from_records``'s sums, from held records in Polars (the same metrics, same rules)."""
-    subgroup_by_id = {f"custom:{i}": s for i, s in enumerate(spec.subgroups)}
     keep = subgroup_filter(spec, scope)
-    ids = [g for g, _ in groups]
-    if ids and all(g in subgroup_by_id for g in ids):
+    custom = _custom_filters(spec, groups)
+    if custom:
         # As _pushdown: only custom subgroups asked for, so records in none of them go first.
-        members = pl.lit(False)
-        for gid in ids:
-            members = members | _subgroup_expr(subgroup_by_id[gid].filters)
-        keep = keep & members
+        keep = keep & pl.any_horizontal([_subgroup_expr(f) for f in custom])
     # Lazy: Polars fuses the filter, the per-record metrics and the sums into one pass.
     contributions = records.lazy().filter(keep).with_columns(record_metrics())
-    batches: dict[str, list[tuple[str, pl.Expr]]] = {}
-    for gid, _ in groups:
-        if gid in subgroup_by_id:
-            batches[gid] = [(gid, _subgroup_expr(subgroup_by_id[gid].filters))]
-        else:
-            batches.setdefault(GROUP_BY_ID[gid].dimension, []).append(
-                (gid, GROUP_BY_ID[gid].polars()))
     parts = []
-    for members in batches.values():
+    for members in _batches(spec, groups, _subgroup_expr, lambda g: g.polars()).values():
         # A dimension's groups never overlap, so the first that holds names the record's.
         label = pl.when(members[0][1]).then(pl.lit(members[0][0]))
         for gid, cond in members[1:]:
