@@ -9,7 +9,6 @@ that the buttons are gone and the sentence is there, and that with Chromium they
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import polars as pl
@@ -20,8 +19,8 @@ from dashboard import charts
 from data.store import Store
 from documents import pdf
 from documents.i18n import LANGUAGE_NAMES
+from tests.dashboard.conftest import ok, open_local
 
-APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 LEA = "19619690000000"
 YEAR = "2024-25"
 INSTALL = ("install Debian's Chromium (`apt-get install chromium`, as root) or start the "
@@ -30,23 +29,6 @@ INSTALL = ("install Debian's Chromium (`apt-get install chromium`, as root) or s
 
 def no_chromium(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pdf, "chromium_available", lambda: False)
-
-
-def open_page(monkeypatch: pytest.MonkeyPatch, store: Path, page: str,
-              scope: dict[str, object] | None = None) -> AppTest:
-    monkeypatch.setenv("ELPAC_STORE", str(store))
-    if scope is None:
-        monkeypatch.delenv("ELPAC_SCOPE", raising=False)
-    else:
-        monkeypatch.setenv("ELPAC_SCOPE", json.dumps(scope))
-    at = AppTest.from_file(str(APP), default_timeout=60).run()
-    at.switch_page(page).run()
-    return ok(at)
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def labels(at: AppTest) -> list[str]:
@@ -78,7 +60,7 @@ def test_the_helper_follows_the_configured_browser(monkeypatch: pytest.MonkeyPat
 
 
 def report_with_cohort(monkeypatch: pytest.MonkeyPatch, store: Path) -> AppTest:
-    at = open_page(monkeypatch, store, "app_pages/report.py")
+    at = open_local(monkeypatch, store, "app_pages/report.py")
     at.selectbox(key="ctx_year").select(YEAR).run()
     at.selectbox(key="ctx_lea").select(LEA).run()
     at.button_group(key="report_type").set_value("longitudinal").run()
@@ -119,7 +101,7 @@ def eligible_student(store: Path) -> dict[str, object]:
 
 def open_student(monkeypatch: pytest.MonkeyPatch, store: Path, student: dict[str, object]
                  ) -> AppTest:
-    at = open_page(monkeypatch, store, "app_pages/students.py",
+    at = open_local(monkeypatch, store, "app_pages/students.py",
                    scope={"leas": [student["reporting_lea_code"]], "pii": True})
     at.radio(key="students_mode").set_value("search")
     at.text_input(key="students_text").input(str(student["ssid"])).run()
@@ -146,7 +128,7 @@ def test_ssr_pdfs_without_chromium_say_how_to_install_it(monkeypatch: pytest.Mon
 def test_score_reports_without_chromium_offer_web_pages_only(
         monkeypatch: pytest.MonkeyPatch, tiny_store_path: Path) -> None:
     scope = {"leas": [LEA], "pii": True}
-    with_browser = open_page(monkeypatch, tiny_store_path, "app_pages/score_reports.py",
+    with_browser = open_local(monkeypatch, tiny_store_path, "app_pages/score_reports.py",
                              scope=scope)
     assert with_browser.radio(key="score_reports_output").options == [
         "One PDF to print (two pages per report)",
@@ -154,7 +136,7 @@ def test_score_reports_without_chromium_offer_web_pages_only(
         "A zip of web pages, one per student and language"]
 
     no_chromium(monkeypatch)
-    at = open_page(monkeypatch, tiny_store_path, "app_pages/score_reports.py", scope=scope)
+    at = open_local(monkeypatch, tiny_store_path, "app_pages/score_reports.py", scope=scope)
     output = at.radio(key="score_reports_output")
     assert output.options == ["A zip of web pages, one per student and language"]
     assert output.value == "zip_html"
