@@ -34,8 +34,8 @@ WORST_RATIO = "worst ratio vs duckdb:"
 
 def _statewide_store(path: Path) -> str:
     from data.problems import InputError
-    from data.store import Store
-    from data.synth import DemoSpec, build_demo
+    from data.results.store import Store
+    from data.synth.generator import DemoSpec, build_demo
 
     store = Store(path)
     try:

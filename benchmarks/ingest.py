@@ -23,8 +23,8 @@ def _child(args: list[str]) -> dict[str, float]:
 
 
 def _run_ingest(files_dir: str, store_dir: str) -> None:
-    from data.ingest import ingest
-    from data.store import Store
+    from data.results.ingest import ingest
+    from data.results.store import Store
 
     files = sorted(Path(files_dir).glob("*.CSV"))
     started = time.perf_counter()
@@ -39,8 +39,8 @@ def _run_ingest(files_dir: str, store_dir: str) -> None:
 
 
 def _run_demo(students: int, years: str, store_dir: str) -> None:
-    from data.store import Store
-    from data.synth import DemoSpec, build_demo
+    from data.results.store import Store
+    from data.synth.generator import DemoSpec, build_demo
 
     started = time.perf_counter()
     summary = build_demo(DemoSpec(students=students, years=years, seed=1), Store(store_dir),
@@ -53,7 +53,7 @@ def _run_demo(students: int, years: str, store_dir: str) -> None:
 
 def bench_ingest(students: int = 200_000, repeats: int = 3) -> list[str]:
     """Ingest one year of 376-field (2024-25 layout) files, ``repeats`` times into new stores."""
-    from data.synth import DemoSpec, generate_files
+    from data.synth.generator import DemoSpec, generate_files
 
     lines = []
     with tempfile.TemporaryDirectory(prefix="elpac-bench-") as tmp:

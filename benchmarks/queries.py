@@ -70,7 +70,7 @@ def _facts(store: str) -> dict[str, object]:
     """The largest LEA, the latest year and an as-of date, read once."""
     import polars as pl
 
-    from data.store import Store
+    from data.results.store import Store
 
     st = Store(store)
     files = st.year_files()

@@ -1,4 +1,4 @@
-"""Dashboard events for the audit log (``data.audit``): profile views and exports.
+"""Dashboard events for the audit log (``data.catalog.audit``): profile views and exports.
 
 Who: the signed-in e-mail, else ``local:<operating-system user>`` (a local install).
 """
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from dashboard import cached, identity
-from data import audit
+from data.catalog import audit
 
 if TYPE_CHECKING:
     from collections.abc import Callable

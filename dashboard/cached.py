@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import streamlit as st
 
-from data.store import Store, store_path
+from data.results.store import Store, store_path
 from queries.longitudinal import read_longitudinal, read_transitions
 from queries.reports import read_report
 from queries.snapshot import Snapshot

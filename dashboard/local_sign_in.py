@@ -1,4 +1,4 @@
-"""Sign-in with the store's local accounts (``data.accounts``): no identity provider needed.
+"""Sign-in with the store's local accounts (``data.catalog.accounts``): no identity provider needed.
 
 Used when sign-in with OpenID Connect is not configured and the store holds at least one
 account (``elpac users add``): every session must then sign in with an e-mail and password,
@@ -15,9 +15,16 @@ from datetime import datetime, timedelta
 
 import streamlit as st
 
-from data.accounts import DEMO_PASSWORD, ROLES, Account, Accounts, SignInError, demo_accounts
+from data.catalog.accounts import (
+    DEMO_PASSWORD,
+    ROLES,
+    Account,
+    Accounts,
+    SignInError,
+    demo_accounts,
+)
 from data.problems import InputError
-from data.store import Store, store_path
+from data.results.store import Store, store_path
 
 EMAIL_KEY = "auth_local_email"
 SEEN_KEY = "auth_local_seen"
@@ -150,7 +157,7 @@ def sidebar() -> None:
         st.sidebar.error(notice, icon=":material/lock:")
     demo = _demo(_path())
     if demo:
-        # Only the synthetic demo store has these (data.accounts.create_demo_accounts).
+        # Only the synthetic demo store has these (data.catalog.accounts.create_demo_accounts).
         st.sidebar.caption(f"Demo store: try each role (password `{DEMO_PASSWORD}`).")
         for each in demo:
             st.sidebar.button(f"{ROLES[each.role]}: {each.email}", key=f"auth_demo_{each.role}",

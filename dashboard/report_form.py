@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import streamlit as st
 
-from dashboard import identity, student_groups
+from dashboard import identity
+from dashboard import rosters as student_groups
 from data.domain import GRADES
-from data.groups import DIMENSIONS, GROUPS
 from data.problems import InputError
-from data.store import Store
-from queries.groups import group_students
+from data.results.store import Store
+from data.student_groups import DIMENSIONS, GROUPS
 from queries.labels import (
     COMPLETENESS_NAMES,
     DIMENSION_NAMES,
@@ -36,6 +36,7 @@ from queries.labels import (
 )
 from queries.report_size import estimate_report_size
 from queries.reports import ScopeError
+from queries.rosters import group_students
 from queries.spec import BREAKDOWNS, ReportSpec, Subgroup
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ def org_choices(snap: Snapshot, scope: Scope, level: str, *, lea: str | None = N
     """Organisations of one level the scope may see (code -> "Name (code)").
 
     ``lea`` narrows schools to that LEA's (the sidebar's LEA keeps the list short statewide).
-    Student groups (``group``) are keyed by ``data.rosters.group_key`` and shown as
+    Student groups (``group``) are keyed by ``data.catalog.rosters.group_key`` and shown as
     "Name (school name)".
     """
     if level == "group":

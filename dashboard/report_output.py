@@ -3,7 +3,7 @@
 :func:`report_table` shapes a ``read_report`` frame for one measure; the page shows it with
 :func:`column_config` and the downloads write it, so screen and files always agree. Headers
 come from ``queries.labels``; cells a spreadsheet could run as formulas are neutralised
-(``data.export``), and suppressed score cells are written ``*`` as in the research files.
+(``data.toms.export``), and suppressed score cells are written ``*`` as in the research files.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts
-from data.export import neutralised
+from data.toms.export import neutralised
 from documents import pdf
 from queries.labels import (
     DATA_STATUS_NAMES,

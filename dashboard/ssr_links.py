@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from dashboard import auditing, cached, identity
-from data.ssr_languages import OFFERED, clear_languages, set_languages
+from data.catalog.ssr_languages import OFFERED, clear_languages, set_languages
 from documents import pdf
 from documents.i18n import LANGUAGE_NAMES
 from documents.ssr import file_name, languages_of, render_html, render_pdf

@@ -15,7 +15,7 @@ import streamlit as st
 
 from dashboard.charts import level_style
 from data.domain import RECORD_TYPE_ALTERNATE
-from data.summary import DOMAINS
+from data.results.summary import DOMAINS
 from queries.labels import (
     ALTERNATE_LEVELS,
     ATTEMPTEDNESS_NAMES,

@@ -22,19 +22,19 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from data import domain
-from data.export import neutralised
-from data.ingest import FIRST_YEAR, FileOutcome, IngestResult, ingest, school_year_of
 from data.problems import InputError, empty_row_problems
+from data.results.ingest import FIRST_YEAR, FileOutcome, IngestResult, ingest, school_year_of
+from data.toms.export import neutralised
 from queries.snapshot import FINAL_AFTER
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from data.store import PendingLoad, Store
+    from data.results.store import PendingLoad, Store
     from queries.scope import Scope
 
 ACCEPTED_TYPES = ("csv", "txt", "tsv", "xlsx")
-"""What ``data.read`` reads: caret, comma or tab text (TOMS names its files ``.CSV``), Excel."""
+"""What ``data.toms.read`` reads: caret, comma or tab text (TOMS names files ``.CSV``), Excel."""
 
 FILE_SCHEMA: dict[str, pl.DataType] = {
     "file": pl.String(), "status": pl.String(), "school_year": pl.String(), "kind": pl.String(),
@@ -244,7 +244,7 @@ def load_uploads(uploads: list[Upload], *, store: Store, scope: Scope,
                  options: FileOptions | None = None, skip_bad_rows: bool = False,
                  loaded_by: str | None = None,
                  progress: Callable[[str], None] | None = None) -> Report:
-    """Check and load uploaded files in one atomic step (``data.ingest``); all or nothing.
+    """Check and load uploaded files in one atomic step (``data.results.ingest``); all or nothing.
 
     The files are checked again here, under the same rules as :func:`check_uploads`: the
     check the page showed is never trusted, so the store only takes what passes now.
@@ -281,7 +281,7 @@ def _run(uploads: list[Upload], *, store: Store, scope: Scope, options: FileOpti
         except (InputError, ValueError) as exc:
             return _refusal([for_the_page(str(exc), folder)])
         except OSError as exc:
-            # Loads are atomic (data.store): a failed write leaves the store as it was.
+            # Loads are atomic (data.results.store): a failed write leaves the store as it was.
             return _refusal([f"The store could not be written ({exc.strerror}); nothing was "
                              "loaded. Ask your dashboard administrator to check its disk."])
         return _report(result, store, current, folder)
@@ -321,7 +321,7 @@ def _report(result: IngestResult, store: Store,
             leas.append({"file": o.file, "school_year": o.school_year, "kind": o.kind,
                          "lea_code": lea, "n_records": n, "release": release,
                          "replaces": replaces})
-        if newer and not result.loaded:  # data.store would refuse it: say so before Load
+        if newer and not result.loaded:  # data.results.store would refuse it: say so before Load
             problems.append(f"{o.file}: a newer file is already loaded for LEA "
                             f"{', '.join(newer)} (see What loading would replace); the newer "
                             "file stays, so this one cannot be loaded. Upload a newer file.")
@@ -341,7 +341,7 @@ def _current_loads(store: Store) -> dict[tuple[str, str, str], dict[str, object]
 
 
 def _replaces(old: dict[str, object] | None, created: date | None) -> tuple[str, bool]:
-    """What a new file replaces, and whether it is older than that (``data.store`` refuses)."""
+    """What a new file replaces, and whether it is older (``data.results.store`` refuses)."""
     if old is None:
         return "nothing: the first file for this LEA, school year and kind", False
     old_created = old["report_created_date"] if isinstance(old["report_created_date"],

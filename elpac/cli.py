@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from data.problems import InputError, format_row_problem
-from data.store import Store, store_path
+from data.results.store import Store, store_path
 from elpac.distribution_cli import distribution_app
 from elpac.portal_cli import credentials_app, portal_api
 
 if TYPE_CHECKING:
-    from data.accounts import Accounts
+    from data.catalog.accounts import Accounts
     from queries.scope import Scope
     from queries.snapshot import Snapshot
 
@@ -63,8 +63,8 @@ def layout(
 ) -> None:
     """Print a year's Student Score Data File layout: fields, types, acceptable values."""
     from data.domain import spring_year
-    from data.layout import layout as get_layout
-    from data.layout import layout_table
+    from data.toms.layout import layout as get_layout
+    from data.toms.layout import layout_table
 
     try:
         spring_year(year)
@@ -117,7 +117,7 @@ def ingest(
     = None,
 ) -> None:
     """Check Student Score Data Files and load them, all or nothing."""
-    from data.ingest import ingest as run_ingest
+    from data.results.ingest import ingest as run_ingest
 
     if kind is not None and kind not in ("enrolled", "tested"):
         raise _fail("--kind must be enrolled or tested")
@@ -202,8 +202,8 @@ def demo(
         help="Create demo accounts, one per role, listed on the sign-in form.")] = True,
 ) -> None:
     """Generate a synthetic statewide data set as real TOMS files and load it."""
-    from data.accounts import DEMO_PASSWORD, create_demo_accounts
-    from data.synth import DemoSpec, build_demo
+    from data.catalog.accounts import DEMO_PASSWORD, create_demo_accounts
+    from data.synth.generator import DemoSpec, build_demo
 
     st = Store(store_path(store))
     if if_missing and st.exists() and st.year_files():
@@ -257,7 +257,7 @@ def _user_scope(store: Path | None, email: str | None) -> Scope | None:
     """The scope of ``--user`` (``None`` without it); ``InputError`` for an unknown account."""
     if email is None:
         return None
-    from data.accounts import Accounts
+    from data.catalog.accounts import Accounts
     from queries.access import scope_of
 
     the_store = Store(store_path(store))
@@ -270,10 +270,10 @@ def _user_scope(store: Path | None, email: str | None) -> Scope | None:
 
 def _audit_export(store: Path | None, user: str | None, scope: Scope, target: Path,
                   detail: str, n_rows: int) -> None:
-    """Record a command-line export in the store's audit log (data.audit)."""
+    """Record a command-line export in the store's audit log (data.catalog.audit)."""
     import getpass
 
-    from data import audit
+    from data.catalog import audit
     from queries.access import describe_scope
 
     try:
@@ -463,7 +463,7 @@ def _password(from_stdin: bool) -> str:
 
 
 def _accounts(store: Path | None) -> Accounts:
-    from data.accounts import Accounts
+    from data.catalog.accounts import Accounts
 
     return Accounts(Store(store_path(store)))
 
@@ -574,7 +574,7 @@ def groups_import(
     store: StoreOption = None,
 ) -> None:
     """Add student groups from a CSV file; one bad row and nothing is added."""
-    from queries.groups import import_groups
+    from queries.rosters import import_groups
 
     try:
         text = file.read_text(encoding="utf-8-sig")
@@ -598,7 +598,7 @@ def groups_import(
 @groups_app.command("list")
 def groups_list(user: UserOption = None, store: StoreOption = None) -> None:
     """List the student groups (``--user``: the ones that account may use)."""
-    from queries.groups import visible_groups
+    from queries.rosters import visible_groups
 
     try:
         listed = visible_groups(Store(store_path(store)), _groups_scope(store, user))
@@ -632,7 +632,7 @@ def groups_create(
     store: StoreOption = None,
 ) -> None:
     """Make a group from SSIDs; one unknown or out-of-access SSID and nothing is made."""
-    from queries.groups import create_group
+    from queries.rosters import create_group
 
     wanted = list(ssid or [])
     try:
@@ -652,7 +652,7 @@ def groups_create(
 def groups_members(group: GroupArgument, user: UserOption = None,
                    store: StoreOption = None) -> None:
     """Print the SSIDs of a group, one per line."""
-    from queries.groups import group_students
+    from queries.rosters import group_students
 
     scope = _groups_scope(store, user)
     if not scope.pii:
@@ -669,7 +669,7 @@ def groups_assign(group: GroupArgument,
                   email: Annotated[list[str], typer.Argument(help="Accounts to give it to.")],
                   user: UserOption = None, store: StoreOption = None) -> None:
     """Give a group to users (their access then covers its students)."""
-    from queries.groups import assign_group
+    from queries.rosters import assign_group
 
     try:
         assign_group(Store(store_path(store)), _groups_scope(store, user), group, email,
@@ -683,7 +683,7 @@ def groups_assign(group: GroupArgument,
 def groups_unassign(group: GroupArgument, email: Annotated[str, typer.Argument()],
                     user: UserOption = None, store: StoreOption = None) -> None:
     """Take a group away from a user."""
-    from queries.groups import unassign_group
+    from queries.rosters import unassign_group
 
     try:
         unassign_group(Store(store_path(store)), _groups_scope(store, user), group, email,
@@ -697,7 +697,7 @@ def groups_unassign(group: GroupArgument, email: Annotated[str, typer.Argument()
 def groups_remove(group: GroupArgument, user: UserOption = None,
                   store: StoreOption = None) -> None:
     """Delete a group (the results stay; its users lose access to its students)."""
-    from queries.groups import remove_group
+    from queries.rosters import remove_group
 
     try:
         remove_group(Store(store_path(store)), _groups_scope(store, user), group,
@@ -812,7 +812,7 @@ def ssr_language(
     """Change a student's SSR languages, as an LEA coordinator can in TOMS."""
     import getpass
 
-    from data.ssr_languages import clear_languages, set_languages
+    from data.catalog.ssr_languages import clear_languages, set_languages
     from queries.labels import RECORD_TYPE_OF_TEST
     from queries.scope import Scope, ScopeError
     from queries.ssr_documents import read_ssr_content

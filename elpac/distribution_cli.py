@@ -1,7 +1,7 @@
 """``elpac ssr-delivery``: record how SSRs reached parents, and list who is still waiting.
 
 Wired into ``elpac.cli`` with ``app.add_typer(distribution_app, name="ssr-delivery")``. The
-commands read and write through ``queries.distribution``, which applies the scope: ``--user``
+commands read and write through ``queries.ssr_delivery``, which applies the scope: ``--user``
 an account's (as the dashboard does), else the operator's, statewide with student records
 (whoever can run ``elpac`` owns the store). Bad input ends with a sentence and exit code 1.
 """
@@ -19,7 +19,7 @@ import typer
 from data.problems import InputError
 
 if TYPE_CHECKING:
-    from data.distribution import ImportResult
+    from data.catalog.ssr_deliveries import ImportResult
     from queries.scope import Scope
     from queries.snapshot import Snapshot
 
@@ -78,7 +78,7 @@ def _report(file: Path, result: ImportResult, what: str) -> None:
 
 
 def _import(kind: str, file: Path, user: str | None, store: Path | None) -> None:
-    from queries import distribution
+    from queries import ssr_delivery as distribution
     from queries.scope import ScopeError
 
     try:
@@ -126,8 +126,8 @@ def coverage(
     store: StoreOption = None,
 ) -> None:
     """Print, per enrolled school, SSRs released, delivered, bounced or returned, not yet."""
-    from queries.distribution import read_coverage, total_coverage
     from queries.scope import ScopeError
+    from queries.ssr_delivery import read_coverage, total_coverage
 
     if test not in ("summative", "alternate"):
         raise _fail("--test must be summative or alternate")
@@ -161,10 +161,10 @@ def unreached(
     store: StoreOption = None,
 ) -> None:
     """Write the students whose parents have not been reached (CSV, safe for spreadsheets)."""
-    from data.export import neutralised
+    from data.toms.export import neutralised
     from elpac.cli import _audit_export
-    from queries.distribution import unreached_students
     from queries.scope import ScopeError
+    from queries.ssr_delivery import unreached_students
 
     if test not in ("summative", "alternate"):
         raise _fail("--test must be summative or alternate")
@@ -187,8 +187,8 @@ def resolve(
     store: StoreOption = None,
 ) -> None:
     """Mark a bounced e-mail or returned letter resolved (the family was reached another way)."""
-    from queries.distribution import resolve_failure
     from queries.scope import ScopeError
+    from queries.ssr_delivery import resolve_failure
 
     try:
         snap, scope = _context(store, user)

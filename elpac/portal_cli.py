@@ -1,7 +1,7 @@
 """``elpac portal-api`` and ``elpac portal-credential``: the parent-portal hand-off.
 
 ``portal-api`` runs the endpoint an SIS vendor's parent portal fetches SSRs from
-(``elpac.portal``); ``portal-credential generate`` makes the LEA's credential for it (shown
+(``elpac.portal_api``); ``portal-credential generate`` makes the LEA's credential for it (shown
 once; every earlier one stops working) and ``portal-credential show`` says when it was made.
 """
 
@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from data.problems import InputError
-from data.store import Store, store_path
+from data.results.store import Store, store_path
 
 StoreOption = Annotated[Path | None, typer.Option(
     "--store", help="Store directory (default: $ELPAC_STORE, else data/store).",
@@ -58,7 +58,7 @@ def portal_api(
     store: StoreOption = None,
 ) -> None:
     """Serve SSRs to the parent portal: GET /ssr/<SSID> with the LEA's credential."""
-    from elpac.portal import PortalServer, serve
+    from elpac.portal_api import PortalServer, serve
 
     def announce(server: PortalServer) -> None:
         if not _is_loopback(host):
@@ -83,7 +83,7 @@ def generate(
     store: StoreOption = None,
 ) -> None:
     """Make the LEA's parent-portal credential; every earlier one stops working."""
-    from data.portal import generate_credential
+    from data.catalog.portal_credentials import generate_credential
 
     if by is None:
         try:
@@ -105,7 +105,7 @@ def generate(
 @credentials_app.command("show")
 def show(lea: LeaOption, store: StoreOption = None) -> None:
     """When and by whom the LEA's current credential was made (never the credential)."""
-    from data.portal import credential_info
+    from data.catalog.portal_credentials import credential_info
 
     try:
         info = credential_info(Store(store_path(store)), lea)

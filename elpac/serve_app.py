@@ -16,8 +16,8 @@ import sys
 WARM_MODULES = (
     "duckdb", "polars", "pyarrow", "numpy", "plotly.graph_objects", "plotly.io",
     "streamlit.elements.plotly_chart", "streamlit.elements.arrow",
-    "data.store", "queries.reports", "queries.snapshot", "queries.ssr",
-    "queries.distribution", "documents.ssr",
+    "data.results.store", "queries.reports", "queries.snapshot", "queries.ssr",
+    "queries.ssr_delivery", "documents.ssr",
 )
 """What the home page's first run imports. Not ``dashboard.*``: their ``st.cache_data``
 functions must be made once Streamlit's runtime exists, or they keep a cache of their own."""

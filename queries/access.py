@@ -1,19 +1,19 @@
 """What a local account may see: its role and assignments as a ``Scope`` (issue 5).
 
 The one place a role becomes a scope, so the dashboard, the CLI's ``--user`` and the tests
-agree. Roles are described in ``data.accounts``.
+agree. Roles are described in ``data.catalog.accounts``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from data.rosters import Rosters
+from data.catalog.rosters import Rosters
 from queries.scope import Scope
 
 if TYPE_CHECKING:
-    from data.accounts import Account
-    from data.store import Store
+    from data.catalog.accounts import Account
+    from data.results.store import Store
 
 
 def scope_of(account: Account, store: Store | None = None) -> Scope:
@@ -24,7 +24,7 @@ def scope_of(account: Account, store: Store | None = None) -> Scope:
 
     Examples
     --------
-    >>> from data.accounts import Account
+    >>> from data.catalog.accounts import Account
     >>> viewer = scope_of(Account("b@x.org", "B", "viewer", leas=("19647330000000",)))
     >>> viewer.leas, viewer.pii, viewer.suppressed
     (('19647330000000',), False, True)

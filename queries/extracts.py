@@ -7,7 +7,7 @@ Three extracts, the ones an LEA analyst gets from CERS and TOMS:
   headers, as CERS's student results export offers. Records are placed where they are
   reported (the final tested LEA and school, ELPAC.md §3.3), as every report of this app.
 * **Student Score Data File extract** (``read_ssdf_records``): the stored records in the TOMS
-  layout of the year (``data.export``), by **enrolled** LEA (the students whose CALPADS
+  layout of the year (``data.toms.export``), by **enrolled** LEA (the students whose CALPADS
   enrolment is there, wherever they tested) or by **tested** LEA (the students whose final
   tested LEA it is), as TOMS offers the two files (ELPAC.md §3.1), filtered by score-available
   date like TOMS's request form.
@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Literal
 import polars as pl
 
 from data.domain import GRADES, spring_year
-from data.export import records_text, write_table
-from data.groups import GROUP_BY_ID, GROUPS, LANGUAGES
-from data.normalise import STORE_SCHEMA
+from data.student_groups import GROUP_BY_ID, GROUPS, LANGUAGES
+from data.toms.export import records_text, write_table
+from data.toms.normalise import STORE_SCHEMA
 from queries.labels import RECORD_TYPE_OF_TEST, TESTS, level_names
 from queries.reports import ScopeError, read_records
 from queries.research import research_rows, write_research_file
@@ -51,7 +51,7 @@ STATE = "00"
 WINDOW_OPENS = (2, 1)
 """February 1: the Summative ELPAC testing window opens then, so no score of a school year is
 available earlier; the default start of the score-available filter (ELPAC.md §7; the same
-date ``data.groups`` uses for non-testers)."""
+date ``data.student_groups`` uses for non-testers)."""
 
 _PII_MESSAGE = ("Student-level exports need an account that may see student records. Ask your "
                 "LEA ELPAC coordinator for that access, or use the research file instead.")
@@ -342,8 +342,8 @@ def read_ssdf_records(snap: Snapshot, *, scope: Scope, years: list[str],
     Returns
     -------
     pl.DataFrame
-        Store rows (``data.normalise.STORE_SCHEMA``), sorted by year, the side's LEA and
-        school, SSID and record type; ``data.export.records_text`` gives their file text.
+        Store rows (``data.toms.normalise.STORE_SCHEMA``), sorted by year, the side's LEA and
+        school, SSID and record type; ``data.toms.export.records_text`` gives their file text.
     """
     _require_pii(scope)
     if by is not None and by not in SIDES:

@@ -6,7 +6,7 @@ Level names follow the SSRs and CERS (ELPAC.md §1.2, §1.4, §2).
 from __future__ import annotations
 
 from data.domain import GRADES, RECORD_TYPE_ALTERNATE, RECORD_TYPE_SUMMATIVE
-from data.groups import DIMENSIONS, GROUP_BY_ID
+from data.student_groups import DIMENSIONS, GROUP_BY_ID
 
 TESTS: dict[str, str] = {"summative": "Summative ELPAC", "alternate": "Summative Alternate ELPAC"}
 RECORD_TYPE_OF_TEST: dict[str, str] = {"summative": RECORD_TYPE_SUMMATIVE,

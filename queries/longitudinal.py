@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from data.summary import RECORD_COLUMNS
-from queries.groups import group_students
+from data.results.summary import RECORD_COLUMNS
 from queries.labels import RECORD_TYPE_OF_TEST
 from queries.metrics import SUPPRESSION_THRESHOLD
 from queries.reports import (
@@ -28,6 +27,7 @@ from queries.reports import (
     resolve_orgs,
     subgroup_filter,
 )
+from queries.rosters import group_students
 
 if TYPE_CHECKING:
     from queries.scope import Scope

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from data.summary import DOMAINS, MEASURES, METRIC_COLUMNS
+from data.results.summary import DOMAINS, MEASURES, METRIC_COLUMNS
 
 SUPPRESSION_THRESHOLD = 11
 """No scores for groups with fewer than 11 students (ELPAC.md §5.1)."""

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 # drift from the report (tests/queries/test_report_size.py checks they agree).
 import polars as pl
 
-from queries.groups import group_students
 from queries.reports import _grades, _row_groups, resolve_orgs
+from queries.rosters import group_students
 from queries.scope import ScopeError
 
 if TYPE_CHECKING:

@@ -2,13 +2,13 @@
 
 Two ways to the same numbers, chosen per report:
 
-* the summary built at load time (``data.summary``) answers standard reports: whole
+* the summary built at load time (``data.results.summary``) answers standard reports: whole
   organisations, research-file groups, breakdown by one dimension or by grade;
 * the records answer the rest: advanced filters, custom subgroups, completeness, a school
   broken down by grade and a group at once, scopes limited to student groups.
 
 Both apply the scope before aggregating (``queries.scope``), and both sum the same per-record
-contributions (``data.summary.record_metrics``), so they agree exactly; a test checks it.
+contributions (``data.results.summary.record_metrics``), so they agree exactly; a test checks it.
 """
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from data.groups import GROUP_BY_ID, all_of, any_of, groups_of
-from data.summary import (
+from data.results.summary import (
     ALL_GRADES,
     METRIC_COLUMNS,
     RECORD_COLUMNS,
@@ -33,6 +32,7 @@ from data.summary import (
     record_metrics,
     sum_metrics,
 )
+from data.student_groups import GROUP_BY_ID, all_of, any_of, groups_of
 from queries.labels import GRADE_NAMES, GROUP_NAMES, RECORD_TYPE_OF_TEST
 from queries.metrics import SUPPRESSION_THRESHOLD, publish_arrays, to_frame
 from queries.scope import NO_SCHOOL, Scope, ScopeError
@@ -40,7 +40,7 @@ from queries.scope import NO_SCHOOL, Scope, ScopeError
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from data.groups import Group
+    from data.student_groups import Group
     from queries.snapshot import Snapshot
     from queries.spec import ReportSpec
 
@@ -122,7 +122,7 @@ def _grades(spec: ReportSpec) -> list[str]:
 
 
 def _needs_records(spec: ReportSpec, scope: Scope, rows: pl.DataFrame) -> bool:
-    """Whether the summary cannot answer the report's standard rows (``data.summary``).
+    """Whether the summary cannot answer the report's standard rows (``data.results.summary``).
 
     Custom subgroups alone do not count: their rows come from the records either way.
     """
@@ -211,7 +211,7 @@ def _group_report(snap: Snapshot, spec: ReportSpec, *, scope: Scope, suppress: b
     ``cds_code`` its school's. Comparison rows are the groups' schools with their LEA,
     county and state, for scopes that see whole organisations.
     """
-    from queries.groups import group_students  # groups reads reports' scope rules
+    from queries.rosters import group_students  # groups reads reports' scope rules
 
     members = group_students(snap.store, scope, spec.orgs)
     orgs = snap.orgs_of(spec.years)
@@ -495,7 +495,7 @@ def subgroup_filter(spec: ReportSpec, scope: Scope) -> pl.Expr:
 
 def _filters_duckdb(filters: Iterable[tuple[str, tuple[str, ...]]]) -> duckdb.Expression:
     # Plain AND/OR of the groups' conditions (no constants or COALESCE): DuckDB pushes such
-    # filters into the Parquet scan (data.groups.conditions_duckdb).
+    # filters into the Parquet scan (data.student_groups.conditions_duckdb).
     return all_of([any_of([GROUP_BY_ID[gid].duckdb() for gid in ids]) for _, ids in filters])
 
 

@@ -26,8 +26,8 @@ import numpy as np
 import polars as pl
 
 from data.domain import GRADES, spring_year
-from data.groups import GROUP_BY_ID
-from data.summary import ALL_GRADES, METRIC_COLUMNS, RECORD_COLUMNS, build_summary
+from data.results.summary import ALL_GRADES, METRIC_COLUMNS, RECORD_COLUMNS, build_summary
+from data.student_groups import GROUP_BY_ID
 from queries.labels import RECORD_TYPE_OF_TEST, SUPPRESSED
 from queries.metrics import SUPPRESSION_THRESHOLD, publish_arrays
 from queries.reports import ScopeError, read_records

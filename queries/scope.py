@@ -111,7 +111,7 @@ class Scope:
         return self.allows_lea(county, lea) or school in self.schools
 
     def visible_orgs(self, orgs: pl.DataFrame) -> pl.DataFrame:
-        """The rows of an organisation list (``data.orgs``) this scope fully covers."""
+        """The rows of an organisation list (``data.results.orgs``) this scope fully covers."""
         if self.statewide:
             return orgs
         county_ok = pl.col("county_code").is_in(list(self.counties))

@@ -19,9 +19,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc
 
-from data.orgs import ORG_SCHEMA
-from data.store import Store
-from data.summary import HEADLINE_GROUP, INDEX_KEYS
+from data.results.orgs import ORG_SCHEMA
+from data.results.store import Store
+from data.results.summary import HEADLINE_GROUP, INDEX_KEYS
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -78,7 +78,7 @@ class Snapshot:
 
     @cached_property
     def orgs(self) -> pl.DataFrame:
-        """Every organisation with records, per school year (``data.orgs``)."""
+        """Every organisation with records, per school year (``data.results.orgs``)."""
         frames = [pl.read_parquet(p).with_columns(pl.lit(y).alias("school_year"))
                   for y, p in sorted(self.org_files.items())]
         if not frames:
@@ -186,7 +186,7 @@ class Snapshot:
         if cached is not None:
             return cached
         path = self.summary_files[year].with_name(f"{name}.arrow")
-        # Memory-mapped: only the pages a report touches are read (see data.summary).
+        # Memory-mapped: only the pages a report touches are read (see data.results.summary).
         table = pa.ipc.open_file(pa.memory_map(str(path))).read_all()
         index = pl.read_parquet(path.with_name(f"{name}_index.parquet"))
         keys = index.select(pl.concat_str(list(INDEX_KEYS), separator="|")).to_series()
@@ -202,7 +202,7 @@ class Snapshot:
         return table, spans
 
     def ssr(self, year: str, *, by_lea: bool = False) -> pl.DataFrame:
-        """The year's SSR release counts (``data.ssr``), read once and kept (a few MB).
+        """The year's SSR release counts (``data.results.ssr_release``), read once, kept (MBs).
 
         ``by_lea`` gives them summed over schools and grades: what an LEA-level status
         needs, a fraction of the rows.

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from data.domain import GRADES, expand_years
-from data.groups import DIMENSIONS, GROUP_BY_ID
+from data.student_groups import DIMENSIONS, GROUP_BY_ID
 
 Test = Literal["summative", "alternate"]
 Measure = Literal["overall", "oral", "written", "listening", "speaking", "reading", "writing"]
@@ -39,7 +39,7 @@ class ReportSpec:
 
     ``orgs``: the organisations (14-digit CDS codes for LEAs and schools, two digits for
     counties, ``"00"`` for the state; ``school CDS:name`` for student groups,
-    ``data.rosters.group_key``) at ``org_level``; ``expand`` adds "schools of the chosen
+    ``data.catalog.rosters.group_key``) at ``org_level``; ``expand`` adds "schools of the chosen
     LEAs" or "LEAs of the chosen schools". ``grades``: assessment grades, ``"13"`` for all.
     ``breakdown``: one dimension (or ``"grade"``) to split each organisation's row by.
     ``filters``: restrict every row to students in those groups (same semantics as a

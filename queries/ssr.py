@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
-from data.ssr import SSR_SOURCE_COLUMNS, build_ssr
+from data.results.ssr_release import SSR_SOURCE_COLUMNS, build_ssr
 from queries.labels import GRADE_NAMES, RECORD_TYPE_OF_TEST
 from queries.reports import read_records
 
@@ -64,7 +64,7 @@ def _rows(snap: Snapshot, year: str, test: str, scope: Scope,
 
 
 def _counts_of_students(snap: Snapshot, year: str, scope: Scope) -> pl.DataFrame:
-    """The load-time SSR counts (``data.ssr``) over the scope's own students only.
+    """The load-time SSR counts (``data.results.ssr_release``) over the scope's own students only.
 
     The stored counts are per organisation; a scope limited to some students (a teacher's
     groups) counts their records instead, the same way: under the enrolled LEA and school,

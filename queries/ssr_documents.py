@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 import duckdb
 import polars as pl
 
+from data.catalog.ssr_languages import overrides
 from data.domain import GRADES, alternate_cuts, alternate_range, summative_cuts
-from data.ssr_languages import overrides
 from queries.labels import RECORD_TYPE_OF_TEST
 from queries.reports import read_records
 from queries.scope import Scope, ScopeError
@@ -248,7 +248,7 @@ def _build(records: pl.DataFrame, test: str, *, years: list[str] | None,
     """The SSRs among the records (one per student and year), oldest year first.
 
     ``languages`` overrides the file's SSR languages per (SSID, year, record type)
-    (``data.ssr_languages``: an LEA coordinator's choice).
+    (``data.catalog.ssr_languages``: an LEA coordinator's choice).
     """
     if records.height == 0:
         return []

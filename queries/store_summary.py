@@ -16,7 +16,7 @@ import polars as pl
 from data.domain import RECORD_TYPE_ALTERNATE, RECORD_TYPE_SUMMATIVE
 
 if TYPE_CHECKING:
-    from data.store import Store
+    from data.results.store import Store
 
 TEST_NAMES: dict[str, str] = {
     RECORD_TYPE_SUMMATIVE: "Summative ELPAC",
@@ -141,7 +141,7 @@ def read_store_summary(store: Store) -> pl.DataFrame:
     Examples
     --------
     >>> import tempfile
-    >>> from data.store import Store
+    >>> from data.results.store import Store
     >>> with tempfile.TemporaryDirectory() as empty:
     ...     summary = read_store_summary(Store(empty))
     >>> summary.height
@@ -180,7 +180,7 @@ def read_store_totals(store: Store) -> pl.DataFrame:
     Examples
     --------
     >>> import tempfile
-    >>> from data.store import Store
+    >>> from data.results.store import Store
     >>> with tempfile.TemporaryDirectory() as empty:
     ...     read_store_totals(Store(empty)).row(0, named=True)
     {'n_records': 0, 'n_students': 0, 'n_school_years': 0}
@@ -207,7 +207,7 @@ def read_load_history(store: Store) -> pl.DataFrame:
     Examples
     --------
     >>> import tempfile
-    >>> from data.store import Store
+    >>> from data.results.store import Store
     >>> with tempfile.TemporaryDirectory() as empty:
     ...     history = read_load_history(Store(empty))
     >>> history.height, history.columns[:3]

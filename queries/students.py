@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from data import domain
-from data.export import unpack_extras
-from data.groups import GROUP_BY_ID
-from data.summary import DOMAINS, RECORD_COLUMNS
+from data.results.summary import DOMAINS, RECORD_COLUMNS
+from data.student_groups import GROUP_BY_ID
+from data.toms.export import unpack_extras
 from queries.labels import SCORE_STATUSES
 from queries.reports import ScopeError, read_records
 

@@ -20,7 +20,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from data.store import Store  # noqa: E402
+from data.results.store import Store  # noqa: E402
 from elpac.serving import serve_command, start, stop  # noqa: E402
 from queries.snapshot import Snapshot  # noqa: E402
 from queries.spec import ReportSpec  # noqa: E402

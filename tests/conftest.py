@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from data.store import Store
-from data.synth import DemoSpec, build_demo, generate_files
+from data.results.store import Store
+from data.synth.generator import DemoSpec, build_demo, generate_files
 
 TINY = DemoSpec(students=600, years="2018-19..2025-26", seed=7)
 """Small but complete: every layout year, Alternate, NT, partial, EXD, movers, NPS."""

@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from data.store import Store
+from data.results.store import Store
 from elpac.cli import app
 
 if TYPE_CHECKING:

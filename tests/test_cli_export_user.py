@@ -8,14 +8,14 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from data.accounts import create_demo_accounts
+from data.catalog.accounts import create_demo_accounts
 from elpac.cli import app
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from data.accounts import Account
-    from data.store import Store
+    from data.catalog.accounts import Account
+    from data.results.store import Store
 
 
 @pytest.fixture

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 import polars as pl
 from typer.testing import CliRunner
 
-from data.accounts import Accounts
-from data.rosters import Rosters
+from data.catalog.accounts import Accounts
+from data.catalog.rosters import Rosters
 from elpac.cli import app
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from data.store import Store
+    from data.results.store import Store
 
 PASSWORD = "a-long-enough-password"
 

@@ -10,13 +10,13 @@ import polars as pl
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
-from data.accounts import Accounts
+from data.catalog.accounts import Accounts
 from elpac.cli import app
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from data.store import Store
+    from data.results.store import Store
 
 
 def run(*args: str) -> tuple[int, str]:

@@ -12,7 +12,7 @@ from elpac.cli import app
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from data.store import Store
+    from data.results.store import Store
 
 YEAR = "2025-26"
 LEA = "19619690000000"

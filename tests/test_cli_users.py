@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 import pytest
 from typer.testing import CliRunner
 
-from data.accounts import MAX_FAILURES, Accounts, SignInError
-from data.store import Store
+from data.catalog.accounts import MAX_FAILURES, Accounts, SignInError
+from data.results.store import Store
 from elpac.cli import app
 
 if TYPE_CHECKING:

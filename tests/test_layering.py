@@ -23,7 +23,7 @@ FORBIDDEN: dict[str, set[str]] = {
 def imported_packages(source: str, module: str) -> set[str]:
     """Top-level packages a module's source imports, anywhere in it (functions included).
 
-    ``module`` is the dotted name of the module (``data.store``), used to resolve relative
+    ``module`` is the dotted name of the module (``data.results.store``), used to resolve relative
     imports such as ``from ..queries import x``.
     """
     found: set[str] = set()
@@ -49,7 +49,7 @@ def layer_modules() -> list[tuple[str, Path]]:
 
 def module_name(path: Path) -> str:
     # A package's __init__ keeps its own name segment, so `from . import x` in data/__init__.py
-    # resolves to `data`, as it does in data/store.py.
+    # resolves to `data`, as it does in data/results/store.py.
     return ".".join(path.relative_to(ROOT).with_suffix("").parts)
 
 
@@ -83,7 +83,8 @@ def test_layer_imports_only_downward(layer: str, path: Path) -> None:
         ("from .. import dashboard", "queries.x", {"dashboard"}),
         ("from .store import Store", "data.x", {"data"}),
         ("from . import store", "data.__init__", {"data"}),
-        ("import polars as pl\nfrom data.store import Store", "queries.x", {"polars", "data"}),
+        ("import polars as pl\nfrom data.results.store import Store", "queries.x",
+         {"polars", "data"}),
     ],
 )
 def test_imported_packages_finds_every_form(source: str, module: str,

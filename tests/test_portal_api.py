@@ -1,4 +1,5 @@
-"""Parent-portal hand-off: credentials (``data.portal``), the endpoint (``elpac.portal``), the
+"""Parent-portal hand-off: credentials (``data.catalog.portal_credentials``), the endpoint
+(``elpac.portal_api``), the
 ``portal-credential`` commands and the dashboard's credential section.
 
 The server runs in a thread on a private copy of the tiny store; requests go over loopback.
@@ -22,10 +23,11 @@ from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from data import audit, portal
+from data.catalog import audit
+from data.catalog import portal_credentials as portal
 from data.problems import InputError
-from data.store import Store
-from elpac.portal import NOT_FOUND, PortalServer, make_server
+from data.results.store import Store
+from elpac.portal_api import NOT_FOUND, PortalServer, make_server
 from elpac.portal_cli import credentials_app
 from queries.labels import RECORD_TYPE_OF_TEST
 
@@ -276,7 +278,7 @@ def test_other_paths_and_methods(server: PortalServer, picked: Picked) -> None:
 def test_log_names_no_student_and_no_credential(server: PortalServer, picked: Picked,
                                                 caplog: pytest.LogCaptureFixture) -> None:
     token = portal.generate_credential(server.store, picked.lea, created_by=ADMIN)
-    with caplog.at_level(logging.INFO, logger="elpac.portal"):
+    with caplog.at_level(logging.INFO, logger="elpac.portal_api"):
         get(server, f"/ssr/{picked.ssid}?format=html&year={picked.year}", token)
         get(server, f"/ssr/{picked.other_ssid}?format=html", token)
         get(server, f"/ssr/{picked.ssid}?format=html", "wrong")
@@ -300,9 +302,9 @@ def test_a_failure_is_a_json_500_logged_without_its_message(
     def broken(*_: object) -> str:
         raise RuntimeError(f"template failed for SSID {picked.ssid}")
 
-    monkeypatch.setattr("elpac.portal.render_html", broken)
+    monkeypatch.setattr("elpac.portal_api.render_html", broken)
     token = portal.generate_credential(server.store, picked.lea, created_by=ADMIN)
-    with caplog.at_level(logging.INFO, logger="elpac.portal"):
+    with caplog.at_level(logging.INFO, logger="elpac.portal_api"):
         reply = get(server, f"/ssr/{picked.ssid}?format=html&year={picked.year}", token)
     assert (reply.status, reply.error) == (500, "The report could not be made; try again "
                                                 "later.")
@@ -380,8 +382,8 @@ def test_generate_refuses_an_lea_without_results(store_copy: Store) -> None:
 # -- the dashboard section ---------------------------------------------------------------------
 
 def _section(store_dir: str, lea: str) -> None:
-    from dashboard.portal_section import credential_section
-    from data.store import Store
+    from dashboard.credentials_section import credential_section
+    from data.results.store import Store
 
     credential_section(Store(store_dir), lea, "Test Unified", "lea.admin@example.org")
 

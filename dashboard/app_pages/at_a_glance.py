@@ -7,8 +7,8 @@ import streamlit as st
 
 from dashboard import cached, glance
 from dashboard.context import page_context, stop
-from queries.distribution import read_coverage, total_coverage
 from queries.labels import TESTS
+from queries.ssr_delivery import read_coverage, total_coverage
 
 REACHED = (("Released", "n_released", "SSRs released by today."),
            ("Delivered", "n_delivered", "A delivery recorded (portal, e-mail, mail or in "
@@ -62,7 +62,7 @@ else:
         st.dataframe(table, hide_index=True, width="stretch",
                      column_config=glance.SSR_COLUMNS)
 
-# --- Reaching parents: SSRs delivered, bounced or returned (queries.distribution) ---
+# --- Reaching parents: SSRs delivered, bounced or returned (queries.ssr_delivery) ---
 # Student-level tracking: only for scopes with student records and no demographic limit.
 # Years before 2023-24 carry no release date: nothing is "released", so nothing to follow up.
 # Per LEA or school only: statewide it would read every student's record on each visit.

@@ -9,8 +9,8 @@ import streamlit as st
 
 from dashboard import auditing, cached, identity
 from dashboard.context import stop
-from data import audit
-from data.export import neutralised
+from data.catalog import audit
+from data.toms.export import neutralised
 
 st.title("Audit")
 if not identity.may_audit():

@@ -2,8 +2,8 @@
 
 Groups of one school's students ("Creating Groups in CERS"), reported on as organisations in
 the Custom report and given to teachers, who then see only their groups' students. Every read
-and write is checked by ``queries.groups`` against the user's scope; the page says what that
-allows. The actions are button callbacks in ``dashboard.group_actions``.
+and write is checked by ``queries.rosters`` against the user's scope; the page says what that
+allows. The actions are button callbacks in ``dashboard.roster_actions``.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import polars as pl
 import streamlit as st
 
 from dashboard import cached, identity
-from dashboard import group_actions as actions
-from dashboard import student_groups as groups
+from dashboard import roster_actions as actions
+from dashboard import rosters as groups
 from dashboard import student_profile as profile
 from dashboard.context import page_context, stop
-from data.rosters import group_key
+from data.catalog.rosters import group_key
 
 VIEWS = {"list": "Groups", "new": "New group", "upload": "Upload CSV"}
 

@@ -15,7 +15,7 @@ import streamlit as st
 from dashboard import auditing, cached, identity
 from dashboard import student_profile as profile
 from dashboard.context import page_context, stop
-from dashboard.portal_section import credential_section
+from dashboard.credentials_section import credential_section
 from data.domain import GRADES
 from data.problems import InputError
 from documents import pdf

@@ -1,9 +1,9 @@
 """SSR delivery: which parents got their child's Student Score Report, and who still waits.
 
-Coverage by enrolled school (``queries.distribution.read_coverage``: its docstring defines
+Coverage by enrolled school (``queries.ssr_delivery.read_coverage``: its docstring defines
 *delivered* and the percent's base), then one of: record a delivery, upload a deliveries or a
 bounce/return CSV (all rows or none, with the upload history), or download the students not
-yet reached. Every read and write goes through ``queries.distribution``, which applies the
+yet reached. Every read and write goes through ``queries.ssr_delivery``, which applies the
 user's scope; the writes are button callbacks, so the coverage drawn after them is current.
 """
 
@@ -16,10 +16,10 @@ import streamlit as st
 
 from dashboard import auditing
 from dashboard.context import PageContext, page_context, stop
-from data.distribution import DELIVERY_COLUMNS, FAILURE_COLUMNS, METHODS
-from data.export import neutralised
+from data.catalog.ssr_deliveries import DELIVERY_COLUMNS, FAILURE_COLUMNS, METHODS
 from data.problems import InputError
-from queries import distribution as reach
+from data.toms.export import neutralised
+from queries import ssr_delivery as reach
 from queries.labels import TESTS
 from queries.scope import ScopeError
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import auditing, cached, group_actions, ssr_links
+from dashboard import auditing, cached, ssr_links
+from dashboard import roster_actions as group_actions
 from dashboard import student_profile as profile
 from dashboard.context import page_context, stop
-from data.groups import DIMENSIONS, GROUPS
+from data.student_groups import DIMENSIONS, GROUPS
 from queries.labels import GRADE_NAMES, RECORD_TYPE_NAMES
 from queries.students import score_history
 

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import Page, expect
 
-from data.accounts import create_demo_accounts
-from data.store import Store
+from data.catalog.accounts import create_demo_accounts
+from data.results.store import Store
 from elpac.serving import serve_command, start, stop
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from playwright.sync_api import Page, expect
 
-from data.store import Store
+from data.results.store import Store
 from tests.browser.conftest import wait_for_app
 
 if TYPE_CHECKING:

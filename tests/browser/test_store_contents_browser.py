@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 from playwright.sync_api import Page, expect
 
-from data.store import Store
+from data.results.store import Store
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -96,7 +96,7 @@ def test_with_sign_in_configured_an_anonymous_session_sees_nothing(monkeypatch,
 def test_a_signed_in_user_gets_the_scope_of_their_secrets_entry(monkeypatch, tiny_store_path):
     import polars as pl
 
-    from data.store import Store
+    from data.results.store import Store
 
     lea = (pl.read_parquet(Store(tiny_store_path).year_files()["2024-25"])
            .get_column("reporting_lea_code").mode().sort().item(0))

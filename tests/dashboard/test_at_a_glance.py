@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data.store import Store
+from data.results.store import Store
 from queries.labels import SUMMATIVE_LEVELS
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"

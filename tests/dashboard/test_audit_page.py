@@ -9,11 +9,11 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from data import audit
-from data.accounts import create_demo_accounts
+from data.catalog import audit
+from data.catalog.accounts import create_demo_accounts
 
 if TYPE_CHECKING:
-    from data.store import Store
+    from data.results.store import Store
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 

@@ -16,7 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import charts
-from data.store import Store
+from data.results.store import Store
 from documents import pdf
 from documents.i18n import LANGUAGE_NAMES
 from tests.dashboard.conftest import ok, open_local

@@ -21,9 +21,9 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import uploads
 from dashboard.uploads import Upload, check_uploads, load_uploads
-from data.ingest import ingest
-from data.read import file_name_facts
-from data.store import Store
+from data.results.ingest import ingest
+from data.results.store import Store
+from data.toms.read import file_name_facts
 from queries.scope import Scope
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def _no_scope_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def read_toms(path: Path) -> pl.DataFrame:
-    """A caret-delimited TOMS file, every cell as text (independently of data.read)."""
+    """A caret-delimited TOMS file, every cell as text (independently of data.toms.read)."""
     return pl.read_csv(path, separator="^", infer_schema=False, quote_char=None)
 
 

@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data.store import Store
+from data.results.store import Store
 
 if TYPE_CHECKING:
     pass

@@ -2,7 +2,7 @@
 and the Custom report's Student groups level (dashboard/app_pages/groups.py, students.py,
 report_form.py), through the router, on a private copy of the tiny store.
 
-Who is in a group is checked in the catalog (``data.rosters.Rosters``, a reader); which
+Who is in a group is checked in the catalog (``data.catalog.rosters.Rosters``, a reader); which
 students may be grouped and every report number are computed here with Polars straight from
 the store's Parquet files, never through ``queries``.
 """
@@ -18,15 +18,15 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from data.accounts import DEMO_GROUP, Accounts, create_demo_accounts
-from data.rosters import Rosters, group_key
-from queries.groups import create_group, remove_group
+from data.catalog.accounts import DEMO_GROUP, Accounts, create_demo_accounts
+from data.catalog.rosters import Rosters, group_key
+from queries.rosters import create_group, remove_group
 from queries.scope import Scope
 from queries.spec import ReportSpec
 from tests.dashboard.conftest import ok, open_local
 
 if TYPE_CHECKING:
-    from data.store import Store
+    from data.results.store import Store
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 PAGE = "app_pages/groups.py"
@@ -429,7 +429,7 @@ def test_a_new_group_takes_the_school_chosen_when_the_button_is_pressed(
     # The button's arguments carry the school of the run that drew it; a click right after
     # choosing another school must still make the group at the chosen one (the name and
     # SSIDs are read at the click too). Seen in the browser: SSIDs refused for the old school.
-    from dashboard import group_actions
+    from dashboard import roster_actions as group_actions
 
     made: dict[str, object] = {}
 

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as hs
 from streamlit.testing.v1 import AppTest
 
-from data.store import Store
+from data.results.store import Store
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 SSID = re.compile(r"\b\d{10}\b")

@@ -20,7 +20,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import report_output
-from data.store import Store
+from data.results.store import Store
 from queries.spec import ReportSpec, Subgroup
 
 if TYPE_CHECKING:

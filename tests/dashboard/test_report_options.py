@@ -20,7 +20,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data.store import Store
+from data.results.store import Store
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 LEA = "19619690000000"

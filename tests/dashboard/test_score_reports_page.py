@@ -16,8 +16,8 @@ import streamlit as st
 from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
-from data import portal
-from data.store import Store
+from data.catalog import portal_credentials as portal
+from data.results.store import Store
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 

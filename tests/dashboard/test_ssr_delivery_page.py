@@ -17,8 +17,8 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data import distribution
-from data.store import Store
+from data.catalog import ssr_deliveries as distribution
+from data.results.store import Store
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 PAGE = "app_pages/ssr_delivery.py"

@@ -14,7 +14,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from data.store import Store
+from data.results.store import Store
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 

@@ -16,8 +16,8 @@ import pytest
 from polars.testing import assert_frame_equal
 from streamlit.testing.v1 import AppTest
 
-from data.store import Store
-from data.synth import DemoSpec, build_demo
+from data.results.store import Store
+from data.synth.generator import DemoSpec, build_demo
 
 if TYPE_CHECKING:
     pass

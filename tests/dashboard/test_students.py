@@ -18,7 +18,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data.store import Store
+from data.results.store import Store
 from documents.i18n import LANGUAGE_NAMES
 
 if TYPE_CHECKING:

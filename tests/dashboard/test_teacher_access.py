@@ -15,10 +15,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from data.accounts import Accounts
-from data.rosters import group_key
-from data.store import Store
-from queries.groups import create_group
+from data.catalog.accounts import Accounts
+from data.catalog.rosters import group_key
+from data.results.store import Store
+from queries.rosters import create_group
 from queries.scope import Scope
 from queries.spec import ReportSpec
 

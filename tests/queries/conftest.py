@@ -1,6 +1,6 @@
 """Hand-built stores for the query tests: a few records written as a real 2024-25 TOMS file.
 
-A test lists its records as dicts of canonical field names (``data.layout``) to values, giving
+A test lists its records as dicts of canonical field names (``data.toms.layout``) to values, giving
 only what matters to it; ``TomsBuilder`` fills the rest with a consistent scored Summative
 record (scores and levels from the cut tables, ELPAC.md §1.3), writes a caret-delimited
 tested-LEA file with the 376 headers of 2024-25 and loads it through the real ingest.
@@ -30,9 +30,9 @@ from pathlib import Path
 import pytest
 
 from data import domain
-from data.ingest import ingest
-from data.layout import layout
-from data.store import Store
+from data.results.ingest import ingest
+from data.results.store import Store
+from data.toms.layout import layout
 from queries.snapshot import Snapshot
 
 LAYOUT = layout("2024-25")

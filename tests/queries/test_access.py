@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 import pytest
 
-from data.accounts import Account
+from data.catalog.accounts import Account
 from queries.access import scope_of
 from queries.longitudinal import read_transitions
 from queries.metrics import SUPPRESSION_THRESHOLD

@@ -16,8 +16,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from data.layout import layout
-from data.store import Store
+from data.results.store import Store
+from data.toms.layout import layout
 from queries.extracts import (
     build_district_export,
     build_research_file,

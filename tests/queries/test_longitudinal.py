@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from data.store import Store
+from data.results.store import Store
 from queries.longitudinal import _cohort_ssids, read_longitudinal, read_transitions
 from queries.metrics import SUPPRESSION_THRESHOLD
 from queries.reports import read_report
@@ -277,7 +277,7 @@ def test_an_aggregate_only_scope_always_suppresses_transitions(
 
 def test_transitions_say_whether_both_years_are_final(snap: Snapshot) -> None:
     # The tiny demo is as of June 1, 2026: 2025-26 is partial everywhere, earlier years final
-    # (tests/conftest.py TINY, data.synth). A pair is final only when both years are.
+    # (tests/conftest.py TINY, data.synth.generator). A pair is final only when both years are.
     assert snap.year_status["2024-25"] == "final"
     assert snap.year_status["2025-26"] == "partial"
     years = ("2023-24", "2024-25", "2025-26")

@@ -20,7 +20,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from data.domain import GRADES
-from data.groups import groups_of
+from data.student_groups import groups_of
 from queries.reports import read_report
 from queries.scope import Scope
 from queries.snapshot import Snapshot

@@ -1,6 +1,7 @@
 """The summary path and the records path of ``read_report`` give identical frames.
 
-Both sum the same per-record contributions (``data.summary.record_metrics``), so every report
+Both sum the same per-record contributions (``data.results.summary.record_metrics``), so every
+report
 the load-time summary can answer must come out the same when forced through the records. Also
 here: what ``ReportSpec`` refuses and why, and the shareable-URL round trip.
 """
@@ -19,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from data.groups import DIMENSIONS, groups_of
+from data.student_groups import DIMENSIONS, groups_of
 from queries import reports
 from queries.reports import read_report, resolve_orgs
 from queries.scope import Scope
@@ -51,7 +52,7 @@ def _cases() -> list[Case]:
     """Every breakdown with every organisation choice; the other options cycle through."""
     cases = []
     for i, (breakdown, org) in enumerate(itertools.product([None, *BREAKDOWNS], ORG_CHOICES)):
-        # data.summary holds school rows by group for all grades, by grade for 001 only.
+        # data.results.summary holds school rows by group for all grades, by grade for 001 only.
         by_group = breakdown not in (None, "grade")
         grades = ("13",) if "school" in org and by_group else GRADE_CHOICES[i % 4]
         cases.append((org, breakdown, grades, i % 3 == 0,

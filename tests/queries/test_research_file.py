@@ -2,7 +2,7 @@
 
 The expected file is rebuilt in this module straight from the year's Parquet records: which
 organisations (ELPAC.md §3.3, §5.4), which students are in each research student group (from
-the record columns, §5.6; nothing from ``data.groups``), the counts, means and percents
+the record columns, §5.6; nothing from ``data.student_groups``), the counts, means and percents
 (§4), suppression (§5.1), codes and TypeIDs (§5.3-5.5). Then every cell is compared.
 """
 
@@ -18,8 +18,8 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from data.groups import GROUPS
-from data.store import Store
+from data.results.store import Store
+from data.student_groups import GROUPS
 from elpac.cli import app
 from queries.research import research_rows, write_research_file
 from queries.scope import Scope
@@ -299,7 +299,7 @@ def test_every_cell_matches_the_records(tiny: Snapshot, year_records: pl.DataFra
     assert checked > (100_000 if test == "summative" else 1_000)
     type_ids = set(got.get_column("TypeID"))
     assert {"04", "03", "02", "01"} <= type_ids
-    if test == "summative":  # the tiny store has locally funded charters (data.synth_places)
+    if test == "summative":  # the tiny store has locally funded charters (data.synth.places)
         assert "10" in type_ids
     if suppress:
         assert (got.get_column("OverallMeanSclScr") == "*").any()

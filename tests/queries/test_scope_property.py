@@ -25,8 +25,8 @@ from hypothesis import event, given, note, settings
 from hypothesis import strategies as st
 
 from data.domain import GRADES
-from data.groups import groups_of
-from data.store import Store
+from data.results.store import Store
+from data.student_groups import groups_of
 from queries.extracts import read_district_results, read_ssdf_records
 from queries.longitudinal import read_longitudinal, read_transitions
 from queries.reports import ScopeError, read_report
@@ -37,7 +37,7 @@ from queries.spec import ReportSpec, Subgroup
 from queries.ssr import read_ssr_curve, read_ssr_status
 from queries.students import find_students, read_student
 
-# Group membership written out here from the record columns, not taken from data.groups
+# Group membership written out here from the record columns, not taken from data.student_groups
 # (ELPAC.md §5.6); a null value is not a member.
 _EVERYONE = pl.lit(True)
 

@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from data.store import Store
+from data.results.store import Store
 from queries.scope import Scope
 from queries.snapshot import Snapshot
 from queries.ssr import read_ssr_curve, read_ssr_status

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 import polars as pl
 import pytest
 
-from data.ssr_languages import clear_languages, set_languages
+from data.catalog.ssr_languages import clear_languages, set_languages
 from queries.scope import Scope, ScopeError
 from queries.snapshot import Snapshot
 from queries.ssr_documents import NoReportError, list_ssr_contents, read_ssr_content
 
 if TYPE_CHECKING:
-    from data.store import Store
+    from data.results.store import Store
 
 
 

@@ -13,8 +13,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from data import domain
-from data.layout import layout
-from data.store import Store
+from data.results.store import Store
+from data.toms.layout import layout
 from queries.reports import ScopeError
 from queries.scope import Scope
 from queries.snapshot import Snapshot

@@ -15,13 +15,17 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from data.accounts import Accounts
+from data.catalog.accounts import Accounts
+from data.catalog.rosters import group_key
 from data.problems import InputError
-from data.rosters import group_key
-from data.store import Store
+from data.results.store import Store
 from queries.access import scope_of
 from queries.extracts import read_district_results, read_ssdf_records
-from queries.groups import (
+from queries.longitudinal import read_longitudinal, read_transitions
+from queries.report_size import estimate_report_size
+from queries.reports import read_report
+from queries.research import research_rows
+from queries.rosters import (
     assign_group,
     create_group,
     group_students,
@@ -29,10 +33,6 @@ from queries.groups import (
     remove_group,
     visible_groups,
 )
-from queries.longitudinal import read_longitudinal, read_transitions
-from queries.report_size import estimate_report_size
-from queries.reports import read_report
-from queries.research import research_rows
 from queries.scope import Scope, ScopeError
 from queries.snapshot import Snapshot
 from queries.spec import ReportSpec
@@ -311,7 +311,7 @@ def test_a_group_name_already_taken_is_refused_not_merged(world: World) -> None:
 
 
 def test_group_changes_are_audited_without_ssids(world: World) -> None:
-    from data import audit
+    from data.catalog import audit
 
     key = group_key("Audited", world.school)
     create_group(world.store, world.admin, name="Audited", school_code=world.school,

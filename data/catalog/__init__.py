@@ -1,0 +1,1 @@
+"""The catalog: every mutable table (accounts, rosters, audit, loads, SSR deliveries, ...)."""

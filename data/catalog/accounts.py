@@ -1,0 +1,393 @@
+"""Local accounts in the store's DuckDB catalog: who may sign in, in which role, where.
+
+The built-in sign-in for districts without an identity provider (issue 5). An account has an
+e-mail (its id), a role and assignments (counties, LEAs or schools, by CDS code); the query
+layer turns them into a ``Scope`` (``queries.access``). Passwords are kept only as Argon2id
+hashes. Repeated failures lock the account for a while; the same sentence answers an unknown
+e-mail and a wrong password, so the sign-in form does not say which e-mails exist.
+
+Roles (as CERS):
+
+* ``state_admin``: every organisation (the operator of a statewide install).
+* ``lea_admin``: all schools of their LEAs; student records, reports, exports, data loads,
+  users and groups.
+* ``site_admin``: their schools; student records.
+* ``teacher``: only students in the groups assigned to them (groups come with issue 5's
+  second part; until then a teacher sees no student).
+* ``viewer``: aggregates of their organisations only, small-n suppression forced, no student
+  record (a board presenter).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import polars as pl
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from data.catalog import audit
+from data.problems import InputError
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from data.results.store import Store
+
+ROLES = {
+    "state_admin": "State administrator",
+    "lea_admin": "LEA administrator",
+    "site_admin": "Site administrator",
+    "teacher": "Teacher",
+    "viewer": "Aggregate-only viewer",
+}
+_A_ROLE = {"state_admin": "a state administrator", "lea_admin": "an LEA administrator",
+           "site_admin": "a site administrator", "teacher": "a teacher",
+           "viewer": "an aggregate-only viewer"}
+ASSIGNMENT_KINDS = {"county": 2, "lea": 14, "school": 14}
+"""Organisations an account can be assigned, with the length of their code."""
+ROLE_KINDS = {"state_admin": (), "lea_admin": ("lea",), "site_admin": ("school",),
+              "teacher": ("school",), "viewer": ("county", "lea", "school")}
+"""The assignments each role takes (a state administrator needs none)."""
+MIN_PASSWORD = 12
+MAX_FAILURES = 5
+"""Wrong passwords in a row that lock an account."""
+LOCKOUT = timedelta(minutes=15)
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_HASHER = PasswordHasher()  # Argon2id with the library's current recommended parameters
+# Verified against when the e-mail is unknown, so that an unknown e-mail costs as much time
+# as a wrong password (no timing hint about which e-mails exist).
+_DUMMY_HASH = _HASHER.hash("not a password: timing equaliser")
+
+DDL = [
+    """CREATE TABLE IF NOT EXISTS users (
+        email VARCHAR PRIMARY KEY,
+        name VARCHAR NOT NULL,
+        role VARCHAR NOT NULL,
+        password_hash VARCHAR,
+        failed_attempts INTEGER NOT NULL DEFAULT 0,
+        locked_until TIMESTAMP,
+        created_at TIMESTAMP NOT NULL,
+        last_sign_in TIMESTAMP
+    )""",
+    """CREATE TABLE IF NOT EXISTS user_assignments (
+        email VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        code VARCHAR NOT NULL,
+        PRIMARY KEY (email, kind, code)
+    )""",
+]
+"""Catalog tables of the accounts (created with the catalog's other tables)."""
+
+
+class SignInError(InputError):
+    """A sign-in refused, with the sentence to show the user."""
+
+
+@dataclass(frozen=True)
+class Account:
+    """One local account and its assignments (codes by kind)."""
+
+    email: str
+    name: str
+    role: str
+    counties: tuple[str, ...] = ()
+    leas: tuple[str, ...] = ()
+    schools: tuple[str, ...] = ()
+
+
+def normalise_email(email: str) -> str:
+    """The e-mail as accounts are keyed: trimmed, lower case; ``InputError`` if not one.
+
+    >>> normalise_email("  Ana.Ruiz@Example-USD.org ")
+    'ana.ruiz@example-usd.org'
+    """
+    value = email.strip().lower()
+    if not _EMAIL.fullmatch(value):
+        raise InputError(f"{email.strip()!r} is not an e-mail address")
+    return value
+
+
+def check_password(password: str) -> None:
+    """Refuse a password too weak to keep (``InputError`` with the reason)."""
+    if len(password) < MIN_PASSWORD:
+        raise InputError(f"a password needs at least {MIN_PASSWORD} characters")
+    if password.strip() != password:
+        raise InputError("a password cannot start or end with a space")
+
+
+def _check_assignments(role: str, assignments: dict[str, tuple[str, ...]]) -> None:
+    if role not in ROLES:
+        raise InputError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+    for kind, codes in assignments.items():
+        for code in codes:
+            if not (code.isdigit() and len(code) == ASSIGNMENT_KINDS[kind]):
+                raise InputError(f"{code!r} is not a {ASSIGNMENT_KINDS[kind]}-digit {kind} code")
+        if codes and kind not in ROLE_KINDS[role]:
+            raise InputError(f"{_A_ROLE[role]} is not assigned {kind} codes")
+    if ROLE_KINDS[role] and not any(assignments.get(k) for k in ROLE_KINDS[role]):
+        raise InputError(f"{_A_ROLE[role]} needs at least one "
+                         f"{' or '.join(ROLE_KINDS[role])} code")
+
+
+class Accounts:
+    """The accounts of one store (its catalog)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # -- reading ---------------------------------------------------------------------------
+    def list(self) -> pl.DataFrame:
+        """Every account: e-mail, name, role, assignments as text, lock and sign-in times."""
+        schema = {"email": pl.String, "name": pl.String, "role": pl.String,
+                  "assignments": pl.String, "locked_until": pl.Datetime("us"),
+                  "last_sign_in": pl.Datetime("us")}
+        if not self.store.exists():
+            return pl.DataFrame(schema=schema)
+        with self.store.catalog() as con:
+            if "users" not in {r[0] for r in con.sql("SHOW TABLES").fetchall()}:
+                return pl.DataFrame(schema=schema)
+            return con.sql("""
+                SELECT u.email, u.name, u.role,
+                       coalesce(string_agg(a.kind || ' ' || a.code, ', '
+                                           ORDER BY a.kind, a.code), '') AS assignments,
+                       u.locked_until, u.last_sign_in
+                FROM users AS u LEFT JOIN user_assignments AS a USING (email)
+                GROUP BY ALL ORDER BY u.email""").pl().cast(schema)  # type: ignore[arg-type]
+
+    def get(self, email: str) -> Account | None:
+        """The account of an e-mail, or ``None``."""
+        if not self.store.exists():
+            return None
+        key = normalise_email(email)
+        with self.store.catalog() as con:
+            if "users" not in {r[0] for r in con.sql("SHOW TABLES").fetchall()}:
+                return None
+            row = _first(con.sql("SELECT name, role FROM users WHERE email = ?",
+                                 params=[key]))
+            if row is None:
+                return None
+            codes: dict[str, list[str]] = {k: [] for k in ASSIGNMENT_KINDS}
+            for kind, code in con.sql("SELECT kind, code FROM user_assignments WHERE email = ? "
+                                      "ORDER BY code", params=[key]).fetchall():
+                codes[kind].append(code)
+        return Account(key, row[0], row[1], tuple(codes["county"]), tuple(codes["lea"]),
+                       tuple(codes["school"]))
+
+    # -- changing --------------------------------------------------------------------------
+    def add(self, email: str, *, name: str, role: str, password: str,
+            counties: tuple[str, ...] = (), leas: tuple[str, ...] = (),
+            schools: tuple[str, ...] = (), now: datetime | None = None) -> Account:
+        """Create an account; ``InputError`` if it exists or a value is refused."""
+        key = normalise_email(email)
+        assignments = {"county": tuple(counties), "lea": tuple(leas), "school": tuple(schools)}
+        _check_assignments(role, assignments)
+        check_password(password)
+        if not name.strip():
+            raise InputError("give the account a name")
+        digest = _HASHER.hash(password)
+        with self.store._lock(), self.store.catalog(write=True) as con:
+            if _first(con.sql("SELECT 1 FROM users WHERE email = ?", params=[key])):
+                raise InputError(f"an account for {key} already exists")
+            con.begin()
+            con.sql("INSERT INTO users (email, name, role, password_hash, created_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    params=[key, name.strip(), role, digest, now or datetime.now()])
+            for kind, codes in assignments.items():
+                for code in sorted(set(codes)):
+                    con.sql("INSERT INTO user_assignments VALUES (?, ?, ?)",
+                            params=[key, kind, code])
+            con.commit()
+        account = self.get(key)
+        assert account is not None
+        return account
+
+    def assign(self, email: str, *, role: str | None = None, counties: tuple[str, ...] = (),
+               leas: tuple[str, ...] = (), schools: tuple[str, ...] = ()) -> Account:
+        """Replace an account's role (if given) and assignments."""
+        current = self._existing(email)
+        role = role or current.role
+        assignments = {"county": tuple(counties), "lea": tuple(leas), "school": tuple(schools)}
+        _check_assignments(role, assignments)
+        with self.store._lock(), self.store.catalog(write=True) as con:
+            con.begin()
+            con.sql("UPDATE users SET role = ? WHERE email = ?", params=[role, current.email])
+            con.sql("DELETE FROM user_assignments WHERE email = ?", params=[current.email])
+            for kind, codes in assignments.items():
+                for code in sorted(set(codes)):
+                    con.sql("INSERT INTO user_assignments VALUES (?, ?, ?)",
+                            params=[current.email, kind, code])
+            con.commit()
+        return self._existing(email)
+
+    def reset_password(self, email: str, password: str) -> None:
+        """Set a new password; also lifts a lockout."""
+        account = self._existing(email)
+        check_password(password)
+        digest = _HASHER.hash(password)
+        with self.store._lock(), self.store.catalog(write=True) as con:
+            con.sql("UPDATE users SET password_hash = ?, failed_attempts = 0, "
+                    "locked_until = NULL WHERE email = ?", params=[digest, account.email])
+
+    def remove(self, email: str) -> None:
+        """Delete an account and its assignments; ``InputError`` if there is none."""
+        account = self._existing(email)
+        with self.store._lock(), self.store.catalog(write=True) as con:
+            con.begin()
+            con.sql("DELETE FROM user_assignments WHERE email = ?", params=[account.email])
+            con.sql("DELETE FROM users WHERE email = ?", params=[account.email])
+            con.commit()
+
+    def _existing(self, email: str) -> Account:
+        account = self.get(email)
+        if account is None:
+            raise InputError(f"there is no account for {normalise_email(email)}")
+        return account
+
+    # -- signing in ------------------------------------------------------------------------
+    def sign_in(self, email: str, password: str, *, now: datetime | None = None) -> Account:
+        """The account, if the password is right and the account not locked.
+
+        Raises ``SignInError`` with the sentence for the user. A wrong password counts towards
+        the lockout (``MAX_FAILURES`` in a row lock the account for ``LOCKOUT``); a right one
+        resets the count.
+        """
+        now = now or datetime.now()
+        wrong = SignInError("The e-mail or the password is wrong.")
+        try:
+            key = normalise_email(email)
+        except InputError:
+            raise wrong from None
+        try:
+            account = self._sign_in(key, password, now, wrong)
+        except SignInError as exc:
+            audit.record(self.store, key, "sign_in_refused", detail=str(exc), at=now)
+            raise
+        audit.record(self.store, key, "sign_in", detail=ROLES[account.role], at=now)
+        return account
+
+    def _sign_in(self, key: str, password: str, now: datetime, wrong: SignInError) -> Account:
+        with self.store._lock(), self.store.catalog(write=True) as con:
+            row = _first(con.sql("SELECT password_hash, failed_attempts, locked_until "
+                                 "FROM users WHERE email = ?", params=[key]))
+            if row is None:
+                _verify(_DUMMY_HASH, password)
+                raise wrong
+            digest, failures, locked_until = row
+            if locked_until is not None and locked_until > now:
+                raise SignInError(
+                    f"This account is locked after {MAX_FAILURES} wrong passwords until "
+                    f"{locked_until:%H:%M}. Try again then, or ask your LEA administrator "
+                    "to reset the password.")
+            if digest is None or not _verify(digest, password):
+                # After a lockout has run out, counting starts again from zero.
+                failures = (0 if locked_until is not None else failures) + 1
+                lock = now + LOCKOUT if failures >= MAX_FAILURES else None
+                con.sql("UPDATE users SET failed_attempts = ?, locked_until = ? "
+                        "WHERE email = ?", params=[failures, lock, key])
+                if lock:
+                    raise SignInError(
+                        f"Too many wrong passwords: this account is locked until "
+                        f"{lock:%H:%M}. Ask your LEA administrator if you forgot it.")
+                raise wrong
+            if _HASHER.check_needs_rehash(digest):
+                con.sql("UPDATE users SET password_hash = ? WHERE email = ?",
+                        params=[_HASHER.hash(password), key])
+            con.sql("UPDATE users SET failed_attempts = 0, locked_until = NULL, "
+                    "last_sign_in = ? WHERE email = ?", params=[now, key])
+        account = self.get(key)
+        assert account is not None
+        return account
+
+
+def _first(relation: duckdb.DuckDBPyRelation) -> tuple | None:  # type: ignore[type-arg]
+    rows = relation.fetchall()
+    return rows[0] if rows else None
+
+
+def _verify(digest: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(digest, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+# -- demo accounts ---------------------------------------------------------------------------
+
+DEMO_PASSWORD = "elpac-demo-password"
+"""The password of every demo account: they exist only in the synthetic demo store."""
+_DEMO_FLAG = "demo_accounts"
+
+
+def create_demo_accounts(store: Store) -> list[Account]:
+    """One account per role with work to show, on the demo store's largest district.
+
+    A state administrator, the district's LEA administrator, its largest school's site
+    administrator, an aggregate-only viewer of the district (a board presenter) and a teacher
+    at that school with one student group (``DEMO_GROUP``); all with ``DEMO_PASSWORD``. The
+    store is marked so the sign-in form lists them.
+    """
+    files = store.year_files()
+    years = sorted(files)
+    year = years[-2] if len(years) > 1 else years[-1]  # the newest final year
+    frame = pl.read_parquet(files[year], columns=["tested_lea_code", "tested_school_code"])
+    districts = frame.filter(pl.col("tested_lea_code").str.ends_with("0000000"))
+    lea = str(districts.get_column("tested_lea_code").mode().sort()[0])
+    school = str(districts.filter(pl.col("tested_lea_code") == lea)
+                 .drop_nulls("tested_school_code").get_column("tested_school_code")
+                 .mode().sort()[0])
+    accounts = Accounts(store)
+    wanted = [
+        ("state.admin@demo.example", "Sam State", "state_admin", {}),
+        ("lea.admin@demo.example", "Lee Coordinator", "lea_admin", {"leas": (lea,)}),
+        ("site.admin@demo.example", "Pat Principal", "site_admin", {"schools": (school,)}),
+        ("board@demo.example", "Bo Board", "viewer", {"leas": (lea,)}),
+        ("teacher@demo.example", "Tia Teacher", "teacher", {"schools": (school,)}),
+    ]
+    made = []
+    for email, name, role, where in wanted:
+        # A demo rebuilt into the same store keeps its accounts (and their assignments).
+        existing = accounts.get(email)
+        made.append(existing or accounts.add(email, name=name, role=role,
+                                             password=DEMO_PASSWORD, **where))
+    _demo_group(store, school, "teacher@demo.example")
+    with store._lock(), store.catalog(write=True) as con:
+        con.sql("INSERT OR REPLACE INTO store_meta VALUES (?, 'yes')", params=[_DEMO_FLAG])
+    return made
+
+
+DEMO_GROUP = "Period 3 (demo)"
+DEMO_GROUP_SIZE = 25
+
+
+def _demo_group(store: Store, school: str, teacher: str) -> None:
+    """The demo teacher's group: the first students by SSID at the school in the newest year."""
+    from data.catalog.rosters import Rosters, group_key  # rosters checks users against accounts
+
+    files = store.year_files()
+    here = pl.read_parquet(files[max(files)], columns=["ssid", "reporting_school_code"]
+                           ).filter(pl.col("reporting_school_code") == school)
+    ssids = here.get_column("ssid").unique().sort().head(DEMO_GROUP_SIZE).to_list()
+    rosters = Rosters(store)
+    if ssids and group_key(DEMO_GROUP, school) not in rosters.all_members():
+        rosters.create(DEMO_GROUP, school, ssids, created_by="elpac demo", users=[teacher])
+
+
+def demo_accounts(store: Store) -> list[Account]:
+    """The demo accounts to list on the sign-in form: only in a store marked as the demo."""
+    if not store.exists():
+        return []
+    with store.catalog() as con:
+        tables = {r[0] for r in con.sql("SHOW TABLES").fetchall()}
+        if "store_meta" not in tables or not con.sql(
+                "SELECT 1 FROM store_meta WHERE key = ? AND value = 'yes'",
+                params=[_DEMO_FLAG]).fetchall():
+            return []
+        emails = [r[0] for r in con.sql(
+            "SELECT email FROM users WHERE email LIKE '%@demo.example' ORDER BY created_at, email"
+        ).fetchall()]
+    accounts = Accounts(store)
+    return [a for a in (accounts.get(e) for e in emails) if a is not None]

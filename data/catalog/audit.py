@@ -1,0 +1,67 @@
+"""The audit log: who signed in, who viewed a student, who exported what (issue 5).
+
+Kept in the store's catalog, apart from the application's logs (which hold no student data).
+Each entry: time, user (an e-mail, or the operating-system user for the command line),
+action, the user's scope in words, what was asked (filters, an SSID for a profile view) and,
+for exports, the number of rows. Entries are only ever added.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+if TYPE_CHECKING:
+    from data.results.store import Store
+
+ACTIONS = {
+    "sign_in": "Signed in",
+    "sign_in_refused": "Sign-in refused",
+    "view_student": "Viewed a student",
+    "export": "Exported",
+    "portal_credential": "Made a parent-portal credential",
+    "groups": "Changed student groups",
+}
+DDL = [
+    """CREATE TABLE IF NOT EXISTS audit (
+        logged_at TIMESTAMP NOT NULL,
+        user_email VARCHAR NOT NULL,
+        action VARCHAR NOT NULL,
+        scope VARCHAR NOT NULL,
+        detail VARCHAR NOT NULL,
+        n_rows BIGINT
+    )""",
+]
+SCHEMA = {"logged_at": pl.Datetime("us"), "user_email": pl.String, "action": pl.String,
+          "scope": pl.String, "detail": pl.String, "n_rows": pl.Int64}
+
+
+def record(store: Store, user: str, action: str, *, scope: str = "", detail: str = "",
+           n_rows: int | None = None, at: datetime | None = None) -> None:
+    """Add one entry to the audit log."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    with store._lock(), store.catalog(write=True) as con:
+        con.sql("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?)",
+                params=[at or datetime.now().replace(microsecond=0), user, action, scope,
+                        detail, n_rows])
+
+
+def read(store: Store, *, users: list[str] | None = None, since: datetime | None = None,
+         until: datetime | None = None) -> pl.DataFrame:
+    """Audit entries, newest first; ``users`` keeps only theirs (``None``: everyone's)."""
+    if not store.exists():
+        return pl.DataFrame(schema=SCHEMA)
+    with store.catalog() as con:
+        if "audit" not in {r[0] for r in con.sql("SHOW TABLES").fetchall()}:
+            return pl.DataFrame(schema=SCHEMA)
+        frame = con.sql("SELECT * FROM audit ORDER BY logged_at DESC, rowid DESC").pl()
+    if users is not None:
+        frame = frame.filter(pl.col("user_email").is_in(users))
+    if since is not None:
+        frame = frame.filter(pl.col("logged_at") >= since)
+    if until is not None:
+        frame = frame.filter(pl.col("logged_at") <= until)
+    return frame.cast(SCHEMA)  # type: ignore[arg-type]

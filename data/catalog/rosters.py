@@ -1,0 +1,327 @@
+"""Student groups made by LEA staff ("Creating Groups in CERS"), kept in the catalog.
+
+Called rosters in the code, to keep them apart from the demographic student groups of the
+research files (``data.student_groups``). A roster has a name, a school, its students (SSIDs) and
+the users it is assigned to (e-mails). This module stores them and imports the CSV upload
+(name, school CDS, SSID, assigned user e-mail): every row is checked against the store and
+the accounts, every problem is reported with its row number, field and reason, and a file
+with any bad row loads nothing. Each upload is kept in the history, loaded or refused.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from data.catalog.accounts import Accounts, normalise_email
+from data.problems import InputError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from data.results.store import Store
+
+DDL = [
+    """CREATE TABLE IF NOT EXISTS rosters (
+        name VARCHAR NOT NULL,
+        school_code VARCHAR NOT NULL,
+        created_by VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (name, school_code)
+    )""",
+    """CREATE TABLE IF NOT EXISTS roster_students (
+        name VARCHAR NOT NULL, school_code VARCHAR NOT NULL, ssid VARCHAR NOT NULL,
+        PRIMARY KEY (name, school_code, ssid)
+    )""",
+    """CREATE TABLE IF NOT EXISTS roster_users (
+        name VARCHAR NOT NULL, school_code VARCHAR NOT NULL, email VARCHAR NOT NULL,
+        PRIMARY KEY (name, school_code, email)
+    )""",
+    """CREATE TABLE IF NOT EXISTS roster_uploads (
+        uploaded_at TIMESTAMP NOT NULL, uploaded_by VARCHAR NOT NULL, file_name VARCHAR NOT NULL,
+        n_rows BIGINT NOT NULL, n_problems BIGINT NOT NULL, loaded BOOLEAN NOT NULL
+    )""",
+]
+COLUMNS = ("name", "school_cds", "ssid", "user_email")
+"""The upload's columns, by header (any order; case and spaces ignored)."""
+
+
+@dataclass
+class ImportResult:
+    """What an upload did: rows read, problems found (row, field, value, reason), loaded."""
+
+    n_rows: int = 0
+    problems: list[tuple[int, str, str, str]] = field(default_factory=list)
+    loaded: bool = False
+
+
+def _header(name: str) -> str:
+    return (name.strip().lower().replace("e-mail", "email").replace(" ", "_")
+            .replace("-", "_"))
+
+
+MayUse = Callable[[str, str], str | None]
+"""``(school_code, ssid) -> reason`` a user may not put that student in a group, or ``None``."""
+
+
+def group_key(name: str, school_code: str) -> str:
+    """The one string naming a group: its school's CDS code, a colon, its name.
+
+    >>> group_key("Period 3", "19647330000001")
+    '19647330000001:Period 3'
+    """
+    return f"{school_code}:{name}"
+
+
+def split_group_key(key: str) -> tuple[str, str]:
+    """``(name, school_code)`` of a ``group_key`` (``ValueError`` if it is not one)."""
+    school, sep, name = key.partition(":")
+    if not sep or not name or not (school.isdigit() and len(school) == 14):
+        raise ValueError(f"{key!r} is not a student group (school CDS code:name)")
+    return name, school
+
+
+def check_rows(text: str, *, students: pl.DataFrame, accounts: Accounts,
+               may_use: MayUse | None = None
+               ) -> tuple[list[dict[str, str]], list[tuple[int, str, str, str]]]:
+    """Parse and check an upload; the good rows and every problem (row as a spreadsheet shows).
+
+    ``students`` holds the (``ssid``, ``school_code``) pairs of the store's newest year: a
+    student must be at the row's school. ``may_use`` says whether the uploader may group a
+    student (their access); a refused row is a problem like any other.
+    """
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    headers = {_header(h): h for h in reader.fieldnames or []}
+    missing = [c for c in COLUMNS[:3] if c not in headers]
+    if missing:
+        raise InputError(f"the file needs the columns {', '.join(COLUMNS)}; missing: "
+                         f"{', '.join(missing)}")
+    known = set(students.select("ssid", "school_code").iter_rows())
+    schools = set(students.get_column("school_code"))
+    rows, problems = [], []
+    for number, raw in enumerate(reader, start=2):
+        row = {c: (raw.get(headers[c]) or "").strip() if c in headers else "" for c in COLUMNS}
+        before = len(problems)
+        if not row["name"]:
+            problems.append((number, "name", "", "a group needs a name"))
+        school = row["school_cds"].zfill(14) if row["school_cds"].isdigit() else row["school_cds"]
+        if not (school.isdigit() and len(school) == 14):
+            problems.append((number, "school_cds", row["school_cds"],
+                             "not a 14-digit school CDS code"))
+        elif school not in schools:
+            problems.append((number, "school_cds", row["school_cds"],
+                             "no school with this code has results in the store"))
+        ssid = row["ssid"].zfill(10) if row["ssid"].isdigit() else row["ssid"]
+        if not (ssid.isdigit() and len(ssid) == 10):
+            problems.append((number, "ssid", row["ssid"], "not a 10-digit SSID"))
+        elif school in schools and (ssid, school) not in known:
+            problems.append((number, "ssid", row["ssid"],
+                             "no student with this SSID at this school in the newest year"))
+        elif may_use is not None and (reason := may_use(school, ssid)) is not None:
+            problems.append((number, "ssid", row["ssid"], reason))
+        email = row["user_email"]
+        if email:
+            try:
+                email = normalise_email(email)
+            except InputError as exc:
+                problems.append((number, "user_email", row["user_email"], str(exc)))
+            else:
+                if accounts.get(email) is None:
+                    problems.append((number, "user_email", row["user_email"],
+                                     "no account has this e-mail (elpac users add)"))
+        if len(problems) == before:
+            rows.append({"name": row["name"], "school_code": school, "ssid": ssid,
+                         "email": email})
+    return rows, problems
+
+
+class Rosters:
+    """The student groups of one store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def newest_students(self) -> pl.DataFrame:
+        """(``ssid``, ``school_code``) of the newest year's records: whom a group may hold."""
+        files = self.store.year_files()
+        if not files:
+            raise InputError("the store holds no results: load Student Score Data Files first")
+        return pl.read_parquet(files[max(files)],
+                               columns=["ssid", "reporting_school_code"]).rename(
+            {"reporting_school_code": "school_code"}).drop_nulls().unique()
+
+    def import_csv(self, text: str, *, file_name: str, uploaded_by: str,
+                   now: datetime | None = None, may_use: MayUse | None = None
+                   ) -> ImportResult:
+        """Check an upload and, if every row is good, add its groups, students and users."""
+        rows, problems = check_rows(text, students=self.newest_students(),
+                                    accounts=Accounts(self.store), may_use=may_use)
+        result = ImportResult(n_rows=len(rows) + len({p[0] for p in problems}),
+                              problems=problems)
+        now = now or datetime.now().replace(microsecond=0)
+        with self.store._lock(), self.store.catalog(write=True) as con:
+            con.begin()
+            if not problems and rows:
+                for name, school in sorted({(r["name"], r["school_code"]) for r in rows}):
+                    con.sql("INSERT OR IGNORE INTO rosters VALUES (?, ?, ?, ?)",
+                            params=[name, school, uploaded_by, now])
+                for r in rows:
+                    con.sql("INSERT OR IGNORE INTO roster_students VALUES (?, ?, ?)",
+                            params=[r["name"], r["school_code"], r["ssid"]])
+                    if r["email"]:
+                        con.sql("INSERT OR IGNORE INTO roster_users VALUES (?, ?, ?)",
+                                params=[r["name"], r["school_code"], r["email"]])
+                result.loaded = True
+            con.sql("INSERT INTO roster_uploads VALUES (?, ?, ?, ?, ?, ?)",
+                    params=[now, uploaded_by, file_name, result.n_rows, len(problems),
+                            result.loaded])
+            con.commit()
+        return result
+
+    def create(self, name: str, school_code: str, ssids: Iterable[str], *, created_by: str,
+               users: Iterable[str] = (), may_use: MayUse | None = None,
+               now: datetime | None = None) -> list[str]:
+        """Make a new group from a list of SSIDs.
+
+        Every SSID is checked as an upload row is; on any problem nothing is written and
+        ``InputError`` lists each SSID with its reason. A group of that name at that school
+        is refused, not added to: adding to someone else's group would hand its students to
+        the adder, or the adder's students to its users. Returns the group's SSIDs.
+        """
+        name = name.strip()
+        if not name:
+            raise InputError("a group needs a name")
+        if ":" in name:
+            # group_key splits at the first colon after the CDS code; a colon in the name
+            # would still parse, but it reads badly in a report link.
+            raise InputError("a group name cannot contain a colon (:)")
+        wanted = [s.strip() for s in ssids if s.strip()]
+        if not wanted:
+            raise InputError("a group needs at least one student (SSID)")
+        users = [u for u in users if u]
+        rows = [("name", "school_cds", "ssid", "user_email")]
+        rows += [(name, school_code, ssid, "") for ssid in wanted]
+        rows += [(name, school_code, wanted[0], user) for user in users]
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows(rows)
+        good, problems = check_rows(buffer.getvalue(), students=self.newest_students(),
+                                    accounts=Accounts(self.store), may_use=may_use)
+        if problems:
+            raise InputError("the group was not made: " + "; ".join(
+                f"{field} {value or '(blank)'}: {reason}"
+                for _, field, value, reason in dict.fromkeys(problems)))
+        school = good[0]["school_code"]
+        now = now or datetime.now().replace(microsecond=0)
+        with self.store._lock(), self.store.catalog(write=True) as con:
+            if con.sql("SELECT 1 FROM rosters WHERE name = ? AND school_code = ?",
+                       params=[name, school]).fetchall():
+                raise InputError(f"a group named {name!r} already exists at school {school}: "
+                                 "choose another name")
+            con.begin()
+            con.sql("INSERT INTO rosters VALUES (?, ?, ?, ?)",
+                    params=[name, school, created_by, now])
+            for r in good:
+                con.sql("INSERT OR IGNORE INTO roster_students VALUES (?, ?, ?)",
+                        params=[name, school, r["ssid"]])
+                if r["email"]:
+                    con.sql("INSERT OR IGNORE INTO roster_users VALUES (?, ?, ?)",
+                            params=[name, school, r["email"]])
+            con.commit()
+        return self.members(group_key(name, school))
+
+    def _existing(self, key: str) -> tuple[str, str]:
+        name, school = split_group_key(key)
+        with self.store.catalog() as con:
+            found = con.sql("SELECT 1 FROM rosters WHERE name = ? AND school_code = ?",
+                            params=[name, school]).fetchall()
+        if not found:
+            raise InputError(f"there is no student group {name!r} at school {school}")
+        return name, school
+
+    def members(self, key: str) -> list[str]:
+        """The SSIDs of one group (``group_key``), sorted."""
+        name, school = split_group_key(key)
+        with self.store.catalog() as con:
+            return [r[0] for r in con.sql(
+                "SELECT ssid FROM roster_students WHERE name = ? AND school_code = ? "
+                "ORDER BY ssid", params=[name, school]).fetchall()]
+
+    def all_members(self) -> dict[str, list[str]]:
+        """Every group's SSIDs by ``group_key`` (one catalog read)."""
+        with self.store.catalog() as con:
+            rows = con.sql("SELECT name, school_code, ssid FROM roster_students "
+                           "ORDER BY school_code, name, ssid").fetchall()
+        out: dict[str, list[str]] = {}
+        for name, school, ssid in rows:
+            out.setdefault(group_key(name, school), []).append(ssid)
+        return out
+
+    def assign(self, key: str, emails: Iterable[str]) -> None:
+        """Give users a group (their accounts must exist)."""
+        name, school = self._existing(key)
+        accounts = Accounts(self.store)
+        found = []
+        for email in emails:
+            email = normalise_email(email)
+            if accounts.get(email) is None:
+                raise InputError(f"no account has the e-mail {email} (elpac users add)")
+            found.append(email)
+        with self.store._lock(), self.store.catalog(write=True) as con:
+            con.begin()
+            for email in found:
+                con.sql("INSERT OR IGNORE INTO roster_users VALUES (?, ?, ?)",
+                        params=[name, school, email])
+            con.commit()
+
+    def unassign(self, key: str, email: str) -> None:
+        """Take a group away from a user."""
+        name, school = self._existing(key)
+        with self.store._lock(), self.store.catalog(write=True) as con:
+            con.sql("DELETE FROM roster_users WHERE name = ? AND school_code = ? AND email = ?",
+                    params=[name, school, normalise_email(email)])
+
+    def remove(self, key: str) -> None:
+        """Delete a group, its students and its assignments (the results stay)."""
+        name, school = self._existing(key)
+        with self.store._lock(), self.store.catalog(write=True) as con:
+            con.begin()
+            for table in ("roster_users", "roster_students", "rosters"):
+                con.sql(f"DELETE FROM {table} WHERE name = ? AND school_code = ?",  # noqa: S608
+                        params=[name, school])
+            con.commit()
+
+    def list(self) -> pl.DataFrame:
+        """Every group: name, school, number of students, assigned users."""
+        with self.store.catalog() as con:
+            return con.sql("""
+                SELECT r.name, r.school_code, r.created_by,
+                       (SELECT count(*) FROM roster_students s
+                        WHERE s.name = r.name AND s.school_code = r.school_code) AS n_students,
+                       coalesce((SELECT string_agg(u.email, ', ' ORDER BY u.email)
+                                 FROM roster_users u
+                                 WHERE u.name = r.name AND u.school_code = r.school_code),
+                                '') AS users
+                FROM rosters r ORDER BY r.school_code, r.name""").pl()
+
+    def students_of(self, email: str) -> list[str]:
+        """SSIDs of the students in the groups assigned to a user."""
+        return sorted({ssid for _, ssid in self.members_of(email)})
+
+    def members_of(self, email: str) -> list[tuple[str, str]]:
+        """(school, SSID) of the students in the groups assigned to a user."""
+        with self.store.catalog() as con:
+            return [(r[0], r[1]) for r in con.sql("""
+                SELECT DISTINCT s.school_code, s.ssid FROM roster_users u
+                JOIN roster_students s USING (name, school_code) WHERE u.email = ?
+                ORDER BY s.school_code, s.ssid""", params=[normalise_email(email)]).fetchall()]
+
+    def uploads(self) -> pl.DataFrame:
+        """The upload history, newest first (loaded or refused)."""
+        with self.store.catalog() as con:
+            return con.sql("SELECT * FROM roster_uploads ORDER BY uploaded_at DESC").pl()

@@ -1,0 +1,259 @@
+"""Turn one generated year into store-shaped columns plus the text of the other file fields.
+
+Columns named like store columns are written through the same ``to_layout`` the round-trip
+export uses; columns prefixed ``x:`` carry fields without a store column (per-domain test
+sites and dates, CALPADS copies, race flags, prior-year results).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+
+from data import domain
+from data.synth.people import LANGUAGES, NAMES
+from data.toms.layout import DOMAINS
+
+if TYPE_CHECKING:
+    from data.synth.generator import Generator
+
+_RACE = {"100": "AmericanIndianorAlaskaNative", "200": "Asian",
+         "300": "HawaiianOrOtherPacificIslander", "400": "Filipino", "500": "HispanicorLatino",
+         "600": "BlackorAfricanAmerican", "700": "White", "800": "TwoorMoreRaces"}
+
+
+_NAMES = pl.Series(NAMES, dtype=pl.String)
+
+
+def _yes_no(expr: pl.Expr) -> pl.Expr:
+    return pl.when(expr).then(pl.lit("Yes")).otherwise(pl.lit("No"))
+
+
+def store_frame(gen: Generator, year: str, f: pl.DataFrame, p: dict[str, np.ndarray],
+                keep: np.ndarray, created: date) -> pl.DataFrame:
+    """Store-shaped rows of the records in this year's file (``keep``)."""
+    spring = domain.spring_year(year)
+    schools = gen.places.schools
+    leas = gen.places.leas
+    lang = np.asarray(p["lang"])
+    ceds = np.array([entry[0] for entry in LANGUAGES])[lang]
+    numeric = np.array([entry[1] for entry in LANGUAGES])[lang]
+    # CALPADS wrote numeric language codes up to 2022-23 and three letters from 2023-24.
+    primary = numeric if spring <= 2023 else ceds
+    people = pl.DataFrame({
+        "last_name": _NAMES.gather(p["last"]), "first_name": _NAMES.gather(p["first"]),
+        "middle_name": _NAMES.gather(p["middle"]),
+        "birth_date": p["dob"].astype("datetime64[D]"), "gender": p["gender"],
+        "grade_assessed": np.array(domain.GRADES)[p["grade"]],
+        "is_tk": p["tk"] & (spring >= 2025), "is_section504": p["s504"],
+        "is_special_education": p["iep"], "primary_disability": p["disability"],
+        "is_migrant": p["migrant"], "el_entry_date": p["el_entry"].astype("datetime64[D]"),
+        "us_school_entry_date": p["us_entry"].astype("datetime64[D]"),
+        "primary_language": primary, "ceds_language": ceds, "is_military": p["military"],
+        "is_foster": p["foster"], "is_homeless": p["homeless"],
+        "is_economically_disadvantaged": p["econ"], "ethnicity": p["eth"],
+        "parent_education": p["parent_ed"],
+    })
+    frame = pl.concat([f, people], how="horizontal").filter(pl.Series(keep))
+    school_cols = schools.select(
+        pl.col("school_index"), pl.col("lea_index"), pl.col("school_code"),
+        pl.col("school_name"), pl.col("is_nps"), pl.col("charter_indicator"),
+        pl.col("charter_code"))
+    lea_cols = leas.select("lea_index", "district_cds", "lea_name", "district_code")
+    for prefix, key in (("tested", "school_i"), ("enrolled", "enrolled_school_i")):
+        sc = school_cols.join(lea_cols, on="lea_index").rename(
+            {c: f"{prefix}_{c}" for c in school_cols.columns + ["district_cds", "lea_name",
+                                                               "district_code"]
+             if c != "lea_index"}).drop("lea_index")
+        frame = frame.join(sc, left_on=key, right_on=f"{prefix}_school_index", how="left",
+                           maintain_order="left")
+    tested, nt, partial, alt = (pl.col("is_tested"), pl.col("nt"), pl.col("partial"),
+                                pl.col("alt"))
+    scored = tested & ~partial
+    is_sum = ~alt
+    exd = pl.col("exd")
+
+    def when_sum(expr: pl.Expr, ok: pl.Expr) -> pl.Expr:
+        return pl.when(ok).then(expr)
+
+    def ns(name: str) -> pl.Expr:
+        from data.toms.normalise import NS_FIELDS
+
+        return (pl.col("ns_fields").cast(pl.Int32) & (1 << NS_FIELDS.index(name))) != 0
+
+    oral_ok = tested & is_sum & ~ns("OralLanguageScaleScore")
+    written_ok = tested & is_sum & ~ns("WrittenLanguageScaleScore")
+    completed = pl.col("completed").cast(pl.Date)
+    # Non-testers are reported under the enrolled school (ELPAC.md §3.3 rule 4).
+    site = {c: pl.when(nt).then(pl.col(f"enrolled_{c}")).otherwise(pl.col(f"tested_{c}"))
+            for c in ("school_code", "school_name", "district_cds", "lea_name", "is_nps",
+                      "charter_indicator", "charter_code", "district_code")}
+    ssr_date = pl.col("ssr_date").cast(pl.Date)
+    years_in = (pl.lit(date(spring - 1, 9, 1)) - pl.col("el_entry_date")).dt.total_days() / 365
+    out = frame.select(
+        pl.col("record_type"), (pl.lit(spring * 10_000_000) + pl.int_range(pl.len()))
+        .cast(pl.String).alias("uin"), pl.col("ssid"),
+        pl.col("ssid").str.slice(4).alias("local_student_id"),
+        "last_name", "first_name", "middle_name", "is_tk", "birth_date", "gender",
+        pl.col("grade_assessed").alias("calpads_grade"), "grade_assessed",
+        pl.col("enrolled_district_cds").alias("enrolled_district_code"),
+        pl.col("enrolled_lea_name").alias("enrolled_district_name"),
+        pl.col("enrolled_school_code"), pl.col("enrolled_school_name"),
+        pl.col("enrolled_charter_code"), pl.col("enrolled_charter_indicator"),
+        pl.when(pl.col("is_special_education")).then(pl.col("enrolled_district_code"))
+        .alias("sped_district_code"),
+        pl.col("enrolled_is_nps"), "is_section504", "is_special_education",
+        pl.when(pl.col("primary_disability") != "").then(pl.col("primary_disability"))
+        .alias("primary_disability"),
+        "is_migrant", "el_entry_date", pl.lit(None, pl.Date).alias("el_exit_date"),
+        "us_school_entry_date", "primary_language", "ceds_language", "is_military",
+        "is_foster", "is_homeless", "is_economically_disadvantaged", "ethnicity",
+        pl.when(pl.col("parent_education") != "").then(pl.col("parent_education"))
+        .alias("parent_education"),
+        tested.alias("is_tested"),
+        pl.when(pl.col("ssr_released") & scored).then(ssr_date).alias("ssr_available_date"),
+        site["lea_name"].alias("tested_district_name"),
+        site["district_cds"].alias("tested_district_code"),
+        site["school_name"].alias("tested_school_name"),
+        site["school_code"].alias("tested_school_code"),
+        site["charter_indicator"].alias("tested_charter_indicator"),
+        site["charter_code"].alias("tested_charter_code"),
+        site["is_nps"].alias("tested_is_nps"),
+        pl.when(tested).then(completed).alias("final_test_completed_date"),
+        pl.when(nt).then(pl.lit("NT")).when(exd).then(pl.lit("EXD"))
+        .when(pl.col("alt_code")).then(pl.lit("ALT")).alias("condition_code"),
+        pl.when(partial).then(pl.lit("P")).when(tested).then(pl.lit("Y")).alias("attemptedness"),
+        pl.when(nt).then(pl.lit("N")).when(partial).then(pl.lit("T")).otherwise(pl.lit("Y"))
+        .alias("include_indicator"),
+        pl.when(tested).then(scored).alias("is_ssr_eligible"),
+        pl.when(tested & is_sum).then(partial).alias("is_force_complete"),
+        *[when_sum(pl.col(f"raw{d}"), tested & is_sum & ~ns(f"RawScore{d + 1}"))
+          .cast(pl.Int8).alias(f"raw_score_{dom.lower()}") for d, dom in enumerate(DOMAINS)],
+        when_sum(pl.col("overall"), scored).cast(pl.Int16).alias("overall_scale_score"),
+        when_sum(pl.col("oral"), oral_ok).cast(pl.Int16).alias("oral_scale_score"),
+        when_sum(pl.col("written"), written_ok).cast(pl.Int16).alias("written_scale_score"),
+        when_sum(pl.col("overall_level"), scored).cast(pl.Int8).alias("overall_level"),
+        when_sum(pl.col("oral_level"), oral_ok).cast(pl.Int8).alias("oral_level"),
+        when_sum(pl.col("written_level"), written_ok).cast(pl.Int8).alias("written_level"),
+        when_sum(pl.col("overall_csem"), scored & alt).cast(pl.Int16).alias("overall_csem"),
+        when_sum(pl.col("oral_csem"), oral_ok).cast(pl.Int16).alias("oral_csem"),
+        when_sum(pl.col("written_csem"), written_ok).cast(pl.Int16).alias("written_csem"),
+        *[when_sum(pl.col(f"dom{d}"), tested & is_sum & ~ns(f"{dom}PL"))
+          .cast(pl.Int8).alias(f"{dom.lower()}_level") for d, dom in enumerate(DOMAINS)],
+        *[pl.when(tested & is_sum).then(pl.col(f"ex{d}")).alias(f"is_{dom.lower()}_exempt")
+          for d, dom in enumerate(DOMAINS)],
+        pl.lit(created).alias("report_created_date"),
+        pl.when(tested).then(pl.col("score_date").cast(pl.Date)).alias("score_available_date"),
+        # LTELorARLTEL is new in 2024-25; codes 1 = LTEL, 2 = AR-LTEL are [unconfirmed].
+        pl.when(pl.lit(spring) < 2025).then(None)
+        .when((pl.col("grade_i") >= 6) & (years_in >= 6)).then(pl.lit("1"))
+        .when((pl.col("grade_i") >= 3) & (years_in >= 4)).then(pl.lit("2"))
+        .alias("ltel_status"),
+        pl.col("ns_fields"),
+        # Text of fields without a store column:
+        pl.lit("Yes").alias("x:ELStatus"), pl.lit("EL").alias("x:ELASforTesting"),
+        pl.col("birth_date").dt.strftime("%Y-%m-%d").alias("x:DateofBirth"),
+        _yes_no(pl.col("is_special_education")).alias("x:CALPADSSpecialEducation"),
+        pl.col("primary_disability").alias("x:PrimaryDisabilityType"),
+        _yes_no(pl.col("is_migrant")).alias("x:MigrantStatus"),
+        pl.col("primary_language").alias("x:CALPADSPrimaryLanguage"),
+        _yes_no(pl.col("is_military")).alias("x:CALPADSMilitaryStatus"),
+        _yes_no(pl.col("is_foster")).alias("x:CALPADSFosterStatus"),
+        _yes_no(pl.col("is_homeless")).alias("x:CALPADSHomelessStatus"),
+        _yes_no(pl.col("is_economically_disadvantaged"))
+        .alias("x:CALPADSEconomicDisadvantageStatus"),
+        pl.col("parent_education").alias("x:ParentEducationLevel"),
+        *[_yes_no(pl.col("ethnicity") == code).alias(f"x:{name}")
+          for code, name in _RACE.items()],
+        pl.lit("US-CA").alias("x:StudentAddressStateCode"),
+        *_domain_sites(site, tested, is_sum, completed),
+        *_modes(tested, is_sum),
+        pl.when(tested).then(_yes_no(pl.col("ssid").str.slice(9) == "7"))
+        .alias("x:DesignatedSupportIndicator"),
+        pl.when(tested).then(pl.lit("No")).alias("x:AccommodationsIndicator"),
+        pl.col("grade_i"),
+    )
+    out = _prior_years(gen, out, spring)
+    return out.drop("grade_i")
+
+
+def _domain_sites(site: dict[str, pl.Expr], tested: pl.Expr, is_sum: pl.Expr,
+                  completed: pl.Expr) -> list[pl.Expr]:
+    out: list[pl.Expr] = []
+    for n in range(1, 5):
+        # Domains are taken in the two weeks before the final completion date.
+        start = completed - pl.duration(days=(4 - n) * 3)
+        on = tested & (is_sum | pl.lit(n == 1))
+        out += [
+            pl.when(on).then(site["lea_name"]).alias(f"x:TestedDistrictName{n}"),
+            pl.when(on).then(site["district_cds"]).alias(f"x:TestedDistrictCode{n}"),
+            pl.when(on).then(site["school_name"]).alias(f"x:TestedSchoolName{n}"),
+            pl.when(on).then(site["school_code"]).alias(f"x:TestedSchoolCode{n}"),
+            pl.when(on).then(site["charter_indicator"]).alias(f"x:TestedCharterSchoolIndicator{n}"),
+            pl.when(on).then(site["charter_code"]).alias(f"x:TestedCharterCode{n}"),
+            pl.when(on).then(pl.when(site["is_nps"]).then(pl.lit("Y")).otherwise(pl.lit("N")))
+            .alias(f"x:TestedSchoolNPSFlag{n}"),
+            pl.when(on).then(start.dt.strftime("%Y-%m-%d")).alias(f"x:TestStartDate{n}"),
+            pl.when(on).then(start.dt.strftime("%Y-%m-%d")).alias(f"x:TestCompletedDate{n}"),
+            pl.when(on).then(pl.lit("C")).alias(f"x:OpportunityTestingStatus{n}"),
+        ]
+    return out
+
+
+def _modes(tested: pl.Expr, is_sum: pl.Expr) -> list[pl.Expr]:
+    on = tested & is_sum
+    out: list[pl.Expr] = []
+    for n in range(1, 5):
+        out += [pl.when(on).then(pl.lit("O")).alias(f"x:TestMode{n}"),
+                pl.when(on).then(pl.lit("N")).alias(f"x:RemoteTester{n}"),
+                pl.when(on).then(pl.lit("N")).alias(f"x:UnlistedResources{n}")]
+    return out
+
+
+_PRIOR = {  # prior-year field stem -> (history column, kind)
+    "GradeAssessed": ("grade_i", "grade"), "OverallScaleScore": ("overall", "score"),
+    "OverallPL": ("overall_level", "score"), "OralLanguageScaleScore": ("oral", "score"),
+    "OralLanguageCSEM": ("oral_csem", "score"), "OralLanguagePL": ("oral_level", "score"),
+    "WrittenLanguageScaleScore": ("written", "score"),
+    "WrittenLanguageCSEM": ("written_csem", "score"),
+    "WrittenLanguagePL": ("written_level", "score"),
+    "ListeningPL": ("dom0", "dom"), "SpeakingPL": ("dom1", "dom"), "ReadingPL": ("dom2", "dom"),
+    "WritingPL": ("dom3", "dom"), "ListeningRawScore": ("raw0", "dom"),
+    "SpeakingRawScore": ("raw1", "dom"), "ReadingRawScore": ("raw2", "dom"),
+    "WritingRawScore": ("raw3", "dom"),
+}
+
+
+def _prior_years(gen: Generator, out: pl.DataFrame, spring: int) -> pl.DataFrame:
+    """Fill the prior-year fields (SSR score history) from the students' own earlier records."""
+    for k in (1, 2, 3):
+        hist = gen.history.get(spring - k)
+        if hist is None:
+            continue
+        scored = ~pl.col("nt") & ~pl.col("partial")
+        is_sum = pl.col("record_type") == "21"
+        cols = [pl.col("ssid"),
+                pl.when(~pl.col("nt")).then(pl.when(scored).then(pl.lit("Y"))
+                                            .otherwise(pl.lit("N")))
+                .alias(f"x:SSREligibleMinus{k}"),
+                pl.when(pl.col("partial")).then(pl.lit("P")).when(~pl.col("nt"))
+                .then(pl.lit("Y")).alias(f"x:AttemptednessMinus{k}"),
+                pl.when(pl.col("nt")).then(pl.lit("NT")).when(pl.col("exd"))
+                .then(pl.lit("EXD")).alias(f"x:ConditionCodeMinus{k}")]
+        for stem, (src, kind) in _PRIOR.items():
+            if kind == "grade":
+                value = pl.col(src).replace_strict(dict(enumerate(domain.GRADES)),
+                                                   return_dtype=pl.String)
+            elif kind == "score":
+                ok = scored & (is_sum | pl.lit(stem in ("OverallScaleScore", "OverallPL")))
+                value = pl.when(ok).then(pl.col(src).cast(pl.Int64).cast(pl.String))
+            else:
+                value = pl.when(scored & is_sum).then(pl.col(src).cast(pl.Int64)
+                                                      .cast(pl.String))
+            cols.append(value.alias(f"x:{stem}Minus{k}"))
+        prior = hist.select(cols).unique(subset="ssid", keep="first")
+        out = out.join(prior, on="ssid", how="left", maintain_order="left")
+    return out

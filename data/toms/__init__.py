@@ -1,0 +1,1 @@
+"""The TOMS Student Score Data File: its yearly layouts, reading, checking and writing it."""

@@ -1,0 +1,55 @@
+"""A store made by an earlier version (without the newer catalog tables) still opens.
+
+The first read of a process adds the missing, empty tables (``Store._add_missing_tables``):
+groups, SSR languages, deliveries and portal credentials read as empty instead of failing,
+and the dashboard's report page runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from data.catalog.rosters import Rosters
+from data.catalog.ssr_languages import overrides
+from data.results import store as store_module
+from data.results.store import Store
+
+APP = Path(__file__).resolve().parents[3] / "dashboard" / "app.py"
+NEWER = ("rosters", "roster_students", "roster_users", "roster_uploads",
+         "ssr_language_overrides")
+
+
+@pytest.fixture
+def old_store(store_copy: Store) -> Store:
+    with duckdb.connect(str(store_copy.catalog_path)) as con:
+        tables = {r[0] for r in con.sql("SHOW TABLES").fetchall()}
+        for table in (*NEWER, *sorted(t for t in tables if t.startswith(("ssr_deliver",
+                                                                         "ssr_fail",
+                                                                         "portal")))):
+            con.sql(f"DROP TABLE IF EXISTS {table}")
+    store_module._CATALOG_CURRENT.discard(store_copy.catalog_path)
+    return store_copy
+
+
+def test_an_older_store_gets_its_missing_tables_on_first_read(old_store: Store) -> None:
+    assert Rosters(old_store).list().height == 0
+    assert overrides(old_store) == {}
+    with old_store.catalog() as con:
+        tables = {r[0] for r in con.sql("SHOW TABLES").fetchall()}
+    assert set(NEWER) <= tables
+
+
+def test_the_report_page_runs_on_an_older_store(old_store: Store,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ELPAC_STORE", str(old_store.path))
+    monkeypatch.delenv("ELPAC_SCOPE", raising=False)
+    st.cache_data.clear()
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    at.switch_page("app_pages/report.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error
