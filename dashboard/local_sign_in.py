@@ -15,16 +15,10 @@ from datetime import datetime, timedelta
 
 import streamlit as st
 
-from data.catalog.accounts import (
-    DEMO_PASSWORD,
-    ROLES,
-    Account,
-    Accounts,
-    SignInError,
-    demo_accounts,
-)
+from data.catalog.accounts import ROLES, Account, Accounts, SignInError
 from data.problems import InputError
 from data.results.store import Store, store_path
+from data.synth.demo_accounts import DEMO_PASSWORD, demo_accounts
 
 EMAIL_KEY = "auth_local_email"
 SEEN_KEY = "auth_local_seen"

@@ -21,6 +21,7 @@ import streamlit as st
 
 from dashboard import identity
 from dashboard import rosters as student_groups
+from data.catalog import saved_reports as saved_reports_table
 from data.domain import GRADES
 from data.problems import InputError
 from data.results.store import Store
@@ -371,8 +372,8 @@ def _save(path: str) -> None:
         state["report_saved_message"] = "Run a report first, then save it."
         return
     try:
-        Store(path).save_report(_owner(), name,
-                                replace(spec, name=name).to_params()["report"])
+        saved_reports_table.save_report(Store(path), _owner(), name,
+                                        replace(spec, name=name).to_params()["report"])
     except InputError as exc:
         state["report_saved_message"] = f"The report was not saved: {exc}."
         return
@@ -398,7 +399,7 @@ def _delete(path: str) -> None:
     state = st.session_state
     name = state.get("report_saved_pick")
     if name:
-        Store(path).delete_report(_owner(), name)
+        saved_reports_table.delete_report(Store(path), _owner(), name)
         state["report_saved_message"] = f"Deleted “{name}”."
         state.pop("report_saved_pick", None)
 
@@ -410,7 +411,8 @@ def saved_reports(ctx: PageContext) -> None:
     (``read_report`` applies it), so a saved report never shows more than that scope allows.
     """
     state = st.session_state
-    saved = dict(Store(ctx.path).saved_reports(_owner()).select("name", "params").iter_rows())
+    saved = dict(saved_reports_table.saved_reports(Store(ctx.path), _owner())
+                 .select("name", "params").iter_rows())
     with st.expander(f"Saved reports ({len(saved)})"):
         name, save = st.columns([3, 1], vertical_alignment="bottom")
         name.text_input("Name", key="report_save_name", placeholder="e.g. Board, spring")

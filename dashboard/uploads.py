@@ -30,7 +30,8 @@ from queries.snapshot import FINAL_AFTER
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from data.results.store import PendingLoad, Store
+    from data.results.loading import PendingLoad
+    from data.results.store import Store
     from queries.scope import Scope
 
 ACCEPTED_TYPES = ("csv", "txt", "tsv", "xlsx")

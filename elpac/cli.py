@@ -202,7 +202,7 @@ def demo(
         help="Create demo accounts, one per role, listed on the sign-in form.")] = True,
 ) -> None:
     """Generate a synthetic statewide data set as real TOMS files and load it."""
-    from data.catalog.accounts import DEMO_PASSWORD, create_demo_accounts
+    from data.synth.demo_accounts import DEMO_PASSWORD, create_demo_accounts
     from data.synth.generator import DemoSpec, build_demo
 
     st = Store(store_path(store))

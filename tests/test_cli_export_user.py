@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from data.catalog.accounts import create_demo_accounts
+from data.synth.demo_accounts import create_demo_accounts
 from elpac.cli import app
 
 if TYPE_CHECKING:

@@ -319,7 +319,7 @@ def test_only_a_hash_is_stored(store_copy: Store, picked: Picked) -> None:
     token = portal.generate_credential(store_copy, picked.lea, created_by=ADMIN)
     prefix, key_id, secret = token.split("_", 2)
     assert (prefix, len(key_id), len(secret)) == ("elpac", 16, 43)
-    with store_copy.catalog() as con:
+    with store_copy.catalog.read() as con:
         rows = con.sql("SELECT * FROM portal_credentials").fetchall()
     assert len(rows) == 1
     lea, stored_key, digest, created_by, _ = rows[0]

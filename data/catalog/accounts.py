@@ -62,25 +62,6 @@ _HASHER = PasswordHasher()  # Argon2id with the library's current recommended pa
 # as a wrong password (no timing hint about which e-mails exist).
 _DUMMY_HASH = _HASHER.hash("not a password: timing equaliser")
 
-DDL = [
-    """CREATE TABLE IF NOT EXISTS users (
-        email VARCHAR PRIMARY KEY,
-        name VARCHAR NOT NULL,
-        role VARCHAR NOT NULL,
-        password_hash VARCHAR,
-        failed_attempts INTEGER NOT NULL DEFAULT 0,
-        locked_until TIMESTAMP,
-        created_at TIMESTAMP NOT NULL,
-        last_sign_in TIMESTAMP
-    )""",
-    """CREATE TABLE IF NOT EXISTS user_assignments (
-        email VARCHAR NOT NULL,
-        kind VARCHAR NOT NULL,
-        code VARCHAR NOT NULL,
-        PRIMARY KEY (email, kind, code)
-    )""",
-]
-"""Catalog tables of the accounts (created with the catalog's other tables)."""
 
 
 class SignInError(InputError):
@@ -147,7 +128,7 @@ class Accounts:
                   "last_sign_in": pl.Datetime("us")}
         if not self.store.exists():
             return pl.DataFrame(schema=schema)
-        with self.store.catalog() as con:
+        with self.store.catalog.read() as con:
             if "users" not in {r[0] for r in con.sql("SHOW TABLES").fetchall()}:
                 return pl.DataFrame(schema=schema)
             return con.sql("""
@@ -163,7 +144,7 @@ class Accounts:
         if not self.store.exists():
             return None
         key = normalise_email(email)
-        with self.store.catalog() as con:
+        with self.store.catalog.read() as con:
             if "users" not in {r[0] for r in con.sql("SHOW TABLES").fetchall()}:
                 return None
             row = _first(con.sql("SELECT name, role FROM users WHERE email = ?",
@@ -189,10 +170,9 @@ class Accounts:
         if not name.strip():
             raise InputError("give the account a name")
         digest = _HASHER.hash(password)
-        with self.store._lock(), self.store.catalog(write=True) as con:
+        with self.store.catalog.write() as con:
             if _first(con.sql("SELECT 1 FROM users WHERE email = ?", params=[key])):
                 raise InputError(f"an account for {key} already exists")
-            con.begin()
             con.sql("INSERT INTO users (email, name, role, password_hash, created_at) "
                     "VALUES (?, ?, ?, ?, ?)",
                     params=[key, name.strip(), role, digest, now or datetime.now()])
@@ -200,7 +180,6 @@ class Accounts:
                 for code in sorted(set(codes)):
                     con.sql("INSERT INTO user_assignments VALUES (?, ?, ?)",
                             params=[key, kind, code])
-            con.commit()
         account = self.get(key)
         assert account is not None
         return account
@@ -212,15 +191,13 @@ class Accounts:
         role = role or current.role
         assignments = {"county": tuple(counties), "lea": tuple(leas), "school": tuple(schools)}
         _check_assignments(role, assignments)
-        with self.store._lock(), self.store.catalog(write=True) as con:
-            con.begin()
+        with self.store.catalog.write() as con:
             con.sql("UPDATE users SET role = ? WHERE email = ?", params=[role, current.email])
             con.sql("DELETE FROM user_assignments WHERE email = ?", params=[current.email])
             for kind, codes in assignments.items():
                 for code in sorted(set(codes)):
                     con.sql("INSERT INTO user_assignments VALUES (?, ?, ?)",
                             params=[current.email, kind, code])
-            con.commit()
         return self._existing(email)
 
     def reset_password(self, email: str, password: str) -> None:
@@ -228,18 +205,16 @@ class Accounts:
         account = self._existing(email)
         check_password(password)
         digest = _HASHER.hash(password)
-        with self.store._lock(), self.store.catalog(write=True) as con:
+        with self.store.catalog.write() as con:
             con.sql("UPDATE users SET password_hash = ?, failed_attempts = 0, "
                     "locked_until = NULL WHERE email = ?", params=[digest, account.email])
 
     def remove(self, email: str) -> None:
         """Delete an account and its assignments; ``InputError`` if there is none."""
         account = self._existing(email)
-        with self.store._lock(), self.store.catalog(write=True) as con:
-            con.begin()
+        with self.store.catalog.write() as con:
             con.sql("DELETE FROM user_assignments WHERE email = ?", params=[account.email])
             con.sql("DELETE FROM users WHERE email = ?", params=[account.email])
-            con.commit()
 
     def _existing(self, email: str) -> Account:
         account = self.get(email)
@@ -270,7 +245,9 @@ class Accounts:
         return account
 
     def _sign_in(self, key: str, password: str, now: datetime, wrong: SignInError) -> Account:
-        with self.store._lock(), self.store.catalog(write=True) as con:
+        refusal: SignInError | None = None
+        # The refusal is raised after the write commits: a wrong password must be counted.
+        with self.store.catalog.write() as con:
             row = _first(con.sql("SELECT password_hash, failed_attempts, locked_until "
                                  "FROM users WHERE email = ?", params=[key]))
             if row is None:
@@ -288,16 +265,17 @@ class Accounts:
                 lock = now + LOCKOUT if failures >= MAX_FAILURES else None
                 con.sql("UPDATE users SET failed_attempts = ?, locked_until = ? "
                         "WHERE email = ?", params=[failures, lock, key])
-                if lock:
-                    raise SignInError(
-                        f"Too many wrong passwords: this account is locked until "
-                        f"{lock:%H:%M}. Ask your LEA administrator if you forgot it.")
-                raise wrong
-            if _HASHER.check_needs_rehash(digest):
-                con.sql("UPDATE users SET password_hash = ? WHERE email = ?",
-                        params=[_HASHER.hash(password), key])
-            con.sql("UPDATE users SET failed_attempts = 0, locked_until = NULL, "
-                    "last_sign_in = ? WHERE email = ?", params=[now, key])
+                refusal = wrong if lock is None else SignInError(
+                    f"Too many wrong passwords: this account is locked until "
+                    f"{lock:%H:%M}. Ask your LEA administrator if you forgot it.")
+            else:
+                if _HASHER.check_needs_rehash(digest):
+                    con.sql("UPDATE users SET password_hash = ? WHERE email = ?",
+                            params=[_HASHER.hash(password), key])
+                con.sql("UPDATE users SET failed_attempts = 0, locked_until = NULL, "
+                        "last_sign_in = ? WHERE email = ?", params=[now, key])
+        if refusal is not None:
+            raise refusal
         account = self.get(key)
         assert account is not None
         return account
@@ -313,81 +291,3 @@ def _verify(digest: str, password: str) -> bool:
         return _HASHER.verify(digest, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
-
-
-# -- demo accounts ---------------------------------------------------------------------------
-
-DEMO_PASSWORD = "elpac-demo-password"
-"""The password of every demo account: they exist only in the synthetic demo store."""
-_DEMO_FLAG = "demo_accounts"
-
-
-def create_demo_accounts(store: Store) -> list[Account]:
-    """One account per role with work to show, on the demo store's largest district.
-
-    A state administrator, the district's LEA administrator, its largest school's site
-    administrator, an aggregate-only viewer of the district (a board presenter) and a teacher
-    at that school with one student group (``DEMO_GROUP``); all with ``DEMO_PASSWORD``. The
-    store is marked so the sign-in form lists them.
-    """
-    files = store.year_files()
-    years = sorted(files)
-    year = years[-2] if len(years) > 1 else years[-1]  # the newest final year
-    frame = pl.read_parquet(files[year], columns=["tested_lea_code", "tested_school_code"])
-    districts = frame.filter(pl.col("tested_lea_code").str.ends_with("0000000"))
-    lea = str(districts.get_column("tested_lea_code").mode().sort()[0])
-    school = str(districts.filter(pl.col("tested_lea_code") == lea)
-                 .drop_nulls("tested_school_code").get_column("tested_school_code")
-                 .mode().sort()[0])
-    accounts = Accounts(store)
-    wanted = [
-        ("state.admin@demo.example", "Sam State", "state_admin", {}),
-        ("lea.admin@demo.example", "Lee Coordinator", "lea_admin", {"leas": (lea,)}),
-        ("site.admin@demo.example", "Pat Principal", "site_admin", {"schools": (school,)}),
-        ("board@demo.example", "Bo Board", "viewer", {"leas": (lea,)}),
-        ("teacher@demo.example", "Tia Teacher", "teacher", {"schools": (school,)}),
-    ]
-    made = []
-    for email, name, role, where in wanted:
-        # A demo rebuilt into the same store keeps its accounts (and their assignments).
-        existing = accounts.get(email)
-        made.append(existing or accounts.add(email, name=name, role=role,
-                                             password=DEMO_PASSWORD, **where))
-    _demo_group(store, school, "teacher@demo.example")
-    with store._lock(), store.catalog(write=True) as con:
-        con.sql("INSERT OR REPLACE INTO store_meta VALUES (?, 'yes')", params=[_DEMO_FLAG])
-    return made
-
-
-DEMO_GROUP = "Period 3 (demo)"
-DEMO_GROUP_SIZE = 25
-
-
-def _demo_group(store: Store, school: str, teacher: str) -> None:
-    """The demo teacher's group: the first students by SSID at the school in the newest year."""
-    from data.catalog.rosters import Rosters, group_key  # rosters checks users against accounts
-
-    files = store.year_files()
-    here = pl.read_parquet(files[max(files)], columns=["ssid", "reporting_school_code"]
-                           ).filter(pl.col("reporting_school_code") == school)
-    ssids = here.get_column("ssid").unique().sort().head(DEMO_GROUP_SIZE).to_list()
-    rosters = Rosters(store)
-    if ssids and group_key(DEMO_GROUP, school) not in rosters.all_members():
-        rosters.create(DEMO_GROUP, school, ssids, created_by="elpac demo", users=[teacher])
-
-
-def demo_accounts(store: Store) -> list[Account]:
-    """The demo accounts to list on the sign-in form: only in a store marked as the demo."""
-    if not store.exists():
-        return []
-    with store.catalog() as con:
-        tables = {r[0] for r in con.sql("SHOW TABLES").fetchall()}
-        if "store_meta" not in tables or not con.sql(
-                "SELECT 1 FROM store_meta WHERE key = ? AND value = 'yes'",
-                params=[_DEMO_FLAG]).fetchall():
-            return []
-        emails = [r[0] for r in con.sql(
-            "SELECT email FROM users WHERE email LIKE '%@demo.example' ORDER BY created_at, email"
-        ).fetchall()]
-    accounts = Accounts(store)
-    return [a for a in (accounts.get(e) for e in emails) if a is not None]

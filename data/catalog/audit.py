@@ -24,16 +24,6 @@ ACTIONS = {
     "portal_credential": "Made a parent-portal credential",
     "groups": "Changed student groups",
 }
-DDL = [
-    """CREATE TABLE IF NOT EXISTS audit (
-        logged_at TIMESTAMP NOT NULL,
-        user_email VARCHAR NOT NULL,
-        action VARCHAR NOT NULL,
-        scope VARCHAR NOT NULL,
-        detail VARCHAR NOT NULL,
-        n_rows BIGINT
-    )""",
-]
 SCHEMA = {"logged_at": pl.Datetime("us"), "user_email": pl.String, "action": pl.String,
           "scope": pl.String, "detail": pl.String, "n_rows": pl.Int64}
 
@@ -43,7 +33,7 @@ def record(store: Store, user: str, action: str, *, scope: str = "", detail: str
     """Add one entry to the audit log."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    with store._lock(), store.catalog(write=True) as con:
+    with store.catalog.write() as con:
         con.sql("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?)",
                 params=[at or datetime.now().replace(microsecond=0), user, action, scope,
                         detail, n_rows])
@@ -54,7 +44,7 @@ def read(store: Store, *, users: list[str] | None = None, since: datetime | None
     """Audit entries, newest first; ``users`` keeps only theirs (``None``: everyone's)."""
     if not store.exists():
         return pl.DataFrame(schema=SCHEMA)
-    with store.catalog() as con:
+    with store.catalog.read() as con:
         if "audit" not in {r[0] for r in con.sql("SHOW TABLES").fetchall()}:
             return pl.DataFrame(schema=SCHEMA)
         frame = con.sql("SELECT * FROM audit ORDER BY logged_at DESC, rowid DESC").pl()

@@ -27,15 +27,6 @@ from data.problems import InputError
 if TYPE_CHECKING:
     from data.results.store import Store
 
-DDL = [
-    """CREATE TABLE IF NOT EXISTS portal_credentials (
-        lea_code VARCHAR PRIMARY KEY,     -- one credential per LEA: a new one replaces it
-        key_id VARCHAR NOT NULL,          -- the token's public part, to find the row
-        secret_hash VARCHAR NOT NULL,     -- Argon2id hash of the token's secret
-        created_by VARCHAR NOT NULL,
-        created_at TIMESTAMP NOT NULL
-    )""",
-]
 PREFIX = "elpac"
 _TOKEN = re.compile(r"elpac_([0-9a-f]{16})_([A-Za-z0-9_-]{43})")
 # The secret is 256 random bits, so a slow hash adds no protection against guessing (there
@@ -69,7 +60,7 @@ def _rows(store: Store, sql: str, params: list[str]) -> list[tuple[Any, ...]]:
     """The rows of a query on the credentials; none if the catalog predates them."""
     if not store.exists():
         return []
-    with store.catalog() as con:
+    with store.catalog.read() as con:
         if "portal_credentials" not in {r[0] for r in con.sql("SHOW TABLES").fetchall()}:
             return []
         return con.sql(sql, params=params).fetchall()
@@ -85,7 +76,7 @@ def generate_credential(store: Store, lea: str, *, created_by: str,
     key_id = secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
     digest = _HASHER.hash(secret)
-    with store._lock(), store.catalog(write=True) as con:
+    with store.catalog.write() as con:
         con.sql("INSERT OR REPLACE INTO portal_credentials VALUES (?, ?, ?, ?, ?)",
                 params=[code, key_id, digest, created_by,
                         now or datetime.now().replace(microsecond=0)])

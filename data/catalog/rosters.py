@@ -27,27 +27,6 @@ if TYPE_CHECKING:
 
     from data.results.store import Store
 
-DDL = [
-    """CREATE TABLE IF NOT EXISTS rosters (
-        name VARCHAR NOT NULL,
-        school_code VARCHAR NOT NULL,
-        created_by VARCHAR NOT NULL,
-        created_at TIMESTAMP NOT NULL,
-        PRIMARY KEY (name, school_code)
-    )""",
-    """CREATE TABLE IF NOT EXISTS roster_students (
-        name VARCHAR NOT NULL, school_code VARCHAR NOT NULL, ssid VARCHAR NOT NULL,
-        PRIMARY KEY (name, school_code, ssid)
-    )""",
-    """CREATE TABLE IF NOT EXISTS roster_users (
-        name VARCHAR NOT NULL, school_code VARCHAR NOT NULL, email VARCHAR NOT NULL,
-        PRIMARY KEY (name, school_code, email)
-    )""",
-    """CREATE TABLE IF NOT EXISTS roster_uploads (
-        uploaded_at TIMESTAMP NOT NULL, uploaded_by VARCHAR NOT NULL, file_name VARCHAR NOT NULL,
-        n_rows BIGINT NOT NULL, n_problems BIGINT NOT NULL, loaded BOOLEAN NOT NULL
-    )""",
-]
 COLUMNS = ("name", "school_cds", "ssid", "user_email")
 """The upload's columns, by header (any order; case and spaces ignored)."""
 
@@ -165,8 +144,7 @@ class Rosters:
         result = ImportResult(n_rows=len(rows) + len({p[0] for p in problems}),
                               problems=problems)
         now = now or datetime.now().replace(microsecond=0)
-        with self.store._lock(), self.store.catalog(write=True) as con:
-            con.begin()
+        with self.store.catalog.write() as con:
             if not problems and rows:
                 for name, school in sorted({(r["name"], r["school_code"]) for r in rows}):
                     con.sql("INSERT OR IGNORE INTO rosters VALUES (?, ?, ?, ?)",
@@ -181,7 +159,6 @@ class Rosters:
             con.sql("INSERT INTO roster_uploads VALUES (?, ?, ?, ?, ?, ?)",
                     params=[now, uploaded_by, file_name, result.n_rows, len(problems),
                             result.loaded])
-            con.commit()
         return result
 
     def create(self, name: str, school_code: str, ssids: Iterable[str], *, created_by: str,
@@ -218,12 +195,11 @@ class Rosters:
                 for _, field, value, reason in dict.fromkeys(problems)))
         school = good[0]["school_code"]
         now = now or datetime.now().replace(microsecond=0)
-        with self.store._lock(), self.store.catalog(write=True) as con:
+        with self.store.catalog.write() as con:
             if con.sql("SELECT 1 FROM rosters WHERE name = ? AND school_code = ?",
                        params=[name, school]).fetchall():
                 raise InputError(f"a group named {name!r} already exists at school {school}: "
                                  "choose another name")
-            con.begin()
             con.sql("INSERT INTO rosters VALUES (?, ?, ?, ?)",
                     params=[name, school, created_by, now])
             for r in good:
@@ -232,12 +208,11 @@ class Rosters:
                 if r["email"]:
                     con.sql("INSERT OR IGNORE INTO roster_users VALUES (?, ?, ?)",
                             params=[name, school, r["email"]])
-            con.commit()
         return self.members(group_key(name, school))
 
     def _existing(self, key: str) -> tuple[str, str]:
         name, school = split_group_key(key)
-        with self.store.catalog() as con:
+        with self.store.catalog.read() as con:
             found = con.sql("SELECT 1 FROM rosters WHERE name = ? AND school_code = ?",
                             params=[name, school]).fetchall()
         if not found:
@@ -247,14 +222,14 @@ class Rosters:
     def members(self, key: str) -> list[str]:
         """The SSIDs of one group (``group_key``), sorted."""
         name, school = split_group_key(key)
-        with self.store.catalog() as con:
+        with self.store.catalog.read() as con:
             return [r[0] for r in con.sql(
                 "SELECT ssid FROM roster_students WHERE name = ? AND school_code = ? "
                 "ORDER BY ssid", params=[name, school]).fetchall()]
 
     def all_members(self) -> dict[str, list[str]]:
         """Every group's SSIDs by ``group_key`` (one catalog read)."""
-        with self.store.catalog() as con:
+        with self.store.catalog.read() as con:
             rows = con.sql("SELECT name, school_code, ssid FROM roster_students "
                            "ORDER BY school_code, name, ssid").fetchall()
         out: dict[str, list[str]] = {}
@@ -272,33 +247,29 @@ class Rosters:
             if accounts.get(email) is None:
                 raise InputError(f"no account has the e-mail {email} (elpac users add)")
             found.append(email)
-        with self.store._lock(), self.store.catalog(write=True) as con:
-            con.begin()
+        with self.store.catalog.write() as con:
             for email in found:
                 con.sql("INSERT OR IGNORE INTO roster_users VALUES (?, ?, ?)",
                         params=[name, school, email])
-            con.commit()
 
     def unassign(self, key: str, email: str) -> None:
         """Take a group away from a user."""
         name, school = self._existing(key)
-        with self.store._lock(), self.store.catalog(write=True) as con:
+        with self.store.catalog.write() as con:
             con.sql("DELETE FROM roster_users WHERE name = ? AND school_code = ? AND email = ?",
                     params=[name, school, normalise_email(email)])
 
     def remove(self, key: str) -> None:
         """Delete a group, its students and its assignments (the results stay)."""
         name, school = self._existing(key)
-        with self.store._lock(), self.store.catalog(write=True) as con:
-            con.begin()
+        with self.store.catalog.write() as con:
             for table in ("roster_users", "roster_students", "rosters"):
                 con.sql(f"DELETE FROM {table} WHERE name = ? AND school_code = ?",  # noqa: S608
                         params=[name, school])
-            con.commit()
 
     def list(self) -> pl.DataFrame:
         """Every group: name, school, number of students, assigned users."""
-        with self.store.catalog() as con:
+        with self.store.catalog.read() as con:
             return con.sql("""
                 SELECT r.name, r.school_code, r.created_by,
                        (SELECT count(*) FROM roster_students s
@@ -315,7 +286,7 @@ class Rosters:
 
     def members_of(self, email: str) -> list[tuple[str, str]]:
         """(school, SSID) of the students in the groups assigned to a user."""
-        with self.store.catalog() as con:
+        with self.store.catalog.read() as con:
             return [(r[0], r[1]) for r in con.sql("""
                 SELECT DISTINCT s.school_code, s.ssid FROM roster_users u
                 JOIN roster_students s USING (name, school_code) WHERE u.email = ?
@@ -323,5 +294,5 @@ class Rosters:
 
     def uploads(self) -> pl.DataFrame:
         """The upload history, newest first (loaded or refused)."""
-        with self.store.catalog() as con:
+        with self.store.catalog.read() as con:
             return con.sql("SELECT * FROM roster_uploads ORDER BY uploaded_at DESC").pl()

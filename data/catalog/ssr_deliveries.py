@@ -34,30 +34,6 @@ if TYPE_CHECKING:
 
     from data.results.store import Store
 
-DDL = [
-    """CREATE TABLE IF NOT EXISTS ssr_deliveries (
-        delivery_id BIGINT PRIMARY KEY,
-        ssid VARCHAR NOT NULL, school_year VARCHAR NOT NULL, record_type VARCHAR NOT NULL,
-        method VARCHAR NOT NULL,          -- portal | email | mail | in_person
-        delivered_on DATE NOT NULL,
-        recorded_by VARCHAR NOT NULL, recorded_at TIMESTAMP NOT NULL,
-        upload_id BIGINT                  -- the upload it came from (NULL: one by hand)
-    )""",
-    """CREATE TABLE IF NOT EXISTS ssr_delivery_failures (
-        failure_id BIGINT PRIMARY KEY,
-        ssid VARCHAR NOT NULL, school_year VARCHAR NOT NULL, record_type VARCHAR NOT NULL,
-        kind VARCHAR NOT NULL,            -- bounced | returned
-        reported_on DATE NOT NULL, detail VARCHAR NOT NULL,
-        recorded_by VARCHAR NOT NULL, recorded_at TIMESTAMP NOT NULL,
-        upload_id BIGINT,
-        resolved_at TIMESTAMP, resolved_by VARCHAR
-    )""",
-    """CREATE TABLE IF NOT EXISTS ssr_delivery_uploads (
-        upload_id BIGINT PRIMARY KEY, kind VARCHAR NOT NULL,   -- deliveries | failures
-        uploaded_at TIMESTAMP NOT NULL, uploaded_by VARCHAR NOT NULL, file_name VARCHAR NOT NULL,
-        n_rows BIGINT NOT NULL, n_problems BIGINT NOT NULL, loaded BOOLEAN NOT NULL
-    )""",
-]
 METHODS = ("portal", "email", "mail", "in_person")
 """How an SSR reaches parents (ELPAC.md §7: SIS portal, and the LEA's own e-mail, mail, hand)."""
 KINDS = ("bounced", "returned")
@@ -322,8 +298,7 @@ def import_csv(store: Store, text: str, *, kind: str, file_name: str, uploaded_b
     rows, problems = check_rows(text, kind=kind, store=store, may_use=may_use, today=today)
     result = ImportResult(n_rows=len(rows) + len({p[0] for p in problems}), problems=problems)
     now = now or datetime.now().replace(microsecond=0)
-    with store._lock(), store.catalog(write=True) as con:
-        con.begin()
+    with store.catalog.write() as con:
         upload_id = _next_id(con, "ssr_delivery_uploads")
         if not problems and rows:
             result.n_added = _insert(con, kind, rows, by=uploaded_by, now=now,
@@ -332,7 +307,6 @@ def import_csv(store: Store, text: str, *, kind: str, file_name: str, uploaded_b
         con.sql("INSERT INTO ssr_delivery_uploads VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 params=[upload_id, kind, now, uploaded_by, file_name, result.n_rows,
                         len(problems), result.loaded])
-        con.commit()
     return result
 
 
@@ -368,18 +342,16 @@ def record_delivery(store: Store, *, ssid: str, school_year: str, method: str,
     if problems:
         raise InputError("the delivery was not recorded: " + "; ".join(
             f"{name} {value or '(blank)'}: {reason}" for _, name, value, reason in problems))
-    with store._lock(), store.catalog(write=True) as con:
-        con.begin()
+    with store.catalog.write() as con:
         added = _insert(con, "deliveries", good, by=recorded_by,
                         now=now or datetime.now().replace(microsecond=0), upload_id=None)
-        con.commit()
     return added > 0
 
 
 def resolve_failure(store: Store, failure_id: int, *, resolved_by: str,
                     now: datetime | None = None) -> None:
     """Mark a failure resolved (the family was reached another way); ``InputError`` if unknown."""
-    with store._lock(), store.catalog(write=True) as con:
+    with store.catalog.write() as con:
         found = con.sql("SELECT resolved_at FROM ssr_delivery_failures WHERE failure_id = ?",
                         params=[failure_id]).fetchall()
         if not found:
@@ -394,7 +366,7 @@ def failure_of(store: Store, failure_id: int) -> tuple[str, str] | None:
     """(SSID, school year) of a failure, to check access before resolving it."""
     if "ssr_delivery_failures" not in _tables(store):
         return None
-    with store.catalog() as con:
+    with store.catalog.read() as con:
         rows = con.sql("SELECT ssid, school_year FROM ssr_delivery_failures "
                        "WHERE failure_id = ?", params=[failure_id]).fetchall()
     return (rows[0][0], rows[0][1]) if rows else None
@@ -411,7 +383,7 @@ FAILURE_SCHEMA = {"failure_id": pl.Int64, "ssid": pl.String, "kind": pl.String,
 def _tables(store: Store) -> set[str]:
     if not store.exists():
         return set()
-    with store.catalog() as con:
+    with store.catalog.read() as con:
         return {r[0] for r in con.sql("SHOW TABLES").fetchall()}
 
 
@@ -426,7 +398,7 @@ def read_log(store: Store, school_year: str, record_type: str | None
              pl.DataFrame(schema={**FAILURE_SCHEMA, "record_type": pl.String}))
     if not store.exists():
         return empty
-    with store.catalog() as con:
+    with store.catalog.read() as con:
         tables = {r[0] for r in con.sql("SHOW TABLES").fetchall()}
         if "ssr_deliveries" not in tables:
             return empty
@@ -451,7 +423,7 @@ def uploads(store: Store) -> pl.DataFrame:
     """The upload history, newest first (loaded or refused), of ``UPLOAD_SCHEMA``."""
     if "ssr_delivery_uploads" not in _tables(store):
         return pl.DataFrame(schema=UPLOAD_SCHEMA)
-    with store.catalog() as con:
+    with store.catalog.read() as con:
         return con.sql("SELECT * FROM ssr_delivery_uploads "
                        "ORDER BY uploaded_at DESC, upload_id DESC").pl().cast(
             UPLOAD_SCHEMA)  # type: ignore[arg-type]

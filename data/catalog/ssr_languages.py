@@ -16,19 +16,12 @@ from data.problems import InputError
 if TYPE_CHECKING:
     from data.results.store import Store
 
-DDL = [
-    """CREATE TABLE IF NOT EXISTS ssr_language_overrides (
-        ssid VARCHAR NOT NULL, school_year VARCHAR NOT NULL, record_type VARCHAR NOT NULL,
-        languages VARCHAR NOT NULL, set_by VARCHAR NOT NULL, set_at TIMESTAMP NOT NULL,
-        PRIMARY KEY (ssid, school_year, record_type)
-    )""",
-]
 OFFERED = ("SPA", "VIE", "FIL", "KOR", "CHI")
 """Languages an SSR is made in besides English (ELPAC.md §7)."""
 
 
 def _tables(store: Store) -> set[str]:
-    with store.catalog() as con:
+    with store.catalog.read() as con:
         return {r[0] for r in con.sql("SHOW TABLES").fetchall()}
 
 
@@ -37,7 +30,7 @@ def overrides(store: Store, ssids: list[str] | None = None
     """(SSID, school year, record type) -> SSR languages, for the students asked (or all)."""
     if not store.exists() or "ssr_language_overrides" not in _tables(store):
         return {}
-    with store.catalog() as con:
+    with store.catalog.read() as con:
         rows = con.sql("SELECT ssid, school_year, record_type, languages "
                        "FROM ssr_language_overrides"
                        + ("" if ssids is None else " WHERE list_contains(?, ssid)"),
@@ -52,7 +45,7 @@ def set_languages(store: Store, ssid: str, school_year: str, record_type: str,
         raise InputError(f"an SSR is made in English and one of {', '.join(OFFERED)}, "
                          f"not {second!r}")
     languages = "ENG" if second is None else f"ENG;{second}"
-    with store._lock(), store.catalog(write=True) as con:
+    with store.catalog.write() as con:
         con.sql("INSERT OR REPLACE INTO ssr_language_overrides VALUES (?, ?, ?, ?, ?, ?)",
                 params=[ssid, school_year, record_type, languages, set_by,
                         now or datetime.now().replace(microsecond=0)])
@@ -60,6 +53,6 @@ def set_languages(store: Store, ssid: str, school_year: str, record_type: str,
 
 def clear_languages(store: Store, ssid: str, school_year: str, record_type: str) -> None:
     """Go back to the file's SSR languages."""
-    with store._lock(), store.catalog(write=True) as con:
+    with store.catalog.write() as con:
         con.sql("DELETE FROM ssr_language_overrides WHERE ssid = ? AND school_year = ? "
                 "AND record_type = ?", params=[ssid, school_year, record_type])

@@ -15,13 +15,16 @@ import polars as pl
 
 from data import domain
 from data.problems import FileProblem, InputError, empty_row_problems
-from data.results.store import LeaLoad, PendingLoad, Store
+from data.results import loading
+from data.results.loading import LeaLoad, PendingLoad
 from data.toms.normalise import Normalised, normalise, test_dates, with_year
 from data.toms.read import SourceFile, read_file
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
+
+    from data.results.store import Store
 
 FIRST_YEAR = "2018-19"
 """Earlier results used other thresholds and are not comparable (ELPAC.md §1.1)."""
@@ -222,7 +225,7 @@ def ingest(paths: list[Path], *, store: Store, year: str | None = None, kind: st
                 o.message = "no valid rows to load"
         return result
     try:
-        ids = store.apply(pending, loaded_by=loaded_by)
+        ids = loading.apply(store, pending, loaded_by=loaded_by)
     except InputError as exc:
         # Found under the store's lock: an older file than the one loaded, for instance.
         result.file_problems.append(FileProblem("(load)", str(exc)))

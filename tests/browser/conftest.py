@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import Page, expect
 
-from data.catalog.accounts import create_demo_accounts
 from data.results.store import Store
+from data.synth.demo_accounts import create_demo_accounts
 from elpac.serving import serve_command, start, stop
 
 if TYPE_CHECKING:

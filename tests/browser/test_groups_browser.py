@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 import polars as pl
 from playwright.sync_api import Page, expect
 
-from data.catalog.accounts import demo_accounts
 from data.results.store import Store
+from data.synth.demo_accounts import demo_accounts
 from tests.browser.conftest import wait_for_app
 from tests.browser.test_report_browser import add, choose, table_rows
 

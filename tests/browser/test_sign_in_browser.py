@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import Page, expect
 
-from data.catalog.accounts import demo_accounts
 from data.results.store import Store
+from data.synth.demo_accounts import demo_accounts
 from tests.browser.conftest import wait_for_app
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from data.catalog import audit
-from data.catalog.accounts import create_demo_accounts
+from data.synth.demo_accounts import create_demo_accounts
 
 if TYPE_CHECKING:
     from data.results.store import Store
@@ -20,7 +20,7 @@ APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 
 @pytest.fixture
 def store(store_copy: Store, monkeypatch: pytest.MonkeyPatch) -> Store:
-    with store_copy.catalog(write=True) as con:
+    with store_copy.catalog.write() as con:
         con.sql("DELETE FROM audit")  # other tests' views of the shared tiny store
     monkeypatch.setenv("ELPAC_STORE", str(store_copy.path))
     monkeypatch.delenv("ELPAC_SCOPE", raising=False)

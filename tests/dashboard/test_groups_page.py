@@ -18,8 +18,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from data.catalog.accounts import DEMO_GROUP, Accounts, create_demo_accounts
+from data.catalog.accounts import Accounts
 from data.catalog.rosters import Rosters, group_key
+from data.synth.demo_accounts import DEMO_GROUP, create_demo_accounts
 from queries.rosters import create_group, remove_group
 from queries.scope import Scope
 from queries.spec import ReportSpec

@@ -15,15 +15,10 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.local_sign_in import EMAIL_KEY, SEEN_KEY
-from data.catalog.accounts import (
-    DEMO_GROUP,
-    DEMO_GROUP_SIZE,
-    MAX_FAILURES,
-    Accounts,
-    create_demo_accounts,
-)
+from data.catalog.accounts import MAX_FAILURES, Accounts
 from data.catalog.rosters import Rosters
 from data.results.store import Store
+from data.synth.demo_accounts import DEMO_GROUP, DEMO_GROUP_SIZE, create_demo_accounts
 from queries.spec import ReportSpec
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"

@@ -20,6 +20,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import report_output
+from data.catalog.saved_reports import save_report, saved_reports
 from data.results.store import Store
 from queries.spec import ReportSpec, Subgroup
 
@@ -323,7 +324,7 @@ def test_save_reopen_and_delete(monkeypatch: pytest.MonkeyPatch, store_copy: Sto
     at.button(key="report_save").click().run()
     ok(at)
 
-    saved = store_copy.saved_reports("local")
+    saved = saved_reports(store_copy, "local")
     assert saved.get_column("name").to_list() == ["Board, spring"]
     assert ReportSpec.from_params({"report": saved["params"][0]}).breakdown == "gender"
 
@@ -346,13 +347,13 @@ def test_save_reopen_and_delete(monkeypatch: pytest.MonkeyPatch, store_copy: Sto
 
     at.button(key="report_saved_delete").click().run()
     ok(at)
-    assert store_copy.saved_reports("local").height == 0
+    assert saved_reports(store_copy, "local").height == 0
 
 
 def test_a_saved_report_never_widens_the_scope(monkeypatch: pytest.MonkeyPatch,
                                                store_copy: Store) -> None:
     other = ReportSpec(years=(YEAR,), orgs=(OTHER_LEA,), org_level="lea", name="Other LEA")
-    store_copy.save_report("local", "Other LEA", other.to_params()["report"])
+    save_report(store_copy, "local", "Other LEA", other.to_params()["report"])
     at = open_report(monkeypatch, store_copy.path, scope={"leas": [LEA]})
     run(at)
     mine = table(at)

@@ -51,7 +51,7 @@ def lea_records(store: Store) -> pl.DataFrame:
 
 
 def catalog(store: Store, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(store.catalog_path), read_only=True)
+    con = duckdb.connect(str(store.catalog.path), read_only=True)
     try:
         return con.sql(sql).fetchall()
     finally:

@@ -34,7 +34,7 @@ def test_an_account_round_trips_and_keeps_only_a_hash(accounts: Accounts) -> Non
     listed = accounts.list()
     assert listed.get_column("email").to_list() == ["ana.ruiz@example-usd.org"]
     assert listed.get_column("assignments").to_list() == [f"lea {LEA}"]
-    with accounts.store.catalog() as con:
+    with accounts.store.catalog.read() as con:
         stored = con.sql("SELECT * FROM users").fetchall()
     assert all(PASSWORD not in str(value) for value in stored[0])
     (digest,) = [v for v in stored[0] if isinstance(v, str) and v.startswith("$argon2id$")]
@@ -130,7 +130,7 @@ def test_assign_and_remove(accounts: Accounts) -> None:
     assert (changed.role, changed.leas, changed.schools) == ("site_admin", (), (SCHOOL,))
     accounts.remove("ana@example.org")
     assert accounts.get("ana@example.org") is None
-    with accounts.store.catalog() as con:
+    with accounts.store.catalog.read() as con:
         assert con.sql("SELECT count(*) FROM user_assignments").fetchall() == [(0,)]
     with pytest.raises(InputError, match="no account"):
         accounts.remove("ana@example.org")

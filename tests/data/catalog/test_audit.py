@@ -26,7 +26,7 @@ PASSWORD = "correct horse battery staple"
 @pytest.fixture
 def store_copy(store_copy: Store) -> Store:
     """The tiny store's copy with an empty audit log (other tests' views may be in it)."""
-    with store_copy.catalog(write=True) as con:
+    with store_copy.catalog.write() as con:
         con.sql("DELETE FROM audit")
     return store_copy
 

@@ -38,7 +38,7 @@ def not_eligible(store: Store, year: str = YEAR) -> str:
 
 
 def catalog(store: Store, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(store.catalog_path), read_only=True)
+    con = duckdb.connect(str(store.catalog.path), read_only=True)
     try:
         return con.sql(sql).fetchall()
     finally:

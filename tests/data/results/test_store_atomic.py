@@ -23,9 +23,11 @@ import pytest
 from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
-import data.results.store
+import data.results.loading
+from data.results import loading
 from data.results.ingest import _decide_kind, _decide_year, _pending, ingest
-from data.results.store import PendingLoad, Store
+from data.results.loading import PendingLoad
+from data.results.store import Store
 from data.toms.layout import layout
 from data.toms.normalise import normalise
 from data.toms.read import read_file
@@ -106,7 +108,7 @@ def records(store: Store, year: str | None = None) -> pl.DataFrame:
 
 def catalog(store: Store) -> dict[str, pl.DataFrame]:
     """Every catalog table, in a fixed order."""
-    with store.catalog() as con:
+    with store.catalog.read() as con:
         return {
             "loads": con.sql("SELECT * FROM loads ORDER BY load_id").pl(),
             "load_leas": con.sql("SELECT * FROM load_leas ORDER BY load_id, lea_code").pl(),
@@ -143,7 +145,7 @@ def test_failure_after_a_step_leaves_the_store_as_it_was(store_copy, digest, new
         store_copy, [ssid])
 
     with pytest.raises(RuntimeError, match=f"injected failure after step '{step}'"):
-        store_copy.apply([pending_for(path)], fail_after=step)
+        loading.apply(store_copy, [pending_for(path)], fail_after=step)
 
     assert digest(store_copy.path) == before
     assert directories(store_copy.path) == dirs
@@ -151,7 +153,7 @@ def test_failure_after_a_step_leaves_the_store_as_it_was(store_copy, digest, new
 
     # And the store still takes the same load.
     version, pending = store_copy.version(), pending_for(path)
-    (load_id,) = store_copy.apply([pending])
+    (load_id,) = loading.apply(store_copy, [pending])
     assert store_copy.version() == version + 1
     assert last_names(store_copy, [ssid]) == {ssid: "Newname"}
     leas = store_copy.loads().filter(pl.col("load_id") == load_id).get_column("lea_code")
@@ -168,7 +170,7 @@ def test_failure_inside_ingest_leaves_the_store_as_it_was(store_copy, digest, ne
         if at == step:
             raise RuntimeError(f"injected failure after step {at!r}")
 
-    monkeypatch.setattr(data.results.store, "_maybe_fail", fail)
+    monkeypatch.setattr(data.results.loading, "_maybe_fail", fail)
     with pytest.raises(RuntimeError, match="injected failure"):
         ingest([path], store=store_copy)
     assert digest(store_copy.path) == before
@@ -192,7 +194,7 @@ def test_failed_first_load_leaves_nothing_behind(toms, tmp_path, monkeypatch, st
         if at == step:
             raise RuntimeError(f"injected failure after step {at!r}")
 
-    monkeypatch.setattr(data.results.store, "_maybe_fail", fail)
+    monkeypatch.setattr(data.results.loading, "_maybe_fail", fail)
     with pytest.raises(RuntimeError, match="injected failure"):
         ingest([path], store=store)
     if directory == "absent":
@@ -208,7 +210,7 @@ def test_failed_first_load_leaves_nothing_behind(toms, tmp_path, monkeypatch, st
 
 def test_first_load_refused_under_the_lock_leaves_nothing_behind(toms, tmp_path):
     # Two downloads for the same LEAs in one batch, the second older: found only under the
-    # store's lock, after the catalog was opened (data/results/store.py ``_supersessions``).
+    # store's lock, after the catalog was opened (``data.results.loading.supersessions``).
     store = Store(tmp_path / "new-store")
     newer = toms(county="30", created="2025-10-01", name="newer.CSV").save()
     older = toms(county="30", created="2025-09-01", name="older.CSV").save()
@@ -224,7 +226,7 @@ CHILD = """
 import sys, time
 from pathlib import Path
 
-import data.results.store
+import data.results.loading
 from data.results.ingest import ingest
 from data.results.store import Store
 
@@ -237,21 +239,21 @@ def stall() -> None:
 
 
 if point == "staging":
-    build = data.results.store._build_year
+    build = data.results.loading.build_year
 
     def slow_build(*args, **kwargs):
         build(*args, **kwargs)  # one year's file is written into .staging, then stall
         stall()
 
-    data.results.store._build_year = slow_build
+    data.results.loading.build_year = slow_build
 else:
-    record = Store._record
+    record = data.results.loading.record_load
 
-    def slow_record(self, *args, **kwargs):
-        record(self, *args, **kwargs)  # the catalog rows are written, not committed
+    def slow_record(*args, **kwargs):
+        record(*args, **kwargs)  # the catalog rows are written, not committed
         stall()
 
-    Store._record = slow_record
+    data.results.loading.record_load = slow_record
 
 ingest([Path(file)], store=Store(store))
 """

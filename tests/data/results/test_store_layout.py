@@ -1,7 +1,7 @@
-"""Each year's records are laid out as ``data/results/store.py`` says: one Parquet file per school
-year
-(partitioned as ``school_year=YYYY-YY``), sorted by the store's sort key, in row groups of
-``ROW_GROUP_SIZE`` rows (issue 2: unsorted data made single-LEA queries 5-6x slower).
+"""Each year's records are laid out as ``data/results/loading.py`` writes them: one Parquet
+file per school year (partitioned as ``school_year=YYYY-YY``), sorted by the store's sort key,
+in row groups of ``ROW_GROUP_SIZE`` rows (issue 2: unsorted data made
+single-LEA queries 5-6x slower).
 
 The demo is built with ``ROW_GROUP_SIZE`` set to 1,000 so a small store has several groups.
 """
@@ -15,7 +15,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-import data.results.store
+import data.results.loading
 from data.results.store import SORT_KEY, Store
 from data.synth.generator import DemoSpec, build_demo
 
@@ -27,14 +27,14 @@ GROUP = 1000
 def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     built = Store(tmp_path_factory.mktemp("layout") / "store")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(data.results.store, "ROW_GROUP_SIZE", GROUP)
+        patch.setattr(data.results.loading, "ROW_GROUP_SIZE", GROUP)
         build_demo(DemoSpec(students=2500, years="..".join(YEARS), seed=5), built,
                    echo=lambda _: None)
     return built
 
 
 def test_the_default_row_group_is_about_128k_rows() -> None:
-    assert data.results.store.ROW_GROUP_SIZE == 128 * 1024
+    assert data.results.loading.ROW_GROUP_SIZE == 128 * 1024
 
 
 def test_one_file_per_school_year_partition(store: Store) -> None:

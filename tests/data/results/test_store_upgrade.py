@@ -16,7 +16,6 @@ from streamlit.testing.v1 import AppTest
 
 from data.catalog.rosters import Rosters
 from data.catalog.ssr_languages import overrides
-from data.results import store as store_module
 from data.results.store import Store
 
 APP = Path(__file__).resolve().parents[3] / "dashboard" / "app.py"
@@ -26,20 +25,20 @@ NEWER = ("rosters", "roster_students", "roster_users", "roster_uploads",
 
 @pytest.fixture
 def old_store(store_copy: Store) -> Store:
-    with duckdb.connect(str(store_copy.catalog_path)) as con:
+    with duckdb.connect(str(store_copy.catalog.path)) as con:
         tables = {r[0] for r in con.sql("SHOW TABLES").fetchall()}
         for table in (*NEWER, *sorted(t for t in tables if t.startswith(("ssr_deliver",
                                                                          "ssr_fail",
                                                                          "portal")))):
             con.sql(f"DROP TABLE IF EXISTS {table}")
-    store_module._CATALOG_CURRENT.discard(store_copy.catalog_path)
+    store_copy.catalog.forget()
     return store_copy
 
 
 def test_an_older_store_gets_its_missing_tables_on_first_read(old_store: Store) -> None:
     assert Rosters(old_store).list().height == 0
     assert overrides(old_store) == {}
-    with old_store.catalog() as con:
+    with old_store.catalog.read() as con:
         tables = {r[0] for r in con.sql("SHOW TABLES").fetchall()}
     assert set(NEWER) <= tables
 
