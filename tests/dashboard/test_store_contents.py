@@ -155,7 +155,7 @@ def test_empty_store_says_what_to_run(monkeypatch: pytest.MonkeyPatch, tmp_path:
     if state == "empty directory":
         store.mkdir()
     elif state == "catalog without loads":
-        with Store(store).catalog(write=True):
+        with Store(store).catalog.write():
             pass
 
     at = run_app(monkeypatch, store)
