@@ -20,12 +20,27 @@ import typer
 from data.problems import InputError, format_row_problem
 from data.results.store import Store, store_path
 from elpac.distribution_cli import distribution_app
+from elpac.options import (
+    SHOWN_PROBLEMS,
+    StoreOption,
+    TestOption,
+    UserOption,
+    audit_export,
+    check_test,
+    echo_count,
+    echo_progress,
+    echo_row_problems,
+    fail,
+    operator_name,
+    operator_scope,
+    snapshot,
+    target_path,
+    user_scope,
+)
 from elpac.portal_cli import credentials_app, portal_api
 
 if TYPE_CHECKING:
     from data.catalog.accounts import Accounts
-    from queries.scope import Scope
-    from queries.snapshot import Snapshot
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Summative ELPAC and Summative Alternate ELPAC results explorer.")
@@ -40,20 +55,6 @@ app.add_typer(groups_app, name="groups")
 ssr_app = typer.Typer(no_args_is_help=True,
                       help="Student Score Reports: one student's, or many as one PDF or a zip.")
 app.add_typer(ssr_app, name="ssr")
-
-StoreOption = Annotated[Path | None, typer.Option(
-    "--store", help="Store directory (default: $ELPAC_STORE, else data/store).",
-    show_default=False)]
-SHOWN_PROBLEMS = 20
-UserOption = Annotated[str | None, typer.Option(
-    "--user", help="Apply this account's access (elpac users list), as the dashboard does.",
-    show_default=False)]
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
-
 
 @app.command()
 def layout(
@@ -71,7 +72,7 @@ def layout(
         rows = layout_table(year)
         lay = get_layout(year)
     except (ValueError, KeyError) as exc:
-        raise _fail(str(exc).strip("'")) from None
+        raise fail(str(exc).strip("'")) from None
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
@@ -90,7 +91,7 @@ def layout(
             f"{r['store_column']} |\n" for r in rows)
         text = title + head + body
     else:
-        raise _fail("--format must be markdown or csv")
+        raise fail("--format must be markdown or csv")
     if out:
         out.write_text(text, encoding="utf-8")
         typer.echo(f"wrote {out} ({len(rows)} fields)")
@@ -120,12 +121,12 @@ def ingest(
     from data.results.ingest import ingest as run_ingest
 
     if kind is not None and kind not in ("enrolled", "tested"):
-        raise _fail("--kind must be enrolled or tested")
+        raise fail("--kind must be enrolled or tested")
     if date_order is not None and date_order not in ("dmy", "mdy"):
-        raise _fail("--date-order must be dmy or mdy")
+        raise fail("--date-order must be dmy or mdy")
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
-        raise _fail(f"no such file: {', '.join(missing)}")
+        raise fail(f"no such file: {', '.join(missing)}")
     st = Store(store_path(store))
     started = time.perf_counter()
     try:
@@ -133,7 +134,7 @@ def ingest(
                             skip_bad_rows=skip_bad_rows, dry_run=check,
                             loaded_by=os.environ.get("USER"))
     except (InputError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     elapsed = time.perf_counter() - started
     for o in result.outcomes:
         detail = f"{o.school_year or '?'} {o.kind or '?'}, {o.n_records:,} records"
@@ -175,7 +176,7 @@ def loads(store: StoreOption = None) -> None:
     try:
         history = st.loads()
     except InputError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if history.height == 0:
         typer.echo(f"no loads in {st.path}")
         return
@@ -210,7 +211,7 @@ def demo(
         try:
             st.check_schema()
         except InputError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         typer.echo(f"{st.path} already has data; leaving it as it is")
         return
     try:
@@ -219,16 +220,11 @@ def demo(
         summary = build_demo(spec, st, keep_files=keep_files, echo=typer.echo)
         made = create_demo_accounts(st) if accounts else []
     except (InputError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(summary)
     if made:
         typer.echo(f"demo accounts (password {DEMO_PASSWORD}): "
                    + ", ".join(f"{a.email} ({a.role})" for a in made))
-
-
-def _echo_progress(fraction: float, message: str) -> None:
-    """Progress of an export, one line per step (``queries.extracts``' callbacks)."""
-    typer.echo(f"{fraction:>4.0%}  {message}")
 
 
 def _day(value: str | None, option: str) -> date | None:
@@ -237,56 +233,7 @@ def _day(value: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise _fail(f"{option} must be a date written YYYY-MM-DD, e.g. 2025-05-01") from None
-
-
-def _snapshot(store: Path | None) -> Snapshot:
-    """The store's current data, or an ``InputError`` saying there is none."""
-    from queries.snapshot import Snapshot
-
-    st = Store(store_path(store))
-    if not st.exists():
-        raise InputError(f"no store at {st.path}; run `elpac demo` or `elpac ingest` first")
-    snap = Snapshot(st)
-    if not snap.years:
-        raise InputError(f"the store at {st.path} holds no results")
-    return snap
-
-
-def _user_scope(store: Path | None, email: str | None) -> Scope | None:
-    """The scope of ``--user`` (``None`` without it); ``InputError`` for an unknown account."""
-    if email is None:
-        return None
-    from data.catalog.accounts import Accounts
-    from queries.access import scope_of
-
-    the_store = Store(store_path(store))
-    account = Accounts(the_store).get(email)
-    if account is None:
-        raise InputError(f"there is no account for {email.strip().lower()} "
-                         "(elpac users list shows them)")
-    return scope_of(account, the_store)
-
-
-def _audit_export(store: Path | None, user: str | None, scope: Scope, target: Path,
-                  detail: str, n_rows: int) -> None:
-    """Record a command-line export in the store's audit log (data.catalog.audit)."""
-    import getpass
-
-    from data.catalog import audit
-    from queries.access import describe_scope
-
-    try:
-        who = user.strip().lower() if user else f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        who = "cli"
-    audit.record(Store(store_path(store)), who, "export", scope=describe_scope(scope),
-                 detail=f"{target.name}; {detail}", n_rows=n_rows)
-
-
-def _target(out: Path, name: str) -> Path:
-    """``out``, or the extract's own file name inside ``out`` when it is a directory."""
-    return out / name if out.is_dir() else out
+        raise fail(f"{option} must be a date written YYYY-MM-DD, e.g. 2025-05-01") from None
 
 
 @export_app.command("students")
@@ -324,34 +271,34 @@ def export_students(
     from queries.scope import Scope
 
     if fmt not in EXTENSIONS:
-        raise _fail(f"--format must be one of {', '.join(EXTENSIONS)}")
+        raise fail(f"--format must be one of {', '.join(EXTENSIONS)}")
     if by is not None and by not in SIDES:
-        raise _fail("--by must be enrolled or tested")
+        raise fail("--by must be enrolled or tested")
     start, end = _day(score_from, "--score-from"), _day(score_to, "--score-to")
     try:
-        snap = _snapshot(store)
+        snap = snapshot(store)
         years = list(dict.fromkeys(year)) if year else list(snap.years)
         if start is None and len(years) == 1 and years[0] in snap.years:
             start = score_window_start(years[0])
         # The operator's tool: statewide with student records, unless --lea narrows it, or
         # exactly an account's access with --user.
-        scope = _user_scope(store, user) or (
+        scope = user_scope(store, user) or (
             Scope.lea(lea, pii=True) if lea else Scope.state(pii=True))
         name = extract_file_name("ssdf", detail=by or "all", org=lea or STATE,
                                  year=years[0] if len(years) == 1 else "all-years", fmt=fmt,
                                  on=date.today())
-        target = _target(out, name)
+        target = target_path(out, name)
         typer.echo(f"extracting {', '.join(years)}" + (f", LEA {lea}" if lea else "")
                    + (f", {by} records" if by else "")
                    + (f", scores available {start or '...'} to {end or '...'}"
                       if start or end else ""))
         result = build_ssdf_extract(snap, target, scope=scope, years=years, lea=lea,
                                     by=by, score_from=start, score_to=end,  # type: ignore[arg-type]
-                                    scored_only=scored_only, fmt=fmt, progress=_echo_progress)
-        _audit_export(store, user, scope, target, f"students years={','.join(years)} "
-                      f"lea={lea} by={by} from={start} to={end}", result.n_rows)
+                                    scored_only=scored_only, fmt=fmt, progress=echo_progress)
+        audit_export(store, user, scope, target, f"students years={','.join(years)} "
+                     f"lea={lea} by={by} from={start} to={end}", result.n_rows)
     except (InputError, ScopeError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     sheets = f" on {len(result.sheets)} sheets" if len(result.sheets) > 1 else ""
     typer.echo(f"wrote {result.n_rows:,} records to {target}{sheets}")
     if result.n_rows == 0:
@@ -380,27 +327,26 @@ def export_district(
     from queries.scope import Scope
 
     if not lea:
-        raise _fail("--lea is required: the 14-digit CDS code of the LEA")
+        raise fail("--lea is required: the 14-digit CDS code of the LEA")
     if (out is None) == (output is None):
-        raise _fail("give the file to write once, as OUT or with -o")
-    if test not in ("summative", "alternate"):
-        raise _fail("--test must be summative or alternate")
+        raise fail("give the file to write once, as OUT or with -o")
+    check_test(test)
     if fmt not in ("csv", "xlsx"):
-        raise _fail("--format must be csv or xlsx")
+        raise fail("--format must be csv or xlsx")
     try:
-        snap = _snapshot(store)
+        snap = snapshot(store)
         chosen = year or snap.years[-1]
         name = extract_file_name("district", detail=test, org=school or lea, year=chosen,
                                  fmt=fmt, on=date.today())
-        target = _target(out or output, name)  # type: ignore[arg-type]
-        scope = _user_scope(store, user) or Scope.lea(lea, pii=True)
+        target = target_path(out or output, name)  # type: ignore[arg-type]
+        scope = user_scope(store, user) or Scope.lea(lea, pii=True)
         result = build_district_export(snap, target, scope=scope,
                                        year=chosen, lea=lea, school=school, test=test, fmt=fmt,
-                                       progress=_echo_progress)
-        _audit_export(store, user, scope, target, f"district year={chosen} lea={lea} "
-                      f"school={school} test={test}", result.n_rows)
+                                       progress=echo_progress)
+        audit_export(store, user, scope, target, f"district year={chosen} lea={lea} "
+                     f"school={school} test={test}", result.n_rows)
     except (InputError, ScopeError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"wrote {result.n_rows:,} students ({chosen}, {test}) to {target}")
 
 
@@ -423,21 +369,20 @@ def export_research_file(
     from queries.scope import Scope
     from queries.snapshot import Snapshot
 
-    if test not in ("summative", "alternate"):
-        raise _fail("--test must be summative or alternate")
+    check_test(test)
     try:
         snap = Snapshot(store_path(store))
         if not snap.years:
             raise InputError(f"the store at {snap.store.path} holds no results")
         chosen = year or snap.years[-1]
-        scope = _user_scope(store, user) or Scope.state()
+        scope = user_scope(store, user) or Scope.state()
         rows = research_rows(snap, year=chosen, test=test, scope=scope, lea=lea,
                              suppress=not no_suppress)
         write_research_file(rows, out)
-        _audit_export(store, user, scope, out, f"research-file year={chosen} test={test} "
-                      f"lea={lea} suppressed={not no_suppress or scope.suppressed}", rows.height)
+        audit_export(store, user, scope, out, f"research-file year={chosen} test={test} "
+                     f"lea={lea} suppressed={not no_suppress or scope.suppressed}", rows.height)
     except (InputError, ScopeError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     suppressed = "" if no_suppress and not scope.suppressed else ", suppressed under 11"
     typer.echo(f"wrote {rows.height:,} rows ({chosen}, {test}{suppressed}) to {out}")
 
@@ -485,7 +430,7 @@ def users_add(
             email, name=name, role=role, password=_password(password_stdin),
             leas=tuple(lea or ()), schools=tuple(school or ()), counties=tuple(county or ()))
     except InputError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"added {account.email} ({account.role})")
 
 
@@ -510,7 +455,7 @@ def users_remove(email: Annotated[str, typer.Argument()], store: StoreOption = N
     try:
         _accounts(store).remove(email)
     except InputError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"removed {email.strip().lower()}")
 
 
@@ -525,7 +470,7 @@ def users_reset_password(email: Annotated[str, typer.Argument()],
             raise InputError(f"there is no account for {email.strip().lower()}")
         accounts.reset_password(email, _password(password_stdin))
     except InputError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"password of {email.strip().lower()} reset")
 
 
@@ -544,26 +489,12 @@ def users_assign(
                                           schools=tuple(school or ()),
                                           counties=tuple(county or ()))
     except InputError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     where = ", ".join([*account.counties, *account.leas, *account.schools]) or "statewide"
     typer.echo(f"{account.email}: {account.role}, {where}")
 
 
 # -- student groups -------------------------------------------------------------------------
-
-def _groups_scope(store: Path | None, user: str | None) -> Scope:
-    """``--user``'s scope, else the operator's (whoever can run elpac owns the store)."""
-    from queries.scope import Scope as _Scope
-
-    scope = _user_scope(store, user)
-    return scope if scope is not None else _Scope(statewide=True, pii=True)
-
-
-def _by(user: str | None, by: str | None) -> str:
-    import getpass
-
-    return user or by or f"cli:{getpass.getuser()}"
-
 
 @groups_app.command("import")
 def groups_import(
@@ -578,20 +509,16 @@ def groups_import(
 
     try:
         text = file.read_text(encoding="utf-8-sig")
-        result = import_groups(Store(store_path(store)), _groups_scope(store, user), text,
-                               file_name=file.name, uploaded_by=_by(user, by))
+        result = import_groups(Store(store_path(store)), operator_scope(store, user), text,
+                               file_name=file.name, uploaded_by=user or by or operator_name())
     except (OSError, UnicodeDecodeError) as exc:
-        raise _fail(f"cannot read {file}: {exc}") from None
+        raise fail(f"cannot read {file}: {exc}") from None
     except (InputError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if not result.loaded:
-        for row, name, value, reason in result.problems[:SHOWN_PROBLEMS]:
-            typer.echo(f"{file.name} row {row}, {name} {value!r}: {reason}", err=True)
-        more = len(result.problems) - SHOWN_PROBLEMS
-        if more > 0:
-            typer.echo(f"... and {more} more", err=True)
-        raise _fail(f"nothing added: {len(result.problems)} problem(s) in {file.name}"
-                    if result.problems else f"{file.name} has no rows")
+        echo_row_problems(file.name, result.problems)
+        raise fail(f"nothing added: {len(result.problems)} problem(s) in {file.name}"
+                   if result.problems else f"{file.name} has no rows")
     typer.echo(f"added the groups of {result.n_rows:,} rows from {file.name}")
 
 
@@ -601,9 +528,9 @@ def groups_list(user: UserOption = None, store: StoreOption = None) -> None:
     from queries.rosters import visible_groups
 
     try:
-        listed = visible_groups(Store(store_path(store)), _groups_scope(store, user))
+        listed = visible_groups(Store(store_path(store)), operator_scope(store, user))
     except (InputError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if listed.height == 0:
         typer.echo("no student groups: add some with `elpac groups import FILE` or "
                    "`elpac groups create`")
@@ -638,13 +565,13 @@ def groups_create(
     try:
         if ssids_from is not None:
             wanted += ssids_from.read_text(encoding="utf-8-sig").replace(",", "\n").split()
-        made = create_group(Store(store_path(store)), _groups_scope(store, user), name=name,
-                            school_code=school, ssids=wanted, created_by=_by(user, None),
+        made = create_group(Store(store_path(store)), operator_scope(store, user), name=name,
+                            school_code=school, ssids=wanted, created_by=user or operator_name(),
                             users=assign or ())
     except (OSError, UnicodeDecodeError) as exc:
-        raise _fail(f"cannot read {ssids_from}: {exc}") from None
+        raise fail(f"cannot read {ssids_from}: {exc}") from None
     except (InputError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"{school}:{name.strip()}: {len(made):,} students")
 
 
@@ -654,13 +581,13 @@ def groups_members(group: GroupArgument, user: UserOption = None,
     """Print the SSIDs of a group, one per line."""
     from queries.rosters import group_students
 
-    scope = _groups_scope(store, user)
+    scope = operator_scope(store, user)
     if not scope.pii:
-        raise _fail("your access shows aggregate results only: group members are students")
+        raise fail("your access shows aggregate results only: group members are students")
     try:
         members = group_students(Store(store_path(store)), scope, [group])[group]
     except (InputError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo("\n".join(members))
 
 
@@ -672,10 +599,10 @@ def groups_assign(group: GroupArgument,
     from queries.rosters import assign_group
 
     try:
-        assign_group(Store(store_path(store)), _groups_scope(store, user), group, email,
-                     by=_by(user, None))
+        assign_group(Store(store_path(store)), operator_scope(store, user), group, email,
+                     by=user or operator_name())
     except (InputError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"{group}: given to {', '.join(email)}")
 
 
@@ -686,10 +613,10 @@ def groups_unassign(group: GroupArgument, email: Annotated[str, typer.Argument()
     from queries.rosters import unassign_group
 
     try:
-        unassign_group(Store(store_path(store)), _groups_scope(store, user), group, email,
-                       by=_by(user, None))
+        unassign_group(Store(store_path(store)), operator_scope(store, user), group, email,
+                       by=user or operator_name())
     except (InputError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"{group}: taken from {email}")
 
 
@@ -700,17 +627,14 @@ def groups_remove(group: GroupArgument, user: UserOption = None,
     from queries.rosters import remove_group
 
     try:
-        remove_group(Store(store_path(store)), _groups_scope(store, user), group,
-                     by=_by(user, None))
+        remove_group(Store(store_path(store)), operator_scope(store, user), group,
+                     by=user or operator_name())
     except (InputError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"removed {group}")
 
 
 # -- Student Score Reports ------------------------------------------------------------------
-
-TestOption = Annotated[str, typer.Option("--test", help="summative or alternate.")]
-
 
 @ssr_app.command("render")
 def ssr_render(
@@ -728,23 +652,23 @@ def ssr_render(
 ) -> None:
     """Write one student's SSR as PDF (two Letter pages) or HTML."""
     from documents.ssr import file_name, render_html, render_pdf
-    from queries.scope import Scope, ScopeError
+    from queries.scope import ScopeError
     from queries.ssr_documents import read_ssr_content
 
     language = _ssr_language(lang)
     try:
-        snap = _snapshot(store)
-        scope = _user_scope(store, user) or Scope.state(pii=True)
+        snap = snapshot(store)
+        scope = operator_scope(store, user)
         content = read_ssr_content(snap, ssid, scope=scope, year=year, test=test)
         suffix = "html" if out.suffix.lower() in (".html", ".htm") else "pdf"
-        target = _target(out, file_name(content, language, suffix))
+        target = target_path(out, file_name(content, language, suffix))
         data = (render_html(content, language).encode() if suffix == "html"
                 else render_pdf(content, language))
         target.write_bytes(data)
-        _audit_export(store, user, scope, target, f"ssr ssid={content.ssid} "
-                      f"year={content.school_year} lang={language}", 1)
+        audit_export(store, user, scope, target, f"ssr ssid={content.ssid} "
+                     f"year={content.school_year} lang={language}", 1)
     except (InputError, ScopeError, ValueError, OSError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"wrote {target}")
 
 
@@ -769,18 +693,18 @@ def ssr_bulk(
 ) -> None:
     """Write many SSRs as one merged PDF or a zip of per-student files."""
     from documents.ssr import bulk_pdf, bulk_zip, languages_of
-    from queries.scope import Scope, ScopeError
+    from queries.scope import ScopeError
     from queries.ssr_documents import list_ssr_contents
 
     language = _ssr_language(lang) if lang else None
     if fmt not in ("pdf", "html"):
-        raise _fail("--format must be pdf or html")
+        raise fail("--format must be pdf or html")
     merged = out.suffix.lower() == ".pdf"
     if merged and fmt != "pdf":
-        raise _fail("a merged file is a PDF: use -o FILE.zip for HTML files")
+        raise fail("a merged file is a PDF: use -o FILE.zip for HTML files")
     try:
-        snap = _snapshot(store)
-        scope = _user_scope(store, user) or Scope.state(pii=True)
+        snap = snapshot(store)
+        scope = operator_scope(store, user)
         contents = list_ssr_contents(snap, scope=scope, year=year, test=test, lea=lea,
                                      school=school, grade=grade, language=language)
         items = [(c, lang_) for c in contents for lang_ in languages_of(c)
@@ -788,13 +712,13 @@ def ssr_bulk(
         if not items:
             raise InputError("no Student Score Report matches these options in your access")
         typer.echo(f"rendering {len(items):,} SSRs of {len(contents):,} students")
-        data = (bulk_pdf(items, progress=_count_progress) if merged
-                else bulk_zip(items, fmt=fmt, progress=_count_progress))
+        data = (bulk_pdf(items, progress=echo_count) if merged
+                else bulk_zip(items, fmt=fmt, progress=echo_count))
         out.write_bytes(data)
-        _audit_export(store, user, scope, out, f"ssr bulk year={year} lea={lea} "
-                      f"school={school} grade={grade} lang={language} test={test}", len(items))
+        audit_export(store, user, scope, out, f"ssr bulk year={year} lea={lea} "
+                     f"school={school} grade={grade} lang={language} test={test}", len(items))
     except (InputError, ScopeError, ValueError, OSError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"wrote {len(items):,} SSRs to {out}")
 
 
@@ -810,16 +734,14 @@ def ssr_language(
     store: StoreOption = None,
 ) -> None:
     """Change a student's SSR languages, as an LEA coordinator can in TOMS."""
-    import getpass
-
     from data.catalog.ssr_languages import clear_languages, set_languages
     from queries.labels import RECORD_TYPE_OF_TEST
-    from queries.scope import Scope, ScopeError
+    from queries.scope import ScopeError
     from queries.ssr_documents import read_ssr_content
 
     try:
-        snap = _snapshot(store)
-        scope = _user_scope(store, user) or Scope.state(pii=True)
+        snap = snapshot(store)
+        scope = operator_scope(store, user)
         # Only a student whose SSR the account may have: the same check as making it.
         content = read_ssr_content(snap, ssid, scope=scope, year=year, test=test)
         record_type = RECORD_TYPE_OF_TEST[test]
@@ -829,10 +751,10 @@ def ssr_language(
             code = _ssr_language(lang)
             set_languages(snap.store, content.ssid, year, record_type,
                           None if code == "ENG" else code,
-                          set_by=user or f"cli:{getpass.getuser()}")
+                          set_by=user or operator_name())
         after = read_ssr_content(snap, ssid, scope=scope, year=year, test=test)
     except (InputError, ScopeError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"{after.ssid} {year}: SSRs in {', '.join(after.languages)}")
 
 
@@ -846,13 +768,9 @@ def _ssr_language(lang: str | None) -> str:
     by_locale = {loc.split("_")[0].lower(): c for c, loc in LOCALES.items()}
     found = code.upper() if code.upper() in LOCALES else by_locale.get(code.lower())
     if found is None:
-        raise _fail(f"--lang must be one of {', '.join(LOCALES)} (or "
-                    f"{', '.join(sorted(by_locale))})")
+        raise fail(f"--lang must be one of {', '.join(LOCALES)} (or "
+                   f"{', '.join(sorted(by_locale))})")
     return found
-
-
-def _count_progress(done: int, total: int) -> None:
-    typer.echo(f"  {done:,} of {total:,}", err=True)
 
 
 # The parent-portal hand-off (issue 6): the endpoint an SIS vendor's portal fetches SSRs from,
