@@ -1,9 +1,9 @@
 """``elpac ssr-delivery``: record how SSRs reached parents, and list who is still waiting.
 
-Wired into ``elpac.cli`` with ``app.add_typer(distribution_app, name="ssr-delivery")``. The
-commands read and write through ``queries.ssr_delivery``, which applies the scope: ``--user``
-an account's (as the dashboard does), else the operator's, statewide with student records
-(whoever can run ``elpac`` owns the store). Bad input ends with a sentence and exit code 1.
+The commands read and write through ``queries.ssr_delivery``, which applies the scope:
+``--user`` an account's (as the dashboard does), else the operator's, statewide with student
+records (whoever can run ``elpac`` owns the store). Bad input ends with a sentence and exit
+code 1.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from queries.scope import Scope
     from queries.snapshot import Snapshot
 
-distribution_app = typer.Typer(
+app = typer.Typer(
     no_args_is_help=True,
     help="Student Score Reports to parents: deliveries, bounces and returns, who is waiting.")
 
@@ -55,14 +55,14 @@ def _report(file: Path, result: ImportResult, what: str) -> None:
 
 
 def _import(kind: str, file: Path, user: str | None, store: Path | None) -> None:
-    from queries import ssr_delivery as distribution
+    from queries import ssr_delivery
     from queries.scope import ScopeError
 
     try:
         text = file.read_text(encoding="utf-8-sig")
         snap, scope = _context(store, user)
-        run = (distribution.import_deliveries if kind == "deliveries"
-               else distribution.import_failures)
+        run = (ssr_delivery.import_deliveries if kind == "deliveries"
+               else ssr_delivery.import_failures)
         result = run(snap, scope, text, file_name=file.name, uploaded_by=acting_user(user))
     except (OSError, UnicodeDecodeError) as exc:
         raise fail(f"cannot read {file}: {exc}") from None
@@ -71,7 +71,7 @@ def _import(kind: str, file: Path, user: str | None, store: Path | None) -> None
     _report(file, result, "deliveries" if kind == "deliveries" else "bounces or returns")
 
 
-@distribution_app.command("import-deliveries")
+@app.command("import-deliveries")
 def import_deliveries(
     file: Annotated[Path, typer.Argument(help="CSV: ssid, school_year, test, method "
                                          "(portal, email, mail, in_person), date.")],
@@ -82,7 +82,7 @@ def import_deliveries(
     _import("deliveries", file, user, store)
 
 
-@distribution_app.command("import-failures")
+@app.command("import-failures")
 def import_failures(
     file: Annotated[Path, typer.Argument(help="CSV: ssid, school_year, kind (bounced, "
                                          "returned), date, detail.")],
@@ -93,7 +93,7 @@ def import_failures(
     _import("failures", file, user, store)
 
 
-@distribution_app.command("coverage")
+@app.command("coverage")
 def coverage(
     year: YearOption,
     school: Annotated[str | None, typer.Option(help="Only this enrolled school (14-digit CDS "
@@ -126,7 +126,7 @@ def coverage(
                    f"{r['n_not_delivered']:>7,} {pct:>8}")
 
 
-@distribution_app.command("unreached")
+@app.command("unreached")
 def unreached(
     year: YearOption,
     out: Annotated[Path, typer.Option("-o", "--output", help="The CSV file to write.")],
@@ -153,7 +153,7 @@ def unreached(
     typer.echo(f"wrote {rows.height:,} students not yet reached to {out}")
 
 
-@distribution_app.command("resolve")
+@app.command("resolve")
 def resolve(
     failure: Annotated[int, typer.Argument(help="The bounce or return to close: the "
                                            "open_failure_id column of `unreached`.")],
