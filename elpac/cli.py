@@ -27,7 +27,9 @@ app.command()(serve.serve)
 
 app.add_typer(export.app, name="export")
 app.add_typer(users.app, name="users")
-app.add_typer(rosters.app, name="groups")
+app.add_typer(rosters.app, name="rosters")
+# The rosters' earlier name, hidden from the help, so scripts written for it keep working.
+app.add_typer(rosters.app, name="groups", hidden=True)
 app.add_typer(ssr.app, name="ssr")
 app.add_typer(portal.credentials_app, name="portal-credential")
 # How each SSR reached the family, bounces and returned mail.

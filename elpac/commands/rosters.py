@@ -1,4 +1,7 @@
-"""``elpac groups``: student groups made by LEA staff; a teacher sees the students of theirs."""
+"""``elpac rosters``: the student groups LEA staff make; a teacher sees the students of theirs.
+
+``elpac groups``, the commands' earlier name, still runs them (a hidden alias in ``elpac.cli``).
+"""
 
 from __future__ import annotations
 
@@ -19,18 +22,18 @@ from elpac.options import (
 )
 
 app = typer.Typer(no_args_is_help=True,
-                  help="Student groups made by LEA staff (teachers see their groups).")
+                  help="Rosters made by LEA staff (teachers see their rosters).")
 
 
 @app.command("import")
-def groups_import(
+def rosters_import(
     file: Annotated[Path, typer.Argument(help="CSV: name, school CDS, SSID, user e-mail.")],
     by: Annotated[str | None, typer.Option("--by", help="Who uploads it (default: --user, "
                                            "else the operating-system user).")] = None,
     user: UserOption = None,
     store: StoreOption = None,
 ) -> None:
-    """Add student groups from a CSV file; one bad row and nothing is added."""
+    """Add rosters from a CSV file; one bad row and nothing is added."""
     from queries.rosters import import_groups
 
     try:
@@ -49,8 +52,8 @@ def groups_import(
 
 
 @app.command("list")
-def groups_list(user: UserOption = None, store: StoreOption = None) -> None:
-    """List the student groups (``--user``: the ones that account may use)."""
+def rosters_list(user: UserOption = None, store: StoreOption = None) -> None:
+    """List the rosters (``--user``: the ones that account may use)."""
     from queries.rosters import visible_groups
 
     try:
@@ -58,21 +61,21 @@ def groups_list(user: UserOption = None, store: StoreOption = None) -> None:
     except (InputError, ValueError) as exc:
         raise fail(str(exc)) from None
     if listed.height == 0:
-        typer.echo("no student groups: add some with `elpac groups import FILE` or "
-                   "`elpac groups create`")
+        typer.echo("no student groups: add some with `elpac rosters import FILE` or "
+                   "`elpac rosters create`")
         return
     for r in listed.iter_rows(named=True):
         typer.echo(f"{r['key']:<46} {r['n_students']:>5} students  "
                    f"{r['users'] or 'not assigned'}")
 
 
-GroupArgument = Annotated[str, typer.Argument(
-    help='The group as `elpac groups list` shows it: "school CDS:name".')]
+RosterArgument = Annotated[str, typer.Argument(
+    help='The roster as `elpac rosters list` shows it: "school CDS:name".')]
 
 
 @app.command("create")
-def groups_create(
-    name: Annotated[str, typer.Argument(help="The group's name, e.g. \"Period 3\".")],
+def rosters_create(
+    name: Annotated[str, typer.Argument(help="The roster's name, e.g. \"Period 3\".")],
     school: Annotated[str, typer.Option("--school", help="14-digit school CDS code.")],
     ssid: Annotated[list[str] | None, typer.Option(
         "--ssid", help="A student's SSID (repeat, or give a file with --ssids-from).")] = None,
@@ -80,11 +83,11 @@ def groups_create(
         "--ssids-from", help="A text file of SSIDs, one per line or separated by commas.")
     ] = None,
     assign: Annotated[list[str] | None, typer.Option(
-        "--assign", help="An account to give the group to (repeat).")] = None,
+        "--assign", help="An account to give the roster to (repeat).")] = None,
     user: UserOption = None,
     store: StoreOption = None,
 ) -> None:
-    """Make a group from SSIDs; one unknown or out-of-access SSID and nothing is made."""
+    """Make a roster from SSIDs; one unknown or out-of-access SSID and nothing is made."""
     from queries.rosters import create_group
 
     wanted = list(ssid or [])
@@ -102,59 +105,59 @@ def groups_create(
 
 
 @app.command("members")
-def groups_members(group: GroupArgument, user: UserOption = None,
-                   store: StoreOption = None) -> None:
-    """Print the SSIDs of a group, one per line."""
+def rosters_members(roster: RosterArgument, user: UserOption = None,
+                    store: StoreOption = None) -> None:
+    """Print the SSIDs of a roster, one per line."""
     from queries.rosters import group_students
 
     scope = operator_scope(store, user)
     if not scope.pii:
         raise fail("your access shows aggregate results only: group members are students")
     try:
-        members = group_students(Store(store_path(store)), scope, [group])[group]
+        members = group_students(Store(store_path(store)), scope, [roster])[roster]
     except (InputError, ValueError) as exc:
         raise fail(str(exc)) from None
     typer.echo("\n".join(members))
 
 
 @app.command("assign")
-def groups_assign(group: GroupArgument,
-                  email: Annotated[list[str], typer.Argument(help="Accounts to give it to.")],
-                  user: UserOption = None, store: StoreOption = None) -> None:
-    """Give a group to users (their access then covers its students)."""
+def rosters_assign(roster: RosterArgument,
+                   email: Annotated[list[str], typer.Argument(help="Accounts to give it to.")],
+                   user: UserOption = None, store: StoreOption = None) -> None:
+    """Give a roster to users (their access then covers its students)."""
     from queries.rosters import assign_group
 
     try:
-        assign_group(Store(store_path(store)), operator_scope(store, user), group, email,
+        assign_group(Store(store_path(store)), operator_scope(store, user), roster, email,
                      by=user or operator_name())
     except (InputError, ValueError) as exc:
         raise fail(str(exc)) from None
-    typer.echo(f"{group}: given to {', '.join(email)}")
+    typer.echo(f"{roster}: given to {', '.join(email)}")
 
 
 @app.command("unassign")
-def groups_unassign(group: GroupArgument, email: Annotated[str, typer.Argument()],
-                    user: UserOption = None, store: StoreOption = None) -> None:
-    """Take a group away from a user."""
+def rosters_unassign(roster: RosterArgument, email: Annotated[str, typer.Argument()],
+                     user: UserOption = None, store: StoreOption = None) -> None:
+    """Take a roster away from a user."""
     from queries.rosters import unassign_group
 
     try:
-        unassign_group(Store(store_path(store)), operator_scope(store, user), group, email,
+        unassign_group(Store(store_path(store)), operator_scope(store, user), roster, email,
                        by=user or operator_name())
     except (InputError, ValueError) as exc:
         raise fail(str(exc)) from None
-    typer.echo(f"{group}: taken from {email}")
+    typer.echo(f"{roster}: taken from {email}")
 
 
 @app.command("remove")
-def groups_remove(group: GroupArgument, user: UserOption = None,
-                  store: StoreOption = None) -> None:
-    """Delete a group (the results stay; its users lose access to its students)."""
+def rosters_remove(roster: RosterArgument, user: UserOption = None,
+                   store: StoreOption = None) -> None:
+    """Delete a roster (the results stay; its users lose access to its students)."""
     from queries.rosters import remove_group
 
     try:
-        remove_group(Store(store_path(store)), operator_scope(store, user), group,
+        remove_group(Store(store_path(store)), operator_scope(store, user), roster,
                      by=user or operator_name())
     except (InputError, ValueError) as exc:
         raise fail(str(exc)) from None
-    typer.echo(f"removed {group}")
+    typer.echo(f"removed {roster}")
