@@ -320,8 +320,7 @@ def export_students(
         extract_file_name,
         score_window_start,
     )
-    from queries.reports import ScopeError
-    from queries.scope import Scope
+    from queries.scope import Scope, ScopeError
 
     if fmt not in EXTENSIONS:
         raise _fail(f"--format must be one of {', '.join(EXTENSIONS)}")
@@ -376,8 +375,7 @@ def export_district(
 ) -> None:
     """Write the District/School export: each student's results and demographics (CERS)."""
     from queries.extracts import build_district_export, extract_file_name
-    from queries.reports import ScopeError
-    from queries.scope import Scope
+    from queries.scope import Scope, ScopeError
 
     if not lea:
         raise _fail("--lea is required: the 14-digit CDS code of the LEA")
@@ -418,9 +416,8 @@ def export_research_file(
     store: StoreOption = None,
 ) -> None:
     """Write the CDE public research-file layout (caret-delimited) from the store."""
-    from queries.reports import ScopeError
     from queries.research import research_rows, write_research_file
-    from queries.scope import Scope
+    from queries.scope import Scope, ScopeError
     from queries.snapshot import Snapshot
 
     if test not in ("summative", "alternate"):

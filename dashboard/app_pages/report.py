@@ -9,7 +9,7 @@ from dashboard import auditing, cached, charts, report_form
 from dashboard import report_output as out
 from dashboard.context import page_context, stop
 from queries.metrics import SUPPRESSION_THRESHOLD
-from queries.reports import ScopeError
+from queries.scope import ScopeError
 
 st.title("Custom report")
 ctx = page_context()
