@@ -35,7 +35,8 @@ from data.results.summary import (
 from data.student_groups import GROUP_BY_ID, all_of, any_of, groups_of
 from queries.labels import GRADE_NAMES, GROUP_NAMES, RECORD_TYPE_OF_TEST
 from queries.metrics import SUPPRESSION_THRESHOLD, publish_arrays, to_frame
-from queries.scope import NO_SCHOOL, Scope, ScopeError
+from queries.records import RecordQuery, read_records, records_relation
+from queries.scope import Scope, ScopeError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -360,114 +361,6 @@ def _from_summary(snap: Snapshot, years: Iterable[str], rows: pl.DataFrame,
     return Sums.concat(parts)
 
 
-# -- the records path -----------------------------------------------------------------------
-
-def read_records(snap: Snapshot, years: Iterable[str], *, scope: Scope, orgs: pl.DataFrame,
-                 record_type: str | None, columns: Iterable[str],
-                 leas: list[str] | None = None, ssids: list[str] | None = None,
-                 name_prefix: str | None = None,
-                 where: duckdb.Expression | None = None,
-                 reported_only: bool = False, side: str = "reporting") -> pl.DataFrame:
-    """Records in scope (semi-joined on the scope's (LEA, school) pairs), given columns.
-
-    ``leas`` narrows the read to some reporting LEAs (the files are sorted by it, so only their
-    row groups are read); ``ssids`` to some students; ``name_prefix`` to last or first names
-    starting with it (any case); ``where`` is any further DuckDB filter expression.
-    ``side="enrolled"`` applies the scope to the record's enrolled LEA and school instead of
-    the ones it is reported under: Student Score Reports go to the enrolled LEA (ELPAC.md §7).
-    """
-    cols = list(dict.fromkeys(["school_year", *columns]))
-    rel = records_relation(snap, years, scope=scope, orgs=orgs, record_type=record_type,
-                           columns=cols, leas=leas, ssids=ssids, name_prefix=name_prefix,
-                           where=where, reported_only=reported_only, side=side)
-    if rel is None:
-        return pl.DataFrame()
-    return rel.pl().select(cols)
-
-
-def records_relation(snap: Snapshot, years: Iterable[str], *, scope: Scope,
-                     orgs: pl.DataFrame, record_type: str | None, columns: list[str],
-                     leas: list[str] | None = None, ssids: list[str] | None = None,
-                     name_prefix: str | None = None, where: duckdb.Expression | None = None,
-                     select: str | None = None, group_by: str | None = None,
-                     reported_only: bool = False, side: str = "reporting"
-                     ) -> duckdb.DuckDBPyRelation | None:
-    """The records ``read_records`` reads, as one DuckDB statement (nothing is read yet).
-
-    ``select``/``group_by`` replace the column list with an aggregation. They and ``where``
-    are SQL rendered from DuckDB expression objects built in this package from its own
-    constants (group definitions, metric definitions): no text from a user reaches them.
-    User values (SSIDs, names, codes) are bound parameters. One statement, because each
-    derived relation costs DuckDB another bind (about 5 ms). ``reported_only`` leaves out the
-    records no aggregate counts (``is_reported``: TK students from 2024-25).
-    """
-    wanted = [str(snap.year_files[y]) for y in sorted(set(years)) if y in snap.year_files]
-    if not wanted:
-        return None
-    # Only the conditions that apply: "? IS NULL OR ..." forms are not folded by DuckDB, so
-    # they cost every row and block filter pushdown into the Parquet scan.
-    conditions = ["true"]
-    values: list[object] = []
-    if record_type is not None:
-        conditions.append("r.record_type = ?")
-        values.append(record_type)
-    if ssids is not None:
-        conditions.append("list_contains(?, r.ssid)")
-        values.append(ssids)
-    if scope.ssids is not None:
-        # The scope's own students (a teacher's groups), whatever else the caller asks.
-        conditions.append("list_contains(?, r.ssid)")
-        values.append(list(scope.ssids))
-    if name_prefix is not None:
-        conditions.append("(starts_with(lower(r.last_name), ?) "
-                          "OR starts_with(lower(r.first_name), ?))")
-        values += [name_prefix, name_prefix]
-    if reported_only:
-        conditions.append("r.is_reported")
-    if where is not None:
-        conditions.append("(" + str(where) + ")")
-    filters = " WHERE " + " AND ".join(conditions)
-    if leas is not None:
-        # An IN list of bound values (not list_contains): DuckDB then skips the row groups of
-        # other LEAs, which the sort by LEA makes almost all of them.
-        filters += " AND r.reporting_lea_code IN (" + ", ".join("?" * len(leas)) + ")"
-        values += leas
-    source = """
-        FROM read_parquet(?, hive_partitioning = true,
-                          hive_types = {'school_year': 'VARCHAR'}) AS r
-    """
-    if select is None:
-        head, head_values = "SELECT COLUMNS(lambda c: list_contains(?, c))", [columns]
-    else:
-        head, head_values = "SELECT " + select, []
-    tail = "" if group_by is None else " GROUP BY " + group_by
-    if side not in ("reporting", "enrolled"):
-        raise ValueError(f"side must be reporting or enrolled, not {side!r}")
-    if side == "enrolled" and not scope.statewide:
-        # The enrolled LEA may have no tested record of its own (no row in ``orgs``): its
-        # codes are matched directly rather than semi-joined on the organisation list.
-        filters += (" AND (list_contains(?, substr(r.enrolled_lea_code, 1, 2))"
-                    " OR list_contains(?, r.enrolled_lea_code)"
-                    " OR list_contains(?, r.enrolled_school_code)) IS TRUE")
-        values += [list(scope.counties), list(scope.leas), list(scope.schools)]
-    if scope.statewide or side == "enrolled":
-        return snap.cursor().sql(head + source + filters + tail,
-                                 params=[*head_values, wanted, *values])
-    keys = scope.record_keys(orgs)
-    return snap.cursor().sql(
-        """
-        WITH scope_keys AS (
-            SELECT unnest(?::VARCHAR[]) AS lea_code, unnest(?::VARCHAR[]) AS school_code
-        )
-        """ + head + source + """
-        SEMI JOIN scope_keys AS k
-          ON r.reporting_lea_code = k.lea_code
-         AND coalesce(r.reporting_school_code, ?) = k.school_code
-        """ + filters + tail,
-        params=[keys.get_column("lea_code").to_list(), keys.get_column("school_code").to_list(),
-                *head_values, wanted, NO_SCHOOL, *values])
-
-
 def _subgroup_expr(filters: Iterable[tuple[str, tuple[str, ...]]]) -> pl.Expr:
     expr = pl.lit(True)
     for _, ids in filters:
@@ -578,12 +471,12 @@ def _from_records(snap: Snapshot, spec: ReportSpec, scope: Scope, rows: pl.DataF
         label = duckdb.CaseExpression(members[0][1], duckdb.ConstantExpression(members[0][0]))
         for gid, cond in members[1:]:
             label = label.when(cond, duckdb.ConstantExpression(gid))
-        rel = records_relation(
-            snap, spec.years, scope=scope, orgs=orgs, record_type=record_type, columns=[],
+        rel = records_relation(snap, RecordQuery(
+            spec.years, scope=scope, orgs=orgs, record_type=record_type, columns=[],
             leas=leas, ssids=ssids, where=_pushdown(spec, scope, groups),
             select=", ".join(cell_keys) + ", " + str(label) + " AS group_id, "
             + duckdb_sums_sql(),
-            group_by="ALL", reported_only=True)
+            group_by="ALL", reported_only=True))
         if rel is None:
             return Sums.concat([])
         cells = rel.pl()
