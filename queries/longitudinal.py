@@ -21,7 +21,8 @@ from data.results.summary import RECORD_COLUMNS
 from queries.labels import RECORD_TYPE_OF_TEST
 from queries.metrics import SUPPRESSION_THRESHOLD
 from queries.records import read_records
-from queries.reports import cohort_report, read_report, resolve_orgs, subgroup_filter
+from queries.report_plan import resolve_orgs, subgroup_filter
+from queries.reports import cohort_report, read_report
 from queries.rosters import group_students
 
 if TYPE_CHECKING:

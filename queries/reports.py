@@ -17,7 +17,7 @@ import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
@@ -32,109 +32,31 @@ from data.results.summary import (
     record_metrics,
     sum_metrics,
 )
-from data.student_groups import GROUP_BY_ID, all_of, any_of, groups_of
-from queries.labels import GRADE_NAMES, GROUP_NAMES, RECORD_TYPE_OF_TEST
+from queries.labels import GRADE_NAMES, RECORD_TYPE_OF_TEST
 from queries.metrics import SUPPRESSION_THRESHOLD, publish_arrays, to_frame
 from queries.records import RecordQuery, read_records, records_relation
-from queries.scope import Scope, ScopeError
+from queries.report_plan import (
+    custom_only_filters,
+    filters_duckdb,
+    filters_polars,
+    group_batches,
+    needs_records,
+    pushdown_filter,
+    report_grades,
+    resolve_orgs,
+    row_groups,
+    subgroup_filter,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Iterable
 
-    from data.student_groups import Group
+    from queries.scope import Scope
     from queries.snapshot import Snapshot
     from queries.spec import ReportSpec
 
-E = TypeVar("E")
-"""A condition of either engine: a DuckDB or a Polars expression (``_batches``)."""
-
 ROW_KEYS = ("school_year", "org_level", "county_code", "lea_code", "school_code", "group_id",
             "row_label", "grade")
-
-
-def resolve_orgs(spec: ReportSpec, orgs: pl.DataFrame, scope: Scope) -> pl.DataFrame:
-    """The organisation rows a report shows, in scope, comparison rows included.
-
-    Raises ``ScopeError`` when none of the chosen organisations is visible to the scope.
-    """
-    if orgs.height == 0:
-        raise ValueError(f"the store has no results for {', '.join(spec.years)}")
-    level, codes = spec.org_level, list(spec.orgs)
-    key = {"state": "county_code", "county": "county_code", "lea": "lea_code",
-           "school": "school_code"}[level]
-    chosen = orgs.filter((pl.col("org_level") == level) & pl.col(key).is_in(codes))
-    if spec.expand == "schools_of_leas" and level == "lea":
-        chosen = pl.concat([chosen, orgs.filter((pl.col("org_level") == "school")
-                                                & pl.col("lea_code").is_in(codes))])
-    elif spec.expand == "leas_of_schools" and level == "school":
-        leas = chosen.get_column("lea_code").unique().to_list()
-        chosen = pl.concat([orgs.filter((pl.col("org_level") == "lea")
-                                        & pl.col("lea_code").is_in(leas)), chosen])
-    visible = scope.visible_orgs(chosen)
-    if scope.allows_state() is False:
-        visible = visible.filter(pl.col("org_level") != "state")
-    if visible.height == 0:
-        raise ScopeError("none of the chosen organisations is in your scope")
-    visible = visible.with_columns(pl.lit(0).alias("_c"))
-    if spec.comparison:
-        visible = pl.concat([visible, _comparisons(visible.drop("_c"), orgs, scope)
-                             .with_columns(pl.lit(1).alias("_c"))]).unique(
-            subset=["org_level", "county_code", "lea_code", "school_code"], keep="first")
-    # The chosen organisations first (an LEA before its schools), then the comparison rows
-    # nearest first (LEA, county, state): a board slide leads with its own organisation.
-    order = {"state": 0, "county": 1, "lea": 2, "school": 3}
-    rank = pl.col("org_level").replace_strict(order)
-    return visible.with_columns(pl.when(pl.col("_c") == 0).then(rank).otherwise(-rank)
-                                .alias("_o")).sort(
-        "_c", "_o", "county_code", "lea_code", "school_code").drop("_o", "_c")
-
-
-def _comparisons(rows: pl.DataFrame, orgs: pl.DataFrame, scope: Scope) -> pl.DataFrame:
-    """Each row's LEA, county and state rows, where the store has them and scope covers them."""
-    leas = rows.filter(pl.col("org_level") == "school").get_column("lea_code").unique().to_list()
-    counties = rows.filter(pl.col("org_level") != "state").get_column("county_code").unique(
-    ).to_list()
-    extra = orgs.filter(((pl.col("org_level") == "lea") & pl.col("lea_code").is_in(leas))
-                        | ((pl.col("org_level") == "county")
-                           & pl.col("county_code").is_in(counties))
-                        | (pl.col("org_level") == "state"))
-    visible = scope.visible_orgs(extra)
-    return visible if scope.allows_state() else visible.filter(
-        pl.col("org_level") != "state")
-
-
-def _row_groups(spec: ReportSpec, scope: Scope) -> list[tuple[str, str]]:
-    """(group ID, row label) of the rows each organisation gets."""
-    if not scope.all_students:
-        base = [(g, GROUP_NAMES[g]) for g in scope.groups]
-    else:
-        base = [("001", GROUP_NAMES["001"])]
-    rows = list(base)
-    if spec.breakdown and spec.breakdown != "grade":
-        rows += [(g.id, g.name) for g in groups_of(spec.breakdown)]
-    rows += [(f"custom:{i}", s.name) for i, s in enumerate(spec.subgroups)]
-    return rows
-
-
-def _grades(spec: ReportSpec) -> list[str]:
-    if spec.breakdown == "grade":
-        return [*GRADE_NAMES][:-1] + [ALL_GRADES]
-    return list(spec.grades)
-
-
-def _needs_records(spec: ReportSpec, scope: Scope, rows: pl.DataFrame) -> bool:
-    """Whether the summary cannot answer the report's standard rows (``data.results.summary``).
-
-    Custom subgroups alone do not count: their rows come from the records either way.
-    """
-    if (spec.filters or spec.completeness != "all" or spec.cohort
-            or not scope.every_student):
-        return True
-    schools = rows.filter(pl.col("org_level") == "school").height > 0
-    grades = _grades(spec)
-    by_group = spec.breakdown not in (None, "grade")
-    # School rows are summarised by group for all grades and by grade for all students only.
-    return schools and by_group and grades != [ALL_GRADES]
 
 
 def read_report(snap: Snapshot, spec: ReportSpec, *, scope: Scope, suppress: bool,
@@ -180,12 +102,12 @@ def _report(snap: Snapshot, spec: ReportSpec, *, scope: Scope, suppress: bool, t
         return _group_report(snap, spec, scope=scope, suppress=suppress, threshold=threshold)
     orgs = snap.orgs_of(spec.years)
     rows = resolve_orgs(spec, orgs, scope)
-    groups = _row_groups(spec, scope)
-    grades = _grades(spec)
+    groups = row_groups(spec, scope)
+    grades = report_grades(spec)
     record_type = RECORD_TYPE_OF_TEST[spec.test]
     standard = [g for g in groups if not g[0].startswith("custom:")]
     custom = [g for g in groups if g[0].startswith("custom:")]
-    if ssids is not None or _needs_records(spec, scope, rows):
+    if ssids is not None or needs_records(spec, scope, rows):
         sums = _from_records(snap, spec, scope, rows, orgs, groups, grades, record_type,
                              ssids=ssids)
     else:
@@ -216,8 +138,8 @@ def _group_report(snap: Snapshot, spec: ReportSpec, *, scope: Scope, suppress: b
 
     members = group_students(snap.store, scope, spec.orgs)
     orgs = snap.orgs_of(spec.years)
-    groups = _row_groups(spec, scope)
-    grades = _grades(spec)
+    groups = row_groups(spec, scope)
+    grades = report_grades(spec)
     record_type = RECORD_TYPE_OF_TEST[spec.test]
     base = replace(spec, org_level="state", orgs=("00",), comparison=False)
     school_rows = orgs.filter(pl.col("org_level") == "school").unique(
@@ -361,91 +283,6 @@ def _from_summary(snap: Snapshot, years: Iterable[str], rows: pl.DataFrame,
     return Sums.concat(parts)
 
 
-def _subgroup_expr(filters: Iterable[tuple[str, tuple[str, ...]]]) -> pl.Expr:
-    expr = pl.lit(True)
-    for _, ids in filters:
-        any_of = pl.lit(False)
-        for gid in ids:
-            any_of = any_of | GROUP_BY_ID[gid].polars()
-        expr = expr & any_of
-    return expr
-
-
-def subgroup_filter(spec: ReportSpec, scope: Scope) -> pl.Expr:
-    """Which records every row of a report counts.
-
-    That is the advanced filters, the scope's student groups and the completeness choice.
-    """
-    keep = _subgroup_expr(spec.filters)
-    if not scope.all_students:
-        keep = keep & _subgroup_expr([("scope", scope.groups)])
-    if spec.completeness == "complete":
-        keep = keep & (pl.col("attemptedness").is_null() | (pl.col("attemptedness") == "Y"))
-    elif spec.completeness == "partial":
-        keep = keep & (pl.col("attemptedness") == "P")
-    return keep
-
-
-def _filters_duckdb(filters: Iterable[tuple[str, tuple[str, ...]]]) -> duckdb.Expression:
-    # Plain AND/OR of the groups' conditions (no constants or COALESCE): DuckDB pushes such
-    # filters into the Parquet scan (data.student_groups.conditions_duckdb).
-    return all_of([any_of([GROUP_BY_ID[gid].duckdb() for gid in ids]) for _, ids in filters])
-
-
-def _pushdown(spec: ReportSpec, scope: Scope, groups: list[tuple[str, str]]
-              ) -> duckdb.Expression:
-    """What DuckDB can drop before Polars sees the records.
-
-    That is records outside the filters, and when only custom subgroups are asked for,
-    records in none of them.
-    """
-    parts = [_filters_duckdb([f]) for f in spec.filters]
-    if not scope.all_students:
-        parts.append(_filters_duckdb([("scope", scope.groups)]))
-    col = duckdb.ColumnExpression("attemptedness")
-    if spec.completeness == "complete":
-        parts.append(col.isnull() | (col == duckdb.ConstantExpression("Y")))
-    elif spec.completeness == "partial":
-        parts.append(col == duckdb.ConstantExpression("P"))  # null: not partial
-    custom = _custom_filters(spec, groups)
-    if custom:
-        parts.append(any_of([_filters_duckdb(f) for f in custom]))
-    return all_of(parts)
-
-
-def _custom_filters(spec: ReportSpec, groups: list[tuple[str, str]]
-                    ) -> list[tuple[tuple[str, tuple[str, ...]], ...]]:
-    """The subgroups' filters when only custom subgroups are asked for, else nothing.
-
-    Then a record in none of them counts nowhere, and can be dropped before summing.
-    """
-    ids = [g for g, _ in groups]
-    if not ids or not all(g.startswith("custom:") for g in ids):
-        return []
-    by_id = {f"custom:{i}": s for i, s in enumerate(spec.subgroups)}
-    return [by_id[gid].filters for gid in ids]
-
-
-def _batches(spec: ReportSpec, groups: list[tuple[str, str]],
-                of_filters: Callable[[Iterable[tuple[str, tuple[str, ...]]]], E],
-                of_group: Callable[[Group], E]) -> dict[str, list[tuple[str, E]]]:
-    """The report's groups as (group ID, condition) batches, one sum per batch.
-
-    A breakdown dimension's groups never overlap, so they share a batch (a CASE names each
-    record's group); each custom subgroup is a batch of its own. ``of_filters`` and
-    ``of_group`` make the conditions, in DuckDB or in Polars.
-    """
-    by_id = {f"custom:{i}": s for i, s in enumerate(spec.subgroups)}
-    batches: dict[str, list[tuple[str, E]]] = {}
-    for gid, _ in groups:
-        if gid in by_id:
-            batches[gid] = [(gid, of_filters(by_id[gid].filters))]
-        else:
-            batches.setdefault(GROUP_BY_ID[gid].dimension, []).append(
-                (gid, of_group(GROUP_BY_ID[gid])))
-    return batches
-
-
 def _from_records(snap: Snapshot, spec: ReportSpec, scope: Scope, rows: pl.DataFrame,
                   orgs: pl.DataFrame, groups: list[tuple[str, str]], grades: list[str],
                   record_type: str, *, ssids: list[str] | None = None) -> Sums:
@@ -467,13 +304,13 @@ def _from_records(snap: Snapshot, spec: ReportSpec, scope: Scope, rows: pl.DataF
         held = _held_records(snap, spec.years, scope, orgs, record_type, leas)
         return _sum_held(held, spec, scope, rows, groups, grades, cell_keys)
     parts = []
-    for members in _batches(spec, groups, _filters_duckdb, lambda g: g.duckdb()).values():
+    for members in group_batches(spec, groups, filters_duckdb, lambda g: g.duckdb()).values():
         label = duckdb.CaseExpression(members[0][1], duckdb.ConstantExpression(members[0][0]))
         for gid, cond in members[1:]:
             label = label.when(cond, duckdb.ConstantExpression(gid))
         rel = records_relation(snap, RecordQuery(
             spec.years, scope=scope, orgs=orgs, record_type=record_type, columns=[],
-            leas=leas, ssids=ssids, where=_pushdown(spec, scope, groups),
+            leas=leas, ssids=ssids, where=pushdown_filter(spec, scope, groups),
             select=", ".join(cell_keys) + ", " + str(label) + " AS group_id, "
             + duckdb_sums_sql(),
             group_by="ALL", reported_only=True))
@@ -529,14 +366,14 @@ def _sum_held(records: pl.DataFrame, spec: ReportSpec, scope: Scope, rows: pl.Da
               groups: list[tuple[str, str]], grades: list[str], cell_keys: list[str]) -> Sums:
     """``_from_records``'s sums, from held records in Polars (the same metrics, same rules)."""
     keep = subgroup_filter(spec, scope)
-    custom = _custom_filters(spec, groups)
+    custom = custom_only_filters(spec, groups)
     if custom:
-        # As _pushdown: only custom subgroups asked for, so records in none of them go first.
-        keep = keep & pl.any_horizontal([_subgroup_expr(f) for f in custom])
+        # As pushdown_filter: only custom subgroups asked for, so records in none of them go first.
+        keep = keep & pl.any_horizontal([filters_polars(f) for f in custom])
     # Lazy: Polars fuses the filter, the per-record metrics and the sums into one pass.
     contributions = records.lazy().filter(keep).with_columns(record_metrics())
     parts = []
-    for members in _batches(spec, groups, _subgroup_expr, lambda g: g.polars()).values():
+    for members in group_batches(spec, groups, filters_polars, lambda g: g.polars()).values():
         # A dimension's groups never overlap, so the first that holds names the record's.
         label = pl.when(members[0][1]).then(pl.lit(members[0][0]))
         for gid, cond in members[1:]:
