@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from data.student_groups import DIMENSIONS, groups_of
-from queries import reports
+from queries import report_adhoc, reports
 from queries.report_plan import needs_records, resolve_orgs
 from queries.reports import read_report
 from queries.scope import Scope
@@ -183,7 +183,7 @@ def test_custom_subgroups_agree_on_both_paths(snap: Snapshot, monkeypatch: pytes
 def test_held_records_sum_as_duckdb_does(snap: Snapshot, monkeypatch: pytest.MonkeyPatch,
                                          change: dict[str, object], groups: tuple[str, ...]
                                          ) -> None:
-    # Ad-hoc reports on a few LEAs sum records held in memory with Polars (reports._sum_held),
+    # Ad-hoc reports on a few LEAs sum records held in memory with Polars (queries.report_adhoc),
     # others inside DuckDB: both must give the same report, filters and scope groups included.
     # The LEA with the most partial tests, so that the "partial" case counts someone.
     lea = (pl.scan_parquet(snap.year_files["2024-25"]).filter(pl.col("attemptedness") == "P")
@@ -195,7 +195,7 @@ def test_held_records_sum_as_duckdb_does(snap: Snapshot, monkeypatch: pytest.Mon
     scope = Scope(leas=(lea,), groups=groups) if groups else Scope.state()
     monkeypatch.setattr(reports, "needs_records", lambda *_: True)
     held = read_report(snap, spec, scope=scope, suppress=False)
-    monkeypatch.setattr(reports, "_HELD_LEAS", -1)
+    monkeypatch.setattr(report_adhoc, "HELD_LEAS", -1)
     in_duckdb = read_report(snap, spec, scope=scope, suppress=False)
     assert_frame_equal(held, in_duckdb)
     assert held.get_column("n_enrolled").sum() > 0
