@@ -1,4 +1,4 @@
-"""The custom report's Plotly charts, and their presentation-ready image export.
+"""The custom report's Plotly charts and the words around them.
 
 * :func:`level_bars`: CERS-style 100 % stacked level bars, one horizontal bar per report row.
 * :func:`longitudinal_chart`: levels (stacked by year) or the mean scale score over years.
@@ -9,22 +9,17 @@ of colour blindness and still ordered in greyscale or on a washed-out projector.
 differ by bar pattern, and segments carry their percent as text. Every chart is drawn from the
 same report frame as the table beside it (STYLE.md, one context, many renderers).
 
-Exports (:func:`figure_image`) go through kaleido 1.x and the system Chromium, at 1600 x 900
-with projector-size fonts (:func:`for_projector`), never downloading a browser.
+Images for slides are :mod:`dashboard.chart_export`'s.
 """
 
 from __future__ import annotations
 
-import os
-import threading
 from html import escape
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import plotly.graph_objects as go
 import polars as pl
 
-from documents import pdf
 from queries.labels import (
     DATA_STATUS_NAMES,
     DIMENSION_NAMES,
@@ -49,8 +44,6 @@ PATTERNS = {3: ("", "/", "x"), 4: ("", "/", ".", "x")}
 _TEXT = {3: ("#000000", "#000000", "#ffffff"), 4: ("#000000", "#000000", "#000000", "#ffffff")}
 MAX_BARS = 25
 """Bars a level chart shows: more are unreadable on a slide (the table has every row)."""
-EXPORT_WIDTH, EXPORT_HEIGHT = 1600, 900
-FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 SCALE_MEASURES = ("overall", "oral", "written")
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#000000",
              "#F0E442")
@@ -403,57 +396,3 @@ def transition_heatmap(frame: pl.DataFrame, *, test: str, title: str, subtitle: 
     fig.update_yaxes(title=f"Level in {frame.get_column('from_year').first()}",
                      autorange="reversed", automargin=True)
     return _layout(fig, title, subtitle, height=560)
-
-
-# -- presentation export -------------------------------------------------------------------
-
-def for_projector(fig: go.Figure, *, width: int = EXPORT_WIDTH, height: int = EXPORT_HEIGHT
-                  ) -> go.Figure:
-    """A copy of a chart sized for a slide, with fonts readable from the back of a room."""
-    out = go.Figure(fig)
-    lines = str(out.layout.title.subtitle.text or "").count("<br>") + 1
-    out.update_layout(
-        width=width, height=height, font={"size": 20}, paper_bgcolor="white",
-        title={"font": {"size": 36}, "subtitle": {"font": {"size": 20}},
-               "pad": {"t": 24, "l": 8}},
-        legend={"font": {"size": 20}},
-        margin={"t": 130 + 27 * lines, "l": 20, "r": 40, "b": 90},
-        uniformtext={"minsize": 14, "mode": "hide"})
-    out.update_xaxes(tickfont={"size": 18}, title_font={"size": 20})
-    out.update_yaxes(tickfont={"size": 18}, title_font={"size": 20})
-    out.update_traces(textfont_size=18, selector={"type": "bar"})
-    out.update_traces(textfont_size=20, selector={"type": "heatmap"})
-    return out
-
-
-_EXPORT_LOCK = threading.Lock()
-"""kaleido's sync server answers one request at a time through shared queues: two sessions
-exporting at once must not interleave (they could receive each other's image)."""
-_SERVER = {"started": False}
-
-
-def figure_image(fig: go.Figure, fmt: str, *, width: int = EXPORT_WIDTH,
-                 height: int = EXPORT_HEIGHT) -> bytes:
-    """The chart as ``png``, ``svg`` or ``pdf`` bytes, rendered by kaleido in Chromium.
-
-    Raises ``RuntimeError`` with a sentence when no Chromium is installed.
-    """
-    if fmt not in FORMATS:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}")
-    import kaleido  # imported on demand: only exports need it
-
-    # Pages check first (pdf.chromium_available) and say how to install it; this is the net.
-    browser = pdf.configured_chromium()
-    if not Path(browser).exists():
-        raise RuntimeError(f"Chart images need Chromium: {pdf.INSTALL_CHROMIUM}, or set "
-                           "BROWSER_PATH to a Chrome or Chromium binary.")
-    os.environ.setdefault("BROWSER_PATH", browser)
-    with _EXPORT_LOCK:
-        if not _SERVER["started"]:
-            # One browser for the process: about 0.1 s an image instead of 3 s (TOOLCHAIN.md).
-            # No MathJax: the charts use no LaTeX, and its default is a CDN (no network).
-            kaleido.start_sync_server(mathjax=False, silence_warnings=True)
-            _SERVER["started"] = True
-        data = kaleido.calc_fig_sync(fig.to_plotly_json(), opts={
-            "format": fmt, "width": width, "height": height, "scale": 1})
-    return bytes(data)

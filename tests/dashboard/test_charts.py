@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import polars as pl
 import pytest
 
-from dashboard import charts
+from dashboard import chart_export, charts
 from queries.labels import level_names
 from queries.longitudinal import read_longitudinal, read_transitions
 from queries.reports import read_report
@@ -237,7 +237,7 @@ def test_projector_copy_is_large_and_leaves_the_chart_alone(snap: Snapshot) -> N
     spec = ReportSpec(years=("2024-25",), orgs=(LEA,), org_level="lea")
     _, fig = _bars(snap, spec)
 
-    slide = charts.for_projector(fig)
+    slide = chart_export.for_projector(fig)
 
     assert (slide.layout.width, slide.layout.height) == (1600, 900)
     assert slide.layout.title.font.size >= 32
@@ -256,11 +256,11 @@ def _png_size(data: bytes) -> tuple[int, int]:
 def test_images_are_valid_png_svg_and_pdf(snap: Snapshot) -> None:
     spec = ReportSpec(years=("2024-25",), orgs=(LEA,), org_level="lea", breakdown="gender")
     _, fig = _bars(snap, spec)
-    slide = charts.for_projector(fig)
+    slide = chart_export.for_projector(fig)
 
-    png = charts.figure_image(slide, "png")
-    svg = charts.figure_image(slide, "svg")
-    pdf = charts.figure_image(slide, "pdf")
+    png = chart_export.figure_image(slide, "png")
+    svg = chart_export.figure_image(slide, "svg")
+    pdf = chart_export.figure_image(slide, "pdf")
 
     assert _png_size(png) == (1600, 900)
     assert len(png) > 20_000  # a rendered chart, not an empty canvas
@@ -269,6 +269,6 @@ def test_images_are_valid_png_svg_and_pdf(snap: Snapshot) -> None:
     assert b"Meadow Acres Unified" in svg  # the title is in the image
     assert pdf.startswith(b"%PDF-")
     assert b"%%EOF" in pdf[-64:]
-    assert _png_size(charts.figure_image(fig, "png", width=800, height=450)) == (800, 450)
+    assert _png_size(chart_export.figure_image(fig, "png", width=800, height=450)) == (800, 450)
     with pytest.raises(ValueError, match="format"):
-        charts.figure_image(fig, "gif")
+        chart_export.figure_image(fig, "gif")
