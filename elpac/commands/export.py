@@ -65,7 +65,7 @@ def export_students(
         extract_file_name,
         score_window_start,
     )
-    from queries.reports import ScopeError
+    from queries.scope import ScopeError
     from queries.scope import Scope
 
     if fmt not in EXTENSIONS:
@@ -121,7 +121,7 @@ def export_district(
 ) -> None:
     """Write the District/School export: each student's results and demographics (CERS)."""
     from queries.extracts import build_district_export, extract_file_name
-    from queries.reports import ScopeError
+    from queries.scope import ScopeError
     from queries.scope import Scope
 
     if not lea:
@@ -162,7 +162,7 @@ def export_research_file(
     store: StoreOption = None,
 ) -> None:
     """Write the CDE public research-file layout (caret-delimited) from the store."""
-    from queries.reports import ScopeError
+    from queries.scope import ScopeError
     from queries.research import research_rows, write_research_file
     from queries.scope import Scope
     from queries.snapshot import Snapshot
