@@ -65,8 +65,7 @@ def export_students(
         extract_file_name,
         score_window_start,
     )
-    from queries.scope import ScopeError
-    from queries.scope import Scope
+    from queries.scope import Scope, ScopeError
 
     if fmt not in EXTENSIONS:
         raise fail(f"--format must be one of {', '.join(EXTENSIONS)}")
@@ -121,8 +120,7 @@ def export_district(
 ) -> None:
     """Write the District/School export: each student's results and demographics (CERS)."""
     from queries.extracts import build_district_export, extract_file_name
-    from queries.scope import ScopeError
-    from queries.scope import Scope
+    from queries.scope import Scope, ScopeError
 
     if not lea:
         raise fail("--lea is required: the 14-digit CDS code of the LEA")
@@ -162,9 +160,8 @@ def export_research_file(
     store: StoreOption = None,
 ) -> None:
     """Write the CDE public research-file layout (caret-delimited) from the store."""
-    from queries.scope import ScopeError
     from queries.research import research_rows, write_research_file
-    from queries.scope import Scope
+    from queries.scope import Scope, ScopeError
     from queries.snapshot import Snapshot
 
     check_test(test)
