@@ -37,8 +37,8 @@ from data.domain import COUNTIES
 from data.synth.people import LANGUAGES, draw_ethnicity, draw_languages, draw_names
 from data.synth.places import Places, build_places
 from data.toms.export import to_layout
+from data.toms.fields import NS_FIELDS
 from data.toms.layout import layout
-from data.toms.normalise import NS_FIELDS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

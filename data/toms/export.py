@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING
 import duckdb
 import polars as pl
 
+from data.toms.fields import NS_FIELDS
 from data.toms.layout import Field, Layout, field_for, layout
-from data.toms.normalise import EXTRA_SEPARATOR, NS_FIELDS, STORE_SCHEMA
+from data.toms.normalise import EXTRA_SEPARATOR, STORE_SCHEMA
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
