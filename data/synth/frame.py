@@ -15,7 +15,7 @@ import polars as pl
 
 from data import domain
 from data.synth.people import LANGUAGES, NAMES
-from data.toms.layout import DOMAINS
+from data.toms.field_catalogue import DOMAINS
 
 if TYPE_CHECKING:
     from data.synth.generator import Generator

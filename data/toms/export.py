@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING
 import duckdb
 import polars as pl
 
+from data.toms.field_catalogue import Field, field_for
 from data.toms.fields import NS_FIELDS
-from data.toms.layout import Field, Layout, field_for, layout
+from data.toms.layout import Layout, layout
 from data.toms.normalise import EXTRA_SEPARATOR, STORE_SCHEMA
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """Per-field rules: type and check each value of a read file by its field's kind.
 
-Each field is read by its kind (``data.toms.layout``): codes, dates, flags, scores, levels.
+Each field is read by its kind (``data.toms.field_catalogue``): codes, dates, flags, scores, levels.
 ``check_fields`` adds three columns per checked field to the raw frame: ``v:<field>`` the typed
 value, ``b:<field>`` True where the cell is not a valid value of the field, and for scores,
 levels and raw scores ``ns:<field>`` True where the cell said ``NS``. The record rules
@@ -15,7 +15,7 @@ from datetime import date
 import polars as pl
 
 from data.problems import InputError
-from data.toms.layout import FIELDS, Field, Kind, field_for
+from data.toms.field_catalogue import FIELDS, Field, Kind, field_for
 
 Check = tuple[str, str, pl.Expr, pl.Expr]
 """One check of a file's rows: (check name, field, is-bad mask, reason)."""

@@ -16,8 +16,9 @@ import polars as pl
 from data import domain
 from data.problems import ROW_PROBLEM_SCHEMA, InputError
 from data.student_groups import derived_columns
+from data.toms.field_catalogue import FIELDS, Field, field_for
 from data.toms.fields import NS_FIELDS, REQUIRED, Check, check_fields, checked, store_dtype
-from data.toms.layout import FIELDS, Field, extra_field_names, field_for
+from data.toms.layout import extra_field_names
 from data.toms.read import ROW, SHEET, RawFile
 from data.toms.records import RECORD_TYPE_GIVEN, record_rules
 

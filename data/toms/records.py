@@ -19,8 +19,8 @@ from datetime import date
 import polars as pl
 
 from data import domain
+from data.toms.field_catalogue import Field, field_for
 from data.toms.fields import NS_FIELDS, Check, checked, passed, store_dtype
-from data.toms.layout import Field, field_for
 from data.toms.read import ROW
 
 RECORD_TYPE_GIVEN = "rt:given"
