@@ -80,7 +80,7 @@ def store_frame(gen: Generator, year: str, f: pl.DataFrame, p: dict[str, np.ndar
         return pl.when(ok).then(expr)
 
     def ns(name: str) -> pl.Expr:
-        from data.toms.fields import NS_FIELDS
+        from data.toms.field_rules import NS_FIELDS
 
         return (pl.col("ns_fields").cast(pl.Int32) & (1 << NS_FIELDS.index(name))) != 0
 

@@ -37,7 +37,7 @@ from data.domain import COUNTIES
 from data.synth.people import LANGUAGES, draw_ethnicity, draw_languages, draw_names
 from data.synth.places import Places, build_places
 from data.toms.export import to_layout
-from data.toms.fields import NS_FIELDS
+from data.toms.field_rules import NS_FIELDS
 from data.toms.layout import layout
 
 if TYPE_CHECKING:

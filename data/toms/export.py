@@ -21,7 +21,7 @@ import duckdb
 import polars as pl
 
 from data.toms.field_catalogue import Field, field_for
-from data.toms.fields import NS_FIELDS
+from data.toms.field_rules import NS_FIELDS
 from data.toms.layout import Layout, layout
 from data.toms.normalise import EXTRA_SEPARATOR, STORE_SCHEMA
 

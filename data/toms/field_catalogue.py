@@ -43,7 +43,7 @@ GRADE = Kind("grade", "assessment grade: KN, 01-12 (a grade without its leading 
              ("KN", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12"),
              {"K": "KN", "TK": "KN"})
 RECORD_TYPE = Kind("record_type", "21 Summative ELPAC, 23 Summative Alternate ELPAC; SA and SE are "
-                   "read by layout year and score band (see data/toms/records.py)",
+                   "read by layout year and score band (see data/toms/record_rules.py)",
                    ("21", "23", "SA", "SE"))
 SCALE_SCORE = Kind("scale_score", "whole scale score inside the grade's range for the test, NS "
                    "(no score) or blank (not tested)")

@@ -1,6 +1,6 @@
 """Check every value of a read file and turn it into store rows (the assembly).
 
-``data.toms.fields`` types and checks each field by its kind, ``data.toms.records`` checks
+``data.toms.field_rules`` types and checks each field by its kind, ``data.toms.record_rules`` checks
 whole records against the state's rules; here the two run over a file, every problem becomes a
 row problem with the row number, field, value and reason, and the rows without one become
 store rows (``STORE_SCHEMA``). Nothing here raises for bad data, only for a file that cannot be
@@ -17,10 +17,10 @@ from data import domain
 from data.problems import ROW_PROBLEM_SCHEMA, InputError
 from data.student_groups import derived_columns
 from data.toms.field_catalogue import FIELDS, Field, field_for
-from data.toms.fields import NS_FIELDS, REQUIRED, Check, check_fields, checked, store_dtype
+from data.toms.field_rules import NS_FIELDS, REQUIRED, Check, check_fields, checked, store_dtype
 from data.toms.layout import extra_field_names
 from data.toms.read import ROW, SHEET, RawFile
-from data.toms.records import RECORD_TYPE_GIVEN, record_rules
+from data.toms.record_rules import RECORD_TYPE_GIVEN, record_rules
 
 EXTRA_SEPARATOR = "\x1f"
 """Joins the verbatim fields in ``extra_fields`` (ASCII unit separator: never in TOMS data)."""

@@ -4,7 +4,7 @@ Each field is read by its kind (``data.toms.field_catalogue``): codes, dates, fl
 ``check_fields`` adds three columns per checked field to the raw frame: ``v:<field>`` the typed
 value, ``b:<field>`` True where the cell is not a valid value of the field, and for scores,
 levels and raw scores ``ns:<field>`` True where the cell said ``NS``. The record rules
-(``data.toms.records``) and the store rows (``data.toms.normalise``) read those columns through
+(``data.toms.record_rules``) and the store rows (``data.toms.normalise``) read those columns through
 ``checked`` and ``passed``.
 """
 
@@ -147,7 +147,7 @@ def _canonical(f: Field) -> pl.Expr:
     """True where a raw cell is already in canonical form (the common case, checked cheaply).
 
     Columns where every cell passes take the fast path; any other column is trimmed and read
-    leniently (case, aliases, missing leading zeros, spreadsheet dates) by ``_field_rules``.
+    leniently (case, aliases, missing leading zeros, spreadsheet dates) by ``_lenient_rules``.
     """
     c = pl.col(f.name)
     k = f.kind
@@ -181,7 +181,7 @@ def _fast_rules(f: Field) -> tuple[pl.Expr, pl.Expr]:
     return c, pl.lit(False)
 
 
-def _field_rules(f: Field, order: str | None, excel: bool) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+def _lenient_rules(f: Field, order: str | None, excel: bool) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     """Value, is-bad mask and reason of one field, as expressions over the raw column."""
     c = _clean(f.name)
     k = f.kind
@@ -279,7 +279,7 @@ def check_fields(frame: pl.DataFrame, fields: dict[str, Field], *, date_order: s
             value, bad = _fast_rules(f)
             reason = pl.lit("is not a date (YYYY-MM-DD)")
         else:
-            value, bad, reason = _field_rules(f, order, excel)
+            value, bad, reason = _lenient_rules(f, order, excel)
         values.append(value.alias(f"v:{c}"))
         values.append(bad.alias(f"b:{c}"))
         checks.append((f"b:{c}", c, pl.col(f"b:{c}"), reason))

@@ -7,7 +7,7 @@ include indicator agreeing (§4), condition code EXD exactly when a domain is ex
 most one exempt domain per composite (§1.5), dates neither in the future nor before 1950 and a
 birth date 3 to 25 years before testing, and no student twice for the same test (§3.1).
 
-Each rule group below returns ``Check``s over the typed columns ``data.toms.fields`` adds; a
+Each rule group below returns ``Check``s over the typed columns ``data.toms.field_rules`` adds; a
 rule runs only where the fields it reads passed their own checks (``passed``), so one bad
 cell gives one problem.
 """
@@ -20,7 +20,7 @@ import polars as pl
 
 from data import domain
 from data.toms.field_catalogue import Field, field_for
-from data.toms.fields import NS_FIELDS, Check, checked, passed, store_dtype
+from data.toms.field_rules import NS_FIELDS, Check, checked, passed, store_dtype
 from data.toms.read import ROW
 
 RECORD_TYPE_GIVEN = "rt:given"
