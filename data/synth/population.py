@@ -65,17 +65,19 @@ class Population:
 
 
 class Generator:
-    """Builds one year's store-shaped records after another, persisting students."""
+    """Builds one year's store-shaped records after another, persisting students.
+
+    ``students`` is about how many English learners each year has; ``seed`` seeds every draw.
+    """
 
     def __init__(self, students: int, seed: int) -> None:
         self.students = students
-        """About how many English learners each year has."""
         self.rng = np.random.default_rng(seed)
         self.places: Places = build_places(self.rng, students)
         self.pop = Population()
         self.next_ssid = 1_000_000_000 + int(self.rng.integers(0, 50_000_000))
+        # Each spring's results, for later years' prior-year (MinusK) fields.
         self.history: dict[int, pl.DataFrame] = {}
-        """Each spring's results, for later years' prior-year (MinusK) fields."""
         self.enrolment = Enrolment(self.places, self.rng)
 
     # -- students --------------------------------------------------------------------------
