@@ -1,169 +1,41 @@
-"""The custom report's Plotly charts, and their presentation-ready image export.
+"""The custom report's charts: Plotly figures, and the home page's level bars in HTML.
 
 * :func:`level_bars`: CERS-style 100 % stacked level bars, one horizontal bar per report row.
 * :func:`longitudinal_chart`: levels (stacked by year) or the mean scale score over years.
 * :func:`transition_heatmap`: where the students at each level one year were the next.
+* :func:`level_bars_html`: the level bars as plain HTML and CSS (no script to load).
 
-Colours are one blue ramp, light (level 1) to dark (the highest level): safe for every kind
-of colour blindness and still ordered in greyscale or on a washed-out projector. Levels also
-differ by bar pattern, and segments carry their percent as text. Every chart is drawn from the
-same report frame as the table beside it (STYLE.md, one context, many renderers).
-
-Exports (:func:`figure_image`) go through kaleido 1.x and the system Chromium, at 1600 x 900
-with projector-size fonts (:func:`for_projector`), never downloading a browser.
+Colours, patterns, titles and row labels come from :mod:`dashboard.chart_labels`, so every
+chart draws a level the same way; segments carry their percent as text. Every chart is drawn
+from the same report frame as the table beside it (STYLE.md, one context, many renderers).
+Images for slides are :mod:`dashboard.chart_export`'s.
 """
 
 from __future__ import annotations
 
-import os
-import threading
 from html import escape
-from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import plotly.graph_objects as go
 import polars as pl
 
-from documents import pdf
-from queries.labels import (
-    DATA_STATUS_NAMES,
-    DIMENSION_NAMES,
-    GRADE_NAMES,
-    GROUP_NAMES,
-    MEASURE_NAMES,
-    SUPPRESSED,
-    TESTS,
-    level_names,
+from dashboard.chart_labels import (
+    BLUES,
+    OKABE_ITO,
+    PATTERNS,
+    TEXT_COLOURS,
+    level_style,
+    org_names,
+    row_labels,
 )
+from queries.labels import MEASURE_NAMES, SUPPRESSED, level_names
 from queries.metrics import SUPPRESSION_THRESHOLD
 
-if TYPE_CHECKING:
-    from queries.spec import ReportSpec
-
-BLUES = {3: ("#c6dbef", "#4292c6", "#08306b"),
-         4: ("#deebf7", "#9ecae1", "#3182bd", "#08306b")}
-"""Level colours, lightest first (ColorBrewer Blues: single hue, ordered lightness)."""
-PATTERNS = {3: ("", "/", "x"), 4: ("", "/", ".", "x")}
-"""Bar patterns per level: a second cue that needs no colour at all."""
-# Black on all but the darkest blue: white on the middle blues is under 4.5:1 (WCAG AA).
-_TEXT = {3: ("#000000", "#000000", "#ffffff"), 4: ("#000000", "#000000", "#000000", "#ffffff")}
 MAX_BARS = 25
 """Bars a level chart shows: more are unreadable on a slide (the table has every row)."""
-EXPORT_WIDTH, EXPORT_HEIGHT = 1600, 900
-FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 SCALE_MEASURES = ("overall", "oral", "written")
-OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#000000",
-             "#F0E442")
-"""Line colours of series (Okabe and Ito's colour-blind-safe set); dashes and markers differ
-too, so lines stay apart in greyscale."""
 _MIN_LABEL_PCT = 4
 """Segments narrower than this carry no text label (it would not fit)."""
-
-
-def level_style(levels: int, i: int) -> dict[str, object]:
-    """Marker and text settings of level ``i`` (0 first) of ``levels``, for any level chart.
-
-    One place for the palette, so every page draws a level in the same colour and pattern.
-    ``fillmode`` overlay draws the pattern over the fill instead of replacing it with white.
-    """
-    return {
-        "marker": {"color": BLUES[levels][i], "line": {"color": "white", "width": 1},
-                   # A faint pattern: enough to tell levels apart without colour, not so
-                   # strong that it fights the percent written over it.
-                   "pattern": {"shape": PATTERNS[levels][i], "fgopacity": 0.45,
-                               "fgcolor": _TEXT[levels][i], "solidity": 0.1, "size": 9,
-                               "fillmode": "overlay"}},
-        "textfont": {"color": _TEXT[levels][i]},
-    }
-
-
-# -- words around the charts ----------------------------------------------------------------
-
-def org_label(report: pl.DataFrame, spec: ReportSpec) -> str:
-    """The chosen organisations' names, e.g. ``Meadow Acres Unified and 2 more``."""
-    chosen = report.filter(pl.col("org_level") == spec.org_level)
-    names = chosen.get_column("name").unique(maintain_order=True).to_list() if (
-        chosen.height) else report.get_column("name").unique(maintain_order=True).to_list()
-    if not names:
-        return "no organisation"
-    return names[0] if len(names) == 1 else f"{names[0]} and {len(names) - 1} more"
-
-
-def _years_text(years: tuple[str, ...] | list[str]) -> str:
-    ys = sorted(set(years))
-    return ys[0] if len(ys) == 1 else f"{ys[0]} to {ys[-1]}" if len(ys) > 2 else " and ".join(ys)
-
-
-def describe_report(report: pl.DataFrame, spec: ReportSpec, *, suppress: bool,
-                    view: Literal["levels", "mean"] = "levels") -> tuple[str, list[str]]:
-    """A chart's title and subtitle lines: what, where, filters, years, n and data status.
-
-    A saved report's name is its title; otherwise the measure, what is shown and where.
-    """
-    measure = MEASURE_NAMES[spec.measure]
-    shown = "mean scale score" if view == "mean" else "performance levels"
-    title = spec.name or f"{measure} {shown}, {org_label(report, spec)}"
-    what = [TESTS[spec.test], measure, _years_text(spec.years),
-            ", ".join(GRADE_NAMES[g] for g in spec.grades) if spec.breakdown != "grade"
-            else "by grade"]
-    if spec.breakdown and spec.breakdown != "grade":
-        what.append(f"by {DIMENSION_NAMES[spec.breakdown].lower()}")
-    if spec.cohort:
-        what.append("cohort: students tested there in every year")
-    if spec.completeness != "all":
-        what.append(f"{spec.completeness} tests only")
-    lines = ["; ".join(what)]
-    if spec.filters:
-        lines.append("Only " + " and ".join(
-            " or ".join(GROUP_NAMES[g] for g in ids) for _, ids in spec.filters))
-    lines.append(_n_and_status(report, spec))
-    if suppress:
-        # Rows without students are suppressed too but hide nothing: not counted.
-        hidden = int(report.filter(pl.col("n_enrolled") > 0).get_column("is_suppressed").sum())
-        lines.append(f"Presentation mode: scores hidden ({SUPPRESSED}) for groups with fewer "
-                     f"than {SUPPRESSION_THRESHOLD} students tested with scores"
-                     + (f" ({hidden} row{'s' if hidden != 1 else ''})" if hidden else "") + ".")
-    return title, lines
-
-
-def _n_and_status(report: pl.DataFrame, spec: ReportSpec) -> str:
-    if not report.height:
-        return "No rows."
-    chosen = report.filter(pl.col("org_level") == spec.org_level)
-    chosen = chosen if chosen.height else report
-    latest = chosen.filter(pl.col("school_year") == chosen.get_column("school_year").max())
-    head = latest.row(0, named=True)
-    n = f"n = {head['n_scored']:,} tested with scores ({head['name']}, " \
-        f"{head['row_label'].lower()}, {head['grade_name'].lower()}, {head['school_year']})"
-    partial = sorted(report.filter(pl.col("data_status") == "partial")
-                     .get_column("school_year").unique().to_list())
-    status = (f"Data: {DATA_STATUS_NAMES['partial'].lower()} for {', '.join(partial)} "
-              "(may change until the final release)" if partial
-              else f"Data: {DATA_STATUS_NAMES['final'].lower()}")
-    return f"{n}. {status}."
-
-
-def org_names(report: pl.DataFrame) -> pl.Series:
-    """Each row's organisation name, with its CDS code where two organisations share a name.
-
-    Two schools, or two student groups of different schools ("Period 3"), can have one name;
-    a chart would draw them as one bar. A student group's code is its school's.
-    """
-    keys = ["org_level", "county_code", "lea_code", "school_code"]
-    shared = pl.struct(keys).n_unique().over("name") > 1
-    code = pl.when(pl.col("org_level") == "group").then(
-        pl.format("group, {}", "cds_code")).otherwise(pl.col("cds_code"))
-    return report.select(pl.when(shared).then(pl.format("{} ({})", "name", code))
-                         .otherwise(pl.col("name")).alias("name")).to_series()
-
-
-def row_labels(report: pl.DataFrame) -> list[str]:
-    """One label per row from the parts that differ between rows (organisation, group...)."""
-    if report.height:
-        report = report.with_columns(org_names(report))
-    parts = [c for c in ("name", "row_label", "grade_name", "school_year")
-             if report.get_column(c).n_unique() > 1] or ["name"]
-    return [" · ".join(str(v) for v in row) for row in report.select(parts).iter_rows()]
 
 
 def _layout(fig: go.Figure, title: str, subtitle: list[str], *, height: int) -> go.Figure:
@@ -194,7 +66,7 @@ _CSS_PATTERNS = {
 
 
 def _css_background(levels: int, i: int) -> str:
-    fg = "rgba(255,255,255,0.45)" if _TEXT[levels][i] == "#ffffff" else "rgba(0,0,0,0.3)"
+    fg = "rgba(255,255,255,0.45)" if TEXT_COLOURS[levels][i] == "#ffffff" else "rgba(0,0,0,0.3)"
     pattern = _CSS_PATTERNS[PATTERNS[levels][i]].format(fg=fg)
     return f"background:{pattern}, {BLUES[levels][i]}" if pattern != "none" else (
         f"background:{BLUES[levels][i]}")
@@ -232,7 +104,7 @@ def level_bars_html(rows: list[tuple[str, list[float | None]]], names: tuple[str
                 continue
             text = f"{pct:.0f}%" if pct >= _MIN_LABEL_PCT else ""
             out.append(f'<div title="{escape(names[i])}: {pct:.1f}%" style="width:{pct:.3f}%;'
-                       f"{_css_background(k, i)};color:{_TEXT[k][i]};display:flex;"
+                       f"{_css_background(k, i)};color:{TEXT_COLOURS[k][i]};display:flex;"
                        "align-items:center;justify-content:center;font-size:0.85rem;"
                        'border-right:1px solid #fff">'
                        f'<span style="background:{BLUES[k][i]};padding:0 3px;'
@@ -403,57 +275,3 @@ def transition_heatmap(frame: pl.DataFrame, *, test: str, title: str, subtitle: 
     fig.update_yaxes(title=f"Level in {frame.get_column('from_year').first()}",
                      autorange="reversed", automargin=True)
     return _layout(fig, title, subtitle, height=560)
-
-
-# -- presentation export -------------------------------------------------------------------
-
-def for_projector(fig: go.Figure, *, width: int = EXPORT_WIDTH, height: int = EXPORT_HEIGHT
-                  ) -> go.Figure:
-    """A copy of a chart sized for a slide, with fonts readable from the back of a room."""
-    out = go.Figure(fig)
-    lines = str(out.layout.title.subtitle.text or "").count("<br>") + 1
-    out.update_layout(
-        width=width, height=height, font={"size": 20}, paper_bgcolor="white",
-        title={"font": {"size": 36}, "subtitle": {"font": {"size": 20}},
-               "pad": {"t": 24, "l": 8}},
-        legend={"font": {"size": 20}},
-        margin={"t": 130 + 27 * lines, "l": 20, "r": 40, "b": 90},
-        uniformtext={"minsize": 14, "mode": "hide"})
-    out.update_xaxes(tickfont={"size": 18}, title_font={"size": 20})
-    out.update_yaxes(tickfont={"size": 18}, title_font={"size": 20})
-    out.update_traces(textfont_size=18, selector={"type": "bar"})
-    out.update_traces(textfont_size=20, selector={"type": "heatmap"})
-    return out
-
-
-_EXPORT_LOCK = threading.Lock()
-"""kaleido's sync server answers one request at a time through shared queues: two sessions
-exporting at once must not interleave (they could receive each other's image)."""
-_SERVER = {"started": False}
-
-
-def figure_image(fig: go.Figure, fmt: str, *, width: int = EXPORT_WIDTH,
-                 height: int = EXPORT_HEIGHT) -> bytes:
-    """The chart as ``png``, ``svg`` or ``pdf`` bytes, rendered by kaleido in Chromium.
-
-    Raises ``RuntimeError`` with a sentence when no Chromium is installed.
-    """
-    if fmt not in FORMATS:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}")
-    import kaleido  # imported on demand: only exports need it
-
-    # Pages check first (pdf.chromium_available) and say how to install it; this is the net.
-    browser = pdf.configured_chromium()
-    if not Path(browser).exists():
-        raise RuntimeError(f"Chart images need Chromium: {pdf.INSTALL_CHROMIUM}, or set "
-                           "BROWSER_PATH to a Chrome or Chromium binary.")
-    os.environ.setdefault("BROWSER_PATH", browser)
-    with _EXPORT_LOCK:
-        if not _SERVER["started"]:
-            # One browser for the process: about 0.1 s an image instead of 3 s (TOOLCHAIN.md).
-            # No MathJax: the charts use no LaTeX, and its default is a CDN (no network).
-            kaleido.start_sync_server(mathjax=False, silence_warnings=True)
-            _SERVER["started"] = True
-        data = kaleido.calc_fig_sync(fig.to_plotly_json(), opts={
-            "format": fmt, "width": width, "height": height, "scale": 1})
-    return bytes(data)

@@ -13,7 +13,8 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboard.charts import BLUES, level_bars_html
+from dashboard.chart_labels import BLUES
+from dashboard.charts import level_bars_html
 from dashboard.context import STATE
 from data.domain import GRADES
 from queries.labels import TESTS, level_names

@@ -36,8 +36,8 @@ from queries.labels import (
     TESTS,
 )
 from queries.report_size import estimate_report_size
-from queries.reports import ScopeError
 from queries.rosters import group_students
+from queries.scope import ScopeError
 from queries.spec import BREAKDOWNS, ReportSpec, Subgroup
 
 if TYPE_CHECKING:

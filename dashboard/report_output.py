@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import streamlit as st
 
-from dashboard import charts
+from dashboard import chart_export, charts
 from data.toms.export import neutralised
 from documents import pdf
 from queries.labels import (
@@ -224,12 +224,12 @@ def image_downloads(fig: go.Figure, stem: str, *, key: str) -> None:
     if not pdf.chromium_available():
         st.info(CHART_IMAGES_NEED_CHROMIUM, icon=":material/image_not_supported:")
         return
-    slide = charts.for_projector(fig)
+    slide = chart_export.for_projector(fig)
     row = st.container(horizontal=True)
-    for fmt in charts.FORMATS:
+    for fmt in chart_export.FORMATS:
         row.download_button(
-            f"Chart as {fmt.upper()}", data=partial(charts.figure_image, slide, fmt),
-            file_name=f"{stem}.{fmt}", mime=charts.FORMATS[fmt], key=f"{key}_{fmt}",
+            f"Chart as {fmt.upper()}", data=partial(chart_export.figure_image, slide, fmt),
+            file_name=f"{stem}.{fmt}", mime=chart_export.FORMATS[fmt], key=f"{key}_{fmt}",
             on_click="ignore", icon=":material/image:",
             help="1600 × 900 with large text, for slides and print.")
 

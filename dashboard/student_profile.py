@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboard.charts import level_style
+from dashboard.chart_labels import level_style
 from data.domain import RECORD_TYPE_ALTERNATE
 from data.results.summary import DOMAINS
 from queries.labels import (
@@ -67,7 +67,7 @@ DOMAIN_COLUMNS: dict[str, Any] = {
     "level": "Performance level"}
 NO_SCORE = "No score"
 BAND_OPACITY = 0.5
-"""Level bands use the report charts' blue ramp and patterns (``charts.level_style``), washed
+"""Level bands use the report charts' blue ramp and patterns (``chart_labels.level_style``), washed
 out so the black score line and its numbers read over the darkest band too."""
 
 

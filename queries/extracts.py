@@ -32,8 +32,9 @@ from data.student_groups import GROUP_BY_ID, GROUPS, LANGUAGES
 from data.toms.export import records_text, write_table
 from data.toms.normalise import STORE_SCHEMA
 from queries.labels import RECORD_TYPE_OF_TEST, TESTS, level_names
-from queries.reports import ScopeError, read_records
+from queries.records import read_records
 from queries.research import research_rows, write_research_file
+from queries.scope import ScopeError
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -20,13 +20,9 @@ import polars as pl
 from data.results.summary import RECORD_COLUMNS
 from queries.labels import RECORD_TYPE_OF_TEST
 from queries.metrics import SUPPRESSION_THRESHOLD
-from queries.reports import (
-    cohort_report,
-    read_records,
-    read_report,
-    resolve_orgs,
-    subgroup_filter,
-)
+from queries.records import read_records
+from queries.report_plan import resolve_orgs, subgroup_filter
+from queries.reports import cohort_report, read_report
 from queries.rosters import group_students
 
 if TYPE_CHECKING:

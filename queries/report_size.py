@@ -1,6 +1,6 @@
 """How many rows a report will have, known before it runs (the report builder's live estimate).
 
-A report is a grid (``queries.reports``): school years x organisations x row groups x grades,
+A report is a grid (``queries.report_plan``): school years x organisations x row groups x grades,
 every cell a row even when no student is in it. The organisations are the ones
 ``resolve_orgs`` shows for the user's scope, so the estimate never counts an organisation the
 user may not see, and it raises the same ``ScopeError`` as the report when none is visible.
@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-# The grid's row groups and grades exactly as read_report builds them, so the estimate cannot
-# drift from the report (tests/queries/test_report_size.py checks they agree).
 import polars as pl
 
-from queries.reports import _grades, _row_groups, resolve_orgs
+# The grid's row groups and grades exactly as read_report builds them, so the estimate cannot
+# drift from the report (tests/queries/test_report_size.py checks they agree).
+from queries.report_plan import report_grades, resolve_orgs, row_groups
 from queries.rosters import group_students
 from queries.scope import ScopeError
 
@@ -71,7 +71,7 @@ def count_row_groups(spec: ReportSpec, scope: Scope) -> int:
     >>> count_row_groups(spec, Scope.state())  # all students, 3 genders, 1 subgroup
     5
     """
-    return len(_row_groups(spec, scope))
+    return len(row_groups(spec, scope))
 
 
 def count_grades(spec: ReportSpec) -> int:
@@ -85,7 +85,7 @@ def count_grades(spec: ReportSpec) -> int:
     >>> count_grades(ReportSpec(years=("2024-25",), breakdown="grade"))  # KN-12 and all
     14
     """
-    return len(_grades(spec))
+    return len(report_grades(spec))
 
 
 def estimate_report_size(snap: Snapshot, spec: ReportSpec, *, scope: Scope) -> ReportSize:

@@ -1,139 +1,44 @@
 """CERS-style aggregate reports: one row per organisation x student group x grade x year.
 
-Two ways to the same numbers, chosen per report:
+Two ways to the same numbers, chosen per report (``queries.report_plan.needs_records``):
 
 * the summary built at load time (``data.results.summary``) answers standard reports: whole
-  organisations, research-file groups, breakdown by one dimension or by grade;
+  organisations, research-file groups, breakdown by one dimension or by grade
+  (``queries.report_summary``);
 * the records answer the rest: advanced filters, custom subgroups, completeness, a school
-  broken down by grade and a group at once, scopes limited to student groups.
+  broken down by grade and a group at once, scopes limited to student groups
+  (``queries.report_adhoc``).
 
 Both apply the scope before aggregating (``queries.scope``), and both sum the same per-record
 contributions (``data.results.summary.record_metrics``), so they agree exactly; a test checks it.
+This module lays the sums out as the report's grid (``queries.report_plan``) and publishes them.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, TypeVar
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
-import duckdb
 import numpy as np
 import polars as pl
-import pyarrow as pa
 
-from data.results.summary import (
-    ALL_GRADES,
-    METRIC_COLUMNS,
-    RECORD_COLUMNS,
-    duckdb_sums_sql,
-    record_metrics,
-    sum_metrics,
-)
-from data.student_groups import GROUP_BY_ID, all_of, any_of, groups_of
-from queries.labels import GRADE_NAMES, GROUP_NAMES, RECORD_TYPE_OF_TEST
+from data.results.summary import METRIC_COLUMNS
+from queries.labels import GRADE_NAMES, RECORD_TYPE_OF_TEST
 from queries.metrics import SUPPRESSION_THRESHOLD, publish_arrays, to_frame
-from queries.scope import NO_SCHOOL, Scope, ScopeError
+from queries.report_adhoc import records_sums
+from queries.report_plan import needs_records, report_grades, resolve_orgs, row_groups
+from queries.report_summary import Sums, summary_sums
+from queries.rosters import group_students
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
-
-    from data.student_groups import Group
+    from queries.scope import Scope
     from queries.snapshot import Snapshot
     from queries.spec import ReportSpec
 
-E = TypeVar("E")
-"""A condition of either engine: a DuckDB or a Polars expression (``_batches``)."""
-
 ROW_KEYS = ("school_year", "org_level", "county_code", "lea_code", "school_code", "group_id",
             "row_label", "grade")
-
-
-def resolve_orgs(spec: ReportSpec, orgs: pl.DataFrame, scope: Scope) -> pl.DataFrame:
-    """The organisation rows a report shows, in scope, comparison rows included.
-
-    Raises ``ScopeError`` when none of the chosen organisations is visible to the scope.
-    """
-    if orgs.height == 0:
-        raise ValueError(f"the store has no results for {', '.join(spec.years)}")
-    level, codes = spec.org_level, list(spec.orgs)
-    key = {"state": "county_code", "county": "county_code", "lea": "lea_code",
-           "school": "school_code"}[level]
-    chosen = orgs.filter((pl.col("org_level") == level) & pl.col(key).is_in(codes))
-    if spec.expand == "schools_of_leas" and level == "lea":
-        chosen = pl.concat([chosen, orgs.filter((pl.col("org_level") == "school")
-                                                & pl.col("lea_code").is_in(codes))])
-    elif spec.expand == "leas_of_schools" and level == "school":
-        leas = chosen.get_column("lea_code").unique().to_list()
-        chosen = pl.concat([orgs.filter((pl.col("org_level") == "lea")
-                                        & pl.col("lea_code").is_in(leas)), chosen])
-    visible = scope.visible_orgs(chosen)
-    if scope.allows_state() is False:
-        visible = visible.filter(pl.col("org_level") != "state")
-    if visible.height == 0:
-        raise ScopeError("none of the chosen organisations is in your scope")
-    visible = visible.with_columns(pl.lit(0).alias("_c"))
-    if spec.comparison:
-        visible = pl.concat([visible, _comparisons(visible.drop("_c"), orgs, scope)
-                             .with_columns(pl.lit(1).alias("_c"))]).unique(
-            subset=["org_level", "county_code", "lea_code", "school_code"], keep="first")
-    # The chosen organisations first (an LEA before its schools), then the comparison rows
-    # nearest first (LEA, county, state): a board slide leads with its own organisation.
-    order = {"state": 0, "county": 1, "lea": 2, "school": 3}
-    rank = pl.col("org_level").replace_strict(order)
-    return visible.with_columns(pl.when(pl.col("_c") == 0).then(rank).otherwise(-rank)
-                                .alias("_o")).sort(
-        "_c", "_o", "county_code", "lea_code", "school_code").drop("_o", "_c")
-
-
-def _comparisons(rows: pl.DataFrame, orgs: pl.DataFrame, scope: Scope) -> pl.DataFrame:
-    """Each row's LEA, county and state rows, where the store has them and scope covers them."""
-    leas = rows.filter(pl.col("org_level") == "school").get_column("lea_code").unique().to_list()
-    counties = rows.filter(pl.col("org_level") != "state").get_column("county_code").unique(
-    ).to_list()
-    extra = orgs.filter(((pl.col("org_level") == "lea") & pl.col("lea_code").is_in(leas))
-                        | ((pl.col("org_level") == "county")
-                           & pl.col("county_code").is_in(counties))
-                        | (pl.col("org_level") == "state"))
-    visible = scope.visible_orgs(extra)
-    return visible if scope.allows_state() else visible.filter(
-        pl.col("org_level") != "state")
-
-
-def _row_groups(spec: ReportSpec, scope: Scope) -> list[tuple[str, str]]:
-    """(group ID, row label) of the rows each organisation gets."""
-    if not scope.all_students:
-        base = [(g, GROUP_NAMES[g]) for g in scope.groups]
-    else:
-        base = [("001", GROUP_NAMES["001"])]
-    rows = list(base)
-    if spec.breakdown and spec.breakdown != "grade":
-        rows += [(g.id, g.name) for g in groups_of(spec.breakdown)]
-    rows += [(f"custom:{i}", s.name) for i, s in enumerate(spec.subgroups)]
-    return rows
-
-
-def _grades(spec: ReportSpec) -> list[str]:
-    if spec.breakdown == "grade":
-        return [*GRADE_NAMES][:-1] + [ALL_GRADES]
-    return list(spec.grades)
-
-
-def _needs_records(spec: ReportSpec, scope: Scope, rows: pl.DataFrame) -> bool:
-    """Whether the summary cannot answer the report's standard rows (``data.results.summary``).
-
-    Custom subgroups alone do not count: their rows come from the records either way.
-    """
-    if (spec.filters or spec.completeness != "all" or spec.cohort
-            or not scope.every_student):
-        return True
-    schools = rows.filter(pl.col("org_level") == "school").height > 0
-    grades = _grades(spec)
-    by_group = spec.breakdown not in (None, "grade")
-    # School rows are summarised by group for all grades and by grade for all students only.
-    return schools and by_group and grades != [ALL_GRADES]
+"""The columns that identify a report row."""
 
 
 def read_report(snap: Snapshot, spec: ReportSpec, *, scope: Scope, suppress: bool,
@@ -179,21 +84,21 @@ def _report(snap: Snapshot, spec: ReportSpec, *, scope: Scope, suppress: bool, t
         return _group_report(snap, spec, scope=scope, suppress=suppress, threshold=threshold)
     orgs = snap.orgs_of(spec.years)
     rows = resolve_orgs(spec, orgs, scope)
-    groups = _row_groups(spec, scope)
-    grades = _grades(spec)
+    groups = row_groups(spec, scope)
+    grades = report_grades(spec)
     record_type = RECORD_TYPE_OF_TEST[spec.test]
     standard = [g for g in groups if not g[0].startswith("custom:")]
     custom = [g for g in groups if g[0].startswith("custom:")]
-    if ssids is not None or _needs_records(spec, scope, rows):
-        sums = _from_records(snap, spec, scope, rows, orgs, groups, grades, record_type,
-                             ssids=ssids)
+    if ssids is not None or needs_records(spec, scope, rows):
+        sums = records_sums(snap, spec, scope, rows, orgs, groups, grades, record_type,
+                            ssids=ssids)
     else:
         # Standard rows from the summary; only custom subgroups read records, and only the
         # records of those subgroups (the filter runs inside DuckDB). DuckDB releases the GIL,
         # so the records are summed in a worker thread while the summary is read here.
-        pending = _POOL.submit(_from_records, snap, spec, scope, rows, orgs, custom, grades,
+        pending = _POOL.submit(records_sums, snap, spec, scope, rows, orgs, custom, grades,
                                record_type) if custom else None
-        parts = [_from_summary(snap, spec.years, rows, standard, grades, record_type)]
+        parts = [summary_sums(snap, spec.years, rows, standard, grades, record_type)]
         if pending is not None:
             parts.append(pending.result())
         sums = Sums.concat(parts)
@@ -211,12 +116,10 @@ def _group_report(snap: Snapshot, spec: ReportSpec, *, scope: Scope, suppress: b
     ``cds_code`` its school's. Comparison rows are the groups' schools with their LEA,
     county and state, for scopes that see whole organisations.
     """
-    from queries.rosters import group_students  # groups reads reports' scope rules
-
     members = group_students(snap.store, scope, spec.orgs)
     orgs = snap.orgs_of(spec.years)
-    groups = _row_groups(spec, scope)
-    grades = _grades(spec)
+    groups = row_groups(spec, scope)
+    grades = report_grades(spec)
     record_type = RECORD_TYPE_OF_TEST[spec.test]
     base = replace(spec, org_level="state", orgs=("00",), comparison=False)
     school_rows = orgs.filter(pl.col("org_level") == "school").unique(
@@ -227,8 +130,8 @@ def _group_report(snap: Snapshot, spec: ReportSpec, *, scope: Scope, suppress: b
         name, school = key.partition(":")[2], key[:14]
         row = pl.DataFrame({"org_level": ["state"], "county_code": ["00"], "lea_code": [""],
                             "school_code": [""], "name": [name], "type_id": [""]})
-        sums = _from_records(snap, base, scope, row, orgs, groups, grades, record_type,
-                             ssids=ssids)
+        sums = records_sums(snap, base, scope, row, orgs, groups, grades, record_type,
+                            ssids=ssids)
         lea = school_lea.get(school, "")
         part = _assemble(snap, base, row, groups, grades, sums, suppress=suppress,
                          threshold=threshold)
@@ -257,9 +160,6 @@ def _status_expr(snap: Snapshot, lea: str) -> pl.Expr:
 
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="elpac-report")
 """Threads for work that overlaps inside one report (each uses its own DuckDB cursor)."""
-
-_SUM_KEYS = ("school_year", "org_level", "county_code", "lea_code", "school_code", "group_id",
-             "grade")
 
 
 def _assemble(snap: Snapshot, spec: ReportSpec, rows: pl.DataFrame,
@@ -310,386 +210,3 @@ def _cds(level: str, county: str, lea: str, school: str) -> str:
     if level == "lea":
         return lea
     return county + "000000000000"
-
-
-# -- the summary path -----------------------------------------------------------------------
-
-@dataclass
-class Sums:
-    """Summed metric columns keyed by (year, level, county, LEA, school, group, grade)."""
-
-    keys: list[tuple[str, ...]]
-    values: dict[str, np.ndarray]
-
-    @classmethod
-    def from_frame(cls, frame: pl.DataFrame) -> Sums:
-        """From a Polars frame with the key and metric columns."""
-        if frame.height == 0:
-            return cls([], {c: np.zeros(0, np.int64) for c in METRIC_COLUMNS})
-        keys = list(zip(*[frame.get_column(c).to_list() for c in _SUM_KEYS], strict=True))
-        return cls(keys, {c: frame.get_column(c).to_numpy().astype(np.int64)
-                          for c in METRIC_COLUMNS})
-
-    @classmethod
-    def concat(cls, parts: list[Sums]) -> Sums:
-        """All parts, in order."""
-        keys = [k for p in parts for k in p.keys]
-        values = {c: np.concatenate([p.values[c] for p in parts]) if parts
-                  else np.zeros(0, np.int64) for c in METRIC_COLUMNS}
-        return cls(keys, values)
-
-
-def _from_summary(snap: Snapshot, years: Iterable[str], rows: pl.DataFrame,
-                  groups: list[tuple[str, str]], grades: list[str],
-                  record_type: str) -> Sums:
-    orgs = list(rows.select("org_level", "county_code", "lea_code", "school_code").iter_rows())
-    wanted_groups = [g for g, _ in groups]
-    parts = []
-    for year in years:
-        table = snap.summary_rows(year, record_type, orgs, wanted_groups, grades)
-        if table.num_rows == 0:
-            continue
-        # Decode the dictionary columns in Arrow first: to_pylist on a dictionary array is
-        # many times slower (measured 67 ms for 11k rows).
-        key_columns = [table.column(c).cast(pa.string()).to_pylist() for c in
-                       ("org_level", "county_code", "lea_code", "school_code", "group_id",
-                        "grade")]
-        keys = [(year, *k) for k in zip(*key_columns, strict=True)]
-        values = {c: table.column(c).to_numpy().astype(np.int64) for c in METRIC_COLUMNS}
-        parts.append(Sums(keys, values))
-    return Sums.concat(parts)
-
-
-# -- the records path -----------------------------------------------------------------------
-
-def read_records(snap: Snapshot, years: Iterable[str], *, scope: Scope, orgs: pl.DataFrame,
-                 record_type: str | None, columns: Iterable[str],
-                 leas: list[str] | None = None, ssids: list[str] | None = None,
-                 name_prefix: str | None = None,
-                 where: duckdb.Expression | None = None,
-                 reported_only: bool = False, side: str = "reporting") -> pl.DataFrame:
-    """Records in scope (semi-joined on the scope's (LEA, school) pairs), given columns.
-
-    ``leas`` narrows the read to some reporting LEAs (the files are sorted by it, so only their
-    row groups are read); ``ssids`` to some students; ``name_prefix`` to last or first names
-    starting with it (any case); ``where`` is any further DuckDB filter expression.
-    ``side="enrolled"`` applies the scope to the record's enrolled LEA and school instead of
-    the ones it is reported under: Student Score Reports go to the enrolled LEA (ELPAC.md §7).
-    """
-    cols = list(dict.fromkeys(["school_year", *columns]))
-    rel = records_relation(snap, years, scope=scope, orgs=orgs, record_type=record_type,
-                           columns=cols, leas=leas, ssids=ssids, name_prefix=name_prefix,
-                           where=where, reported_only=reported_only, side=side)
-    if rel is None:
-        return pl.DataFrame()
-    return rel.pl().select(cols)
-
-
-def records_relation(snap: Snapshot, years: Iterable[str], *, scope: Scope,
-                     orgs: pl.DataFrame, record_type: str | None, columns: list[str],
-                     leas: list[str] | None = None, ssids: list[str] | None = None,
-                     name_prefix: str | None = None, where: duckdb.Expression | None = None,
-                     select: str | None = None, group_by: str | None = None,
-                     reported_only: bool = False, side: str = "reporting"
-                     ) -> duckdb.DuckDBPyRelation | None:
-    """The records ``read_records`` reads, as one DuckDB statement (nothing is read yet).
-
-    ``select``/``group_by`` replace the column list with an aggregation. They and ``where``
-    are SQL rendered from DuckDB expression objects built in this package from its own
-    constants (group definitions, metric definitions): no text from a user reaches them.
-    User values (SSIDs, names, codes) are bound parameters. One statement, because each
-    derived relation costs DuckDB another bind (about 5 ms). ``reported_only`` leaves out the
-    records no aggregate counts (``is_reported``: TK students from 2024-25).
-    """
-    wanted = [str(snap.year_files[y]) for y in sorted(set(years)) if y in snap.year_files]
-    if not wanted:
-        return None
-    # Only the conditions that apply: "? IS NULL OR ..." forms are not folded by DuckDB, so
-    # they cost every row and block filter pushdown into the Parquet scan.
-    conditions = ["true"]
-    values: list[object] = []
-    if record_type is not None:
-        conditions.append("r.record_type = ?")
-        values.append(record_type)
-    if ssids is not None:
-        conditions.append("list_contains(?, r.ssid)")
-        values.append(ssids)
-    if scope.ssids is not None:
-        # The scope's own students (a teacher's groups), whatever else the caller asks.
-        conditions.append("list_contains(?, r.ssid)")
-        values.append(list(scope.ssids))
-    if name_prefix is not None:
-        conditions.append("(starts_with(lower(r.last_name), ?) "
-                          "OR starts_with(lower(r.first_name), ?))")
-        values += [name_prefix, name_prefix]
-    if reported_only:
-        conditions.append("r.is_reported")
-    if where is not None:
-        conditions.append("(" + str(where) + ")")
-    filters = " WHERE " + " AND ".join(conditions)
-    if leas is not None:
-        # An IN list of bound values (not list_contains): DuckDB then skips the row groups of
-        # other LEAs, which the sort by LEA makes almost all of them.
-        filters += " AND r.reporting_lea_code IN (" + ", ".join("?" * len(leas)) + ")"
-        values += leas
-    source = """
-        FROM read_parquet(?, hive_partitioning = true,
-                          hive_types = {'school_year': 'VARCHAR'}) AS r
-    """
-    if select is None:
-        head, head_values = "SELECT COLUMNS(lambda c: list_contains(?, c))", [columns]
-    else:
-        head, head_values = "SELECT " + select, []
-    tail = "" if group_by is None else " GROUP BY " + group_by
-    if side not in ("reporting", "enrolled"):
-        raise ValueError(f"side must be reporting or enrolled, not {side!r}")
-    if side == "enrolled" and not scope.statewide:
-        # The enrolled LEA may have no tested record of its own (no row in ``orgs``): its
-        # codes are matched directly rather than semi-joined on the organisation list.
-        filters += (" AND (list_contains(?, substr(r.enrolled_lea_code, 1, 2))"
-                    " OR list_contains(?, r.enrolled_lea_code)"
-                    " OR list_contains(?, r.enrolled_school_code)) IS TRUE")
-        values += [list(scope.counties), list(scope.leas), list(scope.schools)]
-    if scope.statewide or side == "enrolled":
-        return snap.cursor().sql(head + source + filters + tail,
-                                 params=[*head_values, wanted, *values])
-    keys = scope.record_keys(orgs)
-    return snap.cursor().sql(
-        """
-        WITH scope_keys AS (
-            SELECT unnest(?::VARCHAR[]) AS lea_code, unnest(?::VARCHAR[]) AS school_code
-        )
-        """ + head + source + """
-        SEMI JOIN scope_keys AS k
-          ON r.reporting_lea_code = k.lea_code
-         AND coalesce(r.reporting_school_code, ?) = k.school_code
-        """ + filters + tail,
-        params=[keys.get_column("lea_code").to_list(), keys.get_column("school_code").to_list(),
-                *head_values, wanted, NO_SCHOOL, *values])
-
-
-def _subgroup_expr(filters: Iterable[tuple[str, tuple[str, ...]]]) -> pl.Expr:
-    expr = pl.lit(True)
-    for _, ids in filters:
-        any_of = pl.lit(False)
-        for gid in ids:
-            any_of = any_of | GROUP_BY_ID[gid].polars()
-        expr = expr & any_of
-    return expr
-
-
-def subgroup_filter(spec: ReportSpec, scope: Scope) -> pl.Expr:
-    """Which records every row of a report counts.
-
-    That is the advanced filters, the scope's student groups and the completeness choice.
-    """
-    keep = _subgroup_expr(spec.filters)
-    if not scope.all_students:
-        keep = keep & _subgroup_expr([("scope", scope.groups)])
-    if spec.completeness == "complete":
-        keep = keep & (pl.col("attemptedness").is_null() | (pl.col("attemptedness") == "Y"))
-    elif spec.completeness == "partial":
-        keep = keep & (pl.col("attemptedness") == "P")
-    return keep
-
-
-def _filters_duckdb(filters: Iterable[tuple[str, tuple[str, ...]]]) -> duckdb.Expression:
-    # Plain AND/OR of the groups' conditions (no constants or COALESCE): DuckDB pushes such
-    # filters into the Parquet scan (data.student_groups.conditions_duckdb).
-    return all_of([any_of([GROUP_BY_ID[gid].duckdb() for gid in ids]) for _, ids in filters])
-
-
-def _pushdown(spec: ReportSpec, scope: Scope, groups: list[tuple[str, str]]
-              ) -> duckdb.Expression:
-    """What DuckDB can drop before Polars sees the records.
-
-    That is records outside the filters, and when only custom subgroups are asked for,
-    records in none of them.
-    """
-    parts = [_filters_duckdb([f]) for f in spec.filters]
-    if not scope.all_students:
-        parts.append(_filters_duckdb([("scope", scope.groups)]))
-    col = duckdb.ColumnExpression("attemptedness")
-    if spec.completeness == "complete":
-        parts.append(col.isnull() | (col == duckdb.ConstantExpression("Y")))
-    elif spec.completeness == "partial":
-        parts.append(col == duckdb.ConstantExpression("P"))  # null: not partial
-    custom = _custom_filters(spec, groups)
-    if custom:
-        parts.append(any_of([_filters_duckdb(f) for f in custom]))
-    return all_of(parts)
-
-
-def _custom_filters(spec: ReportSpec, groups: list[tuple[str, str]]
-                    ) -> list[tuple[tuple[str, tuple[str, ...]], ...]]:
-    """The subgroups' filters when only custom subgroups are asked for, else nothing.
-
-    Then a record in none of them counts nowhere, and can be dropped before summing.
-    """
-    ids = [g for g, _ in groups]
-    if not ids or not all(g.startswith("custom:") for g in ids):
-        return []
-    by_id = {f"custom:{i}": s for i, s in enumerate(spec.subgroups)}
-    return [by_id[gid].filters for gid in ids]
-
-
-def _batches(spec: ReportSpec, groups: list[tuple[str, str]],
-                of_filters: Callable[[Iterable[tuple[str, tuple[str, ...]]]], E],
-                of_group: Callable[[Group], E]) -> dict[str, list[tuple[str, E]]]:
-    """The report's groups as (group ID, condition) batches, one sum per batch.
-
-    A breakdown dimension's groups never overlap, so they share a batch (a CASE names each
-    record's group); each custom subgroup is a batch of its own. ``of_filters`` and
-    ``of_group`` make the conditions, in DuckDB or in Polars.
-    """
-    by_id = {f"custom:{i}": s for i, s in enumerate(spec.subgroups)}
-    batches: dict[str, list[tuple[str, E]]] = {}
-    for gid, _ in groups:
-        if gid in by_id:
-            batches[gid] = [(gid, of_filters(by_id[gid].filters))]
-        else:
-            batches.setdefault(GROUP_BY_ID[gid].dimension, []).append(
-                (gid, of_group(GROUP_BY_ID[gid])))
-    return batches
-
-
-def _from_records(snap: Snapshot, spec: ReportSpec, scope: Scope, rows: pl.DataFrame,
-                  orgs: pl.DataFrame, groups: list[tuple[str, str]], grades: list[str],
-                  record_type: str, *, ssids: list[str] | None = None) -> Sums:
-    """Sum records into report rows inside DuckDB, as a hand-written query would.
-
-    One aggregate per breakdown dimension (its groups never overlap, so a CASE names each
-    record's group) and one per custom subgroup, by school and grade; the small results are
-    rolled up to the requested organisations and grades in Polars.
-    """
-    leas = None
-    if not rows.filter(pl.col("org_level").is_in(["state", "county"])).height:
-        leas = rows.get_column("lea_code").unique().to_list()
-    # Group at the finest level the report shows: fewer groups than always by school.
-    levels = set(rows.get_column("org_level").to_list())
-    cell_keys = ["school_year", "county_code",
-                 *(["reporting_lea_code"] if levels & {"lea", "school"} else []),
-                 *(["reporting_school_code"] if "school" in levels else []), "grade_assessed"]
-    if leas is not None and ssids is None and len(leas) <= _HELD_LEAS:
-        held = _held_records(snap, spec.years, scope, orgs, record_type, leas)
-        return _sum_held(held, spec, scope, rows, groups, grades, cell_keys)
-    parts = []
-    for members in _batches(spec, groups, _filters_duckdb, lambda g: g.duckdb()).values():
-        label = duckdb.CaseExpression(members[0][1], duckdb.ConstantExpression(members[0][0]))
-        for gid, cond in members[1:]:
-            label = label.when(cond, duckdb.ConstantExpression(gid))
-        rel = records_relation(
-            snap, spec.years, scope=scope, orgs=orgs, record_type=record_type, columns=[],
-            leas=leas, ssids=ssids, where=_pushdown(spec, scope, groups),
-            select=", ".join(cell_keys) + ", " + str(label) + " AS group_id, "
-            + duckdb_sums_sql(),
-            group_by="ALL", reported_only=True)
-        if rel is None:
-            return Sums.concat([])
-        cells = rel.pl()
-        for (gid,), cell in cells.drop_nulls("group_id").group_by(["group_id"]):
-            parts.append(_org_sums(cell, rows, grades).with_columns(
-                pl.lit(gid).alias("group_id")))
-    if not parts:
-        return Sums.concat([])
-    return Sums.from_frame(pl.concat(parts, how="diagonal"))
-
-
-_HELD_LEAS = 3
-"""Ad-hoc reports on at most this many LEAs (or their schools) sum records held in memory."""
-_HELD_BYTES = 256 * 2**20
-"""At most this much held in all (a statewide store's largest LEA-year is about 7 MB, so an
-8-year longitudinal of three large LEAs about 170 MB); a larger read is used, not kept."""
-_held: OrderedDict[tuple[object, ...], pl.DataFrame] = OrderedDict()
-_held_lock = threading.Lock()
-
-
-def _held_records(snap: Snapshot, years: Iterable[str], scope: Scope, orgs: pl.DataFrame,
-                  record_type: str, leas: list[str]) -> pl.DataFrame:
-    """The reported records of a few LEAs, as the scope allows, kept for the next report.
-
-    Someone building ad-hoc reports tries subgroup after subgroup on the same LEA: each one
-    as a DuckDB statement re-read the LEA's rows (about 55 ms for the largest LEA, as long as
-    a hand-written query); held here (the largest LEA-year is about 10 MB) the next one sums
-    them in a few milliseconds. The scope is applied in SQL when they are read and is part of
-    the key, as are the store version and everything else that chose the rows.
-    """
-    key = (str(snap.store.path), snap.version, tuple(sorted(set(years))), scope, record_type,
-           tuple(sorted(leas)))
-    with _held_lock:
-        if key in _held:
-            _held.move_to_end(key)
-            return _held[key]
-    frame = read_records(snap, years, scope=scope, orgs=orgs, record_type=record_type,
-                         columns=list(RECORD_COLUMNS), leas=leas, reported_only=True)
-    size = frame.estimated_size()
-    if size > _HELD_BYTES:
-        return frame
-    with _held_lock:
-        _held[key] = frame
-        while sum(f.estimated_size() for f in _held.values()) > _HELD_BYTES:
-            _held.popitem(last=False)
-    return frame
-
-
-def _sum_held(records: pl.DataFrame, spec: ReportSpec, scope: Scope, rows: pl.DataFrame,
-              groups: list[tuple[str, str]], grades: list[str], cell_keys: list[str]) -> Sums:
-    """``_from_records``'s sums, from held records in Polars (the same metrics, same rules)."""
-    keep = subgroup_filter(spec, scope)
-    custom = _custom_filters(spec, groups)
-    if custom:
-        # As _pushdown: only custom subgroups asked for, so records in none of them go first.
-        keep = keep & pl.any_horizontal([_subgroup_expr(f) for f in custom])
-    # Lazy: Polars fuses the filter, the per-record metrics and the sums into one pass.
-    contributions = records.lazy().filter(keep).with_columns(record_metrics())
-    parts = []
-    for members in _batches(spec, groups, _subgroup_expr, lambda g: g.polars()).values():
-        # A dimension's groups never overlap, so the first that holds names the record's.
-        label = pl.when(members[0][1]).then(pl.lit(members[0][0]))
-        for gid, cond in members[1:]:
-            label = label.when(cond).then(pl.lit(gid))
-        cells = (contributions.with_columns(label.alias("group_id")).drop_nulls("group_id")
-                 .group_by([*cell_keys, "group_id"]).agg(sum_metrics()).collect())
-        for (gid,), cell in cells.group_by(["group_id"]):
-            parts.append(_org_sums(cell, rows, grades).with_columns(
-                pl.lit(gid).alias("group_id")))
-    if not parts:
-        return Sums.concat([])
-    return Sums.from_frame(pl.concat(parts, how="diagonal"))
-
-
-def _org_sums(records: pl.DataFrame, rows: pl.DataFrame, grades: list[str]) -> pl.DataFrame:
-    """Sum contributions for each requested organisation level and grade."""
-    levels = {
-        "school": ["county_code", "reporting_lea_code", "reporting_school_code"],
-        "lea": ["county_code", "reporting_lea_code"],
-        "county": ["county_code"],
-        "state": [],
-    }
-    out = []
-    for level, keys in levels.items():
-        if not rows.filter(pl.col("org_level") == level).height:
-            continue
-        frame = records if level != "school" else records.filter(
-            pl.col("reporting_school_code").is_not_null())
-        by = ["school_year", *keys]
-        per_grade = frame.group_by([*by, "grade_assessed"]).agg(sum_metrics()).rename(
-            {"grade_assessed": "grade"})
-        parts = [per_grade.filter(pl.col("grade").is_in(grades))]
-        if ALL_GRADES in grades:
-            parts.append(frame.group_by(by).agg(sum_metrics()).with_columns(
-                pl.lit(ALL_GRADES).alias("grade")))
-        sums = pl.concat(parts, how="diagonal").rename(
-            {"reporting_lea_code": "lea_code", "reporting_school_code": "school_code"},
-            strict=False)
-        filled = {"lea_code": "", "school_code": ""} if level in ("county", "state") else (
-            {"school_code": ""} if level == "lea" else {})
-        if level == "state":
-            filled["county_code"] = "00"
-        out.append(sums.with_columns([pl.lit(v).alias(k) for k, v in filled.items()]
-                                     + [pl.lit(level).alias("org_level")]))
-    if not out:
-        return pl.DataFrame(schema={**dict.fromkeys(_SUM_KEYS[:-2], pl.String),
-                                    "grade": pl.String,
-                                    **dict.fromkeys(METRIC_COLUMNS, pl.Int64)})
-    return pl.concat(out, how="diagonal")

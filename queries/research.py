@@ -30,7 +30,8 @@ from data.results.summary import ALL_GRADES, METRIC_COLUMNS, RECORD_COLUMNS, bui
 from data.student_groups import GROUP_BY_ID
 from queries.labels import RECORD_TYPE_OF_TEST, SUPPRESSED
 from queries.metrics import SUPPRESSION_THRESHOLD, publish_arrays
-from queries.reports import ScopeError, read_records
+from queries.records import read_records
+from queries.scope import ScopeError
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -17,7 +17,7 @@ import polars as pl
 
 from data.results.ssr_release import SSR_SOURCE_COLUMNS, build_ssr
 from queries.labels import GRADE_NAMES, RECORD_TYPE_OF_TEST
-from queries.reports import read_records
+from queries.records import read_records
 
 if TYPE_CHECKING:
     from datetime import date

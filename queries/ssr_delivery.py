@@ -33,7 +33,7 @@ import polars as pl
 from data.catalog import ssr_deliveries as distribution
 from data.catalog.accounts import Accounts
 from queries.labels import GRADE_NAMES, RECORD_TYPE_OF_TEST
-from queries.reports import read_records
+from queries.records import read_records
 from queries.scope import NO_SCHOOL, Scope, ScopeError
 
 if TYPE_CHECKING:

@@ -23,7 +23,7 @@ import polars as pl
 from data.catalog.ssr_languages import overrides
 from data.domain import GRADES, alternate_cuts, alternate_range, summative_cuts
 from queries.labels import RECORD_TYPE_OF_TEST
-from queries.reports import read_records
+from queries.records import read_records
 from queries.scope import Scope, ScopeError
 
 if TYPE_CHECKING:

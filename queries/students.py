@@ -18,7 +18,8 @@ from data.results.summary import DOMAINS, RECORD_COLUMNS
 from data.student_groups import GROUP_BY_ID
 from data.toms.export import unpack_extras
 from queries.labels import SCORE_STATUSES
-from queries.reports import ScopeError, read_records
+from queries.records import read_records
+from queries.scope import ScopeError
 
 if TYPE_CHECKING:
     from queries.scope import Scope

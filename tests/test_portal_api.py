@@ -28,8 +28,8 @@ from data.catalog import audit
 from data.catalog import portal_credentials as portal
 from data.problems import InputError
 from data.results.store import Store
+from elpac.commands.portal import credentials_app
 from elpac.portal_api import NOT_FOUND, PortalServer, make_server
-from elpac.portal_cli import credentials_app
 from queries.labels import RECORD_TYPE_OF_TEST
 
 if TYPE_CHECKING:

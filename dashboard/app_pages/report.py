@@ -5,11 +5,11 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import auditing, cached, charts, report_form
+from dashboard import auditing, cached, chart_labels, charts, report_form
 from dashboard import report_output as out
 from dashboard.context import page_context, stop
 from queries.metrics import SUPPRESSION_THRESHOLD
-from queries.reports import ScopeError
+from queries.scope import ScopeError
 
 st.title("Custom report")
 ctx = page_context()
@@ -40,8 +40,8 @@ if presentation:
     st.info(f"Presentation mode: scores are hidden (*) for groups with fewer than "
             f"{SUPPRESSION_THRESHOLD} students tested with scores, in the table, the charts "
             "and the files. Counts of students enrolled and tested stay.")
-title, subtitle = charts.describe_report(report, spec, suppress=presentation)
-org = charts.org_label(report, spec)
+title, subtitle = chart_labels.describe_report(report, spec, suppress=presentation)
+org = chart_labels.org_label(report, spec)
 
 st.subheader(title)
 st.caption(" · ".join(subtitle))

@@ -198,7 +198,7 @@ def build_summary(records: pl.DataFrame, *, every_school_grade: bool = False) ->
     Kept: state, county and LEA rows for every group and grade (each grade and 13); school
     rows for every group over all grades (13) and for all students by grade, or with
     ``every_school_grade`` every group by grade too (the research file needs them; the stored
-    summary leaves them to the records, ``queries.reports``). Only non-empty cells are kept,
+    summary leaves them to the records, ``queries.report_adhoc``). Only non-empty cells are kept,
     sorted by ``KEYS`` so a report's rows are close together on disk.
     """
     base_keys = ["record_type", "county_code", "reporting_lea_code", "reporting_school_code",

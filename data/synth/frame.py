@@ -15,10 +15,13 @@ import polars as pl
 
 from data import domain
 from data.synth.people import LANGUAGES, NAMES
-from data.toms.layout import DOMAINS
+from data.toms.field_catalogue import DOMAINS
+from data.toms.field_rules import NS_FIELDS
 
 if TYPE_CHECKING:
-    from data.synth.generator import Generator
+    from collections.abc import Mapping
+
+    from data.synth.places import Places
 
 _RACE = {"100": "AmericanIndianorAlaskaNative", "200": "Asian",
          "300": "HawaiianOrOtherPacificIslander", "400": "Filipino", "500": "HispanicorLatino",
@@ -32,12 +35,17 @@ def _yes_no(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr).then(pl.lit("Yes")).otherwise(pl.lit("No"))
 
 
-def store_frame(gen: Generator, year: str, f: pl.DataFrame, p: dict[str, np.ndarray],
-                keep: np.ndarray, created: date) -> pl.DataFrame:
-    """Store-shaped rows of the records in this year's file (``keep``)."""
+def store_frame(places: Places, history: Mapping[int, pl.DataFrame], year: str,
+                f: pl.DataFrame, p: dict[str, np.ndarray], keep: np.ndarray, created: date
+                ) -> pl.DataFrame:
+    """Store-shaped rows of the records in this year's file (``keep``).
+
+    ``f`` holds the year's drawn results and ``p`` the students' columns, one entry per
+    student; ``history`` maps each earlier spring to its results (the prior-year fields).
+    """
     spring = domain.spring_year(year)
-    schools = gen.places.schools
-    leas = gen.places.leas
+    schools = places.schools
+    leas = places.leas
     lang = np.asarray(p["lang"])
     ceds = np.array([entry[0] for entry in LANGUAGES])[lang]
     numeric = np.array([entry[1] for entry in LANGUAGES])[lang]
@@ -80,8 +88,6 @@ def store_frame(gen: Generator, year: str, f: pl.DataFrame, p: dict[str, np.ndar
         return pl.when(ok).then(expr)
 
     def ns(name: str) -> pl.Expr:
-        from data.toms.normalise import NS_FIELDS
-
         return (pl.col("ns_fields").cast(pl.Int32) & (1 << NS_FIELDS.index(name))) != 0
 
     oral_ok = tested & is_sum & ~ns("OralLanguageScaleScore")
@@ -176,7 +182,7 @@ def store_frame(gen: Generator, year: str, f: pl.DataFrame, p: dict[str, np.ndar
         pl.when(tested).then(pl.lit("No")).alias("x:AccommodationsIndicator"),
         pl.col("grade_i"),
     )
-    out = _prior_years(gen, out, spring)
+    out = _prior_years(history, out, spring)
     return out.drop("grade_i")
 
 
@@ -227,10 +233,11 @@ _PRIOR = {  # prior-year field stem -> (history column, kind)
 }
 
 
-def _prior_years(gen: Generator, out: pl.DataFrame, spring: int) -> pl.DataFrame:
+def _prior_years(history: Mapping[int, pl.DataFrame], out: pl.DataFrame, spring: int
+                 ) -> pl.DataFrame:
     """Fill the prior-year fields (SSR score history) from the students' own earlier records."""
     for k in (1, 2, 3):
-        hist = gen.history.get(spring - k)
+        hist = history.get(spring - k)
         if hist is None:
             continue
         scored = ~pl.col("nt") & ~pl.col("partial")

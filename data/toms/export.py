@@ -17,17 +17,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import duckdb
 import polars as pl
 
-from data.toms.layout import Field, Layout, field_for, layout
-from data.toms.normalise import EXTRA_SEPARATOR, NS_FIELDS, STORE_SCHEMA
+from data.toms.field_catalogue import Field, field_for
+from data.toms.field_rules import NS_FIELDS
+from data.toms.layout import Layout, layout
+from data.toms.normalise import EXTRA_SEPARATOR, STORE_SCHEMA
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from pathlib import Path
-
-    from data.results.store import Store
 
 EXCEL_MAX_DATA_ROWS = 1_048_575
 """Excel's 1,048,576 rows per sheet, less the header row."""
@@ -94,34 +93,6 @@ def to_layout(frame: pl.DataFrame, lay: Layout, extras: dict[str, pl.Expr], *,
             expr = as_text(f) if f.store else extras.get(canon, pl.lit(""))
         columns.append(expr.fill_null("").alias(header))
     return frame.select(columns)
-
-
-def read_records(store: Store, *, years: list[str] | None = None,
-                 lea: str | None = None) -> pl.DataFrame:
-    """Stored records of some years (all if None) for one LEA (enrolled or tested) or all."""
-    con = duckdb.connect()
-    try:
-        store.results(con)
-        where = ["(? IS NULL OR list_contains(?, school_year))",
-                 "(? IS NULL OR ? IN (tested_lea_code, enrolled_lea_code, source_lea_code))"]
-        return con.sql(
-            "SELECT * FROM results WHERE " + " AND ".join(where)
-            + " ORDER BY school_year, tested_lea_code, tested_school_code, ssid, record_type",
-            params=[years, years, lea, lea]).pl()
-    finally:
-        con.close()
-
-
-def export_students(store: Store, out: Path, *, years: list[str] | None = None,
-                    lea: str | None = None, fmt: str = "csv",
-                    progress: Callable[[int, int], None] | None = None) -> int:
-    """Write stored records to ``out`` in the file layout; return the number of records."""
-    if fmt not in FORMATS:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}")
-    records = read_records(store, years=years, lea=lea)
-    text = records_text(records, store.extra_names())
-    write_table(text, out, fmt=fmt, progress=progress)
-    return records.height
 
 
 def records_text(records: pl.DataFrame, extra_names: dict[int, list[str]], *,

@@ -1,4 +1,4 @@
-"""The custom report's figures (dashboard/charts.py) and their image export.
+"""The custom report's figures (dashboard/charts.py), titles and image export.
 
 Figures are built from real reports of the tiny store; their structure (a trace per level,
 bars summing to 100 %, titles stating what is shown) is checked against the report frame, and
@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import polars as pl
 import pytest
 
-from dashboard import charts
+from dashboard import chart_export, chart_labels, charts
 from queries.labels import level_names
 from queries.longitudinal import read_longitudinal, read_transitions
 from queries.reports import read_report
@@ -40,7 +40,7 @@ def _report(snap: Snapshot, spec: ReportSpec, *, suppress: bool = False) -> pl.D
 def _bars(snap: Snapshot, spec: ReportSpec, *, suppress: bool = False
           ) -> tuple[pl.DataFrame, go.Figure]:
     report = _report(snap, spec, suppress=suppress)
-    title, subtitle = charts.describe_report(report, spec, suppress=suppress)
+    title, subtitle = chart_labels.describe_report(report, spec, suppress=suppress)
     return report, charts.level_bars(report, test=spec.test, measure=spec.measure,
                                      title=title, subtitle=subtitle)
 
@@ -70,7 +70,7 @@ def test_level_bars_have_a_trace_per_level_summing_to_100(snap: Snapshot, test: 
             assert sum(values) == pytest.approx(100.0)
     # Distinguishable without hue: lightness rises with the level and patterns differ.
     colours = [t.marker.color for t in fig.data]
-    assert colours == list(charts.BLUES[len(names)])
+    assert colours == list(chart_labels.BLUES[len(names)])
     lightness = [sum(int(c[i:i + 2], 16) for i in (1, 3, 5)) for c in colours]
     assert lightness == sorted(lightness, reverse=True)
     assert len({t.marker.pattern.shape for t in fig.data}) == len(names)
@@ -104,14 +104,14 @@ def test_suppressed_rows_have_no_segments(snap: Snapshot) -> None:
         assert "suppressed" in labels[i]
         assert all(t.x[i] is None for t in fig.data)
     assert any("Presentation mode" in line for line in
-               charts.describe_report(report, spec, suppress=True)[1])
+               chart_labels.describe_report(report, spec, suppress=True)[1])
 
 
 def test_title_and_subtitle_state_what_is_shown(snap: Snapshot) -> None:
     spec = ReportSpec(years=("2024-25", "2025-26"), orgs=(LEA,), org_level="lea",
                       filters=(("economic", ("031",)),), completeness="complete")
     report = _report(snap, spec)
-    title, subtitle = charts.describe_report(report, spec, suppress=False)
+    title, subtitle = chart_labels.describe_report(report, spec, suppress=False)
     fig = charts.level_bars(report, test="summative", measure="overall", title=title,
                             subtitle=subtitle)
 
@@ -127,7 +127,7 @@ def test_title_and_subtitle_state_what_is_shown(snap: Snapshot) -> None:
     assert "Presentation mode" not in text
     # A saved report's name is its title.
     named = ReportSpec(years=("2024-25",), name="Board, spring")
-    assert charts.describe_report(_report(snap, named), named, suppress=False)[0] == (
+    assert chart_labels.describe_report(_report(snap, named), named, suppress=False)[0] == (
         "Board, spring")
 
 
@@ -135,7 +135,7 @@ def test_longitudinal_levels_and_means(snap: Snapshot) -> None:
     spec = ReportSpec(years=("2022-23", "2023-24", "2024-25"), orgs=(LEA,), org_level="lea",
                       longitudinal=True, breakdown="economic")
     report = _report(snap, spec).filter(pl.col("n_enrolled") > 0)
-    title, subtitle = charts.describe_report(report, spec, suppress=False)
+    title, subtitle = chart_labels.describe_report(report, spec, suppress=False)
 
     levels = charts.longitudinal_chart(report, test="summative", measure="overall",
                                        view="levels", title=title, subtitle=subtitle)
@@ -237,7 +237,7 @@ def test_projector_copy_is_large_and_leaves_the_chart_alone(snap: Snapshot) -> N
     spec = ReportSpec(years=("2024-25",), orgs=(LEA,), org_level="lea")
     _, fig = _bars(snap, spec)
 
-    slide = charts.for_projector(fig)
+    slide = chart_export.for_projector(fig)
 
     assert (slide.layout.width, slide.layout.height) == (1600, 900)
     assert slide.layout.title.font.size >= 32
@@ -256,11 +256,11 @@ def _png_size(data: bytes) -> tuple[int, int]:
 def test_images_are_valid_png_svg_and_pdf(snap: Snapshot) -> None:
     spec = ReportSpec(years=("2024-25",), orgs=(LEA,), org_level="lea", breakdown="gender")
     _, fig = _bars(snap, spec)
-    slide = charts.for_projector(fig)
+    slide = chart_export.for_projector(fig)
 
-    png = charts.figure_image(slide, "png")
-    svg = charts.figure_image(slide, "svg")
-    pdf = charts.figure_image(slide, "pdf")
+    png = chart_export.figure_image(slide, "png")
+    svg = chart_export.figure_image(slide, "svg")
+    pdf = chart_export.figure_image(slide, "pdf")
 
     assert _png_size(png) == (1600, 900)
     assert len(png) > 20_000  # a rendered chart, not an empty canvas
@@ -269,6 +269,6 @@ def test_images_are_valid_png_svg_and_pdf(snap: Snapshot) -> None:
     assert b"Meadow Acres Unified" in svg  # the title is in the image
     assert pdf.startswith(b"%PDF-")
     assert b"%%EOF" in pdf[-64:]
-    assert _png_size(charts.figure_image(fig, "png", width=800, height=450)) == (800, 450)
+    assert _png_size(chart_export.figure_image(fig, "png", width=800, height=450)) == (800, 450)
     with pytest.raises(ValueError, match="format"):
-        charts.figure_image(fig, "gif")
+        chart_export.figure_image(fig, "gif")

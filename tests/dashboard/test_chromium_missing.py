@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import plotly.graph_objects as go
 import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import charts
+from dashboard import chart_export
 from data.results.store import Store
 from documents import pdf
 from documents.i18n import LANGUAGE_NAMES
@@ -50,7 +51,7 @@ def test_the_helper_follows_the_configured_browser(monkeypatch: pytest.MonkeyPat
     assert pdf.chromium_available() is False
     # The chart export and the SSR printer refuse with the same advice.
     with pytest.raises(RuntimeError, match=r"apt-get install chromium"):
-        charts.figure_image(charts.go.Figure(), "png")
+        chart_export.figure_image(go.Figure(), "png")
     with pytest.raises(Exception, match=r"apt-get install chromium"):
         pdf.chromium_path()
     browser = tmp_path / "chromium"

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import polars as pl
 import pytest
 
-from dashboard.charts import BLUES, PATTERNS
+from dashboard.chart_labels import BLUES, PATTERNS
 from dashboard.student_profile import history_chart
 from queries.labels import ALTERNATE_LEVELS, SUMMATIVE_LEVELS
 

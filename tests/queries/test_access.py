@@ -15,9 +15,9 @@ from data.catalog.accounts import Account
 from queries.access import scope_of
 from queries.longitudinal import read_transitions
 from queries.metrics import SUPPRESSION_THRESHOLD
-from queries.reports import ScopeError, read_report
+from queries.reports import read_report
 from queries.research import research_columns, research_rows
-from queries.scope import Scope
+from queries.scope import Scope, ScopeError
 from queries.snapshot import Snapshot
 from queries.spec import ReportSpec
 

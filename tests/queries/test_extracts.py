@@ -27,9 +27,8 @@ from queries.extracts import (
     read_ssdf_records,
     score_window_start,
 )
-from queries.reports import ScopeError
 from queries.research import research_rows
-from queries.scope import Scope
+from queries.scope import Scope, ScopeError
 from queries.snapshot import Snapshot
 
 if TYPE_CHECKING:

@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from data.student_groups import DIMENSIONS, groups_of
-from queries import reports
-from queries.reports import read_report, resolve_orgs
+from queries import report_adhoc, reports
+from queries.report_plan import needs_records, resolve_orgs
+from queries.reports import read_report
 from queries.scope import Scope
 from queries.snapshot import Snapshot
 from queries.spec import BREAKDOWNS, MEASURES, ReportSpec, Subgroup
@@ -112,11 +113,11 @@ def test_summary_and_records_give_the_same_report(
                       breakdown=breakdown, comparison=comparison, test=test, expand=expand)
     scope = _scope_for(snap, scope_choice, level, codes)
     rows = resolve_orgs(spec, snap.orgs_of(spec.years), scope)
-    assert reports._needs_records(spec, scope, rows) is False  # the natural path: summary
+    assert needs_records(spec, scope, rows) is False  # the natural path: summary
 
     suppress = comparison  # suppression is applied after summing: half the cases check it
     summary = read_report(snap, spec, scope=scope, suppress=suppress)
-    monkeypatch.setattr(reports, "_needs_records", lambda *_: True)
+    monkeypatch.setattr(reports, "needs_records", lambda *_: True)
     assert_frame_equal(summary, read_report(snap, spec, scope=scope, suppress=suppress))
     if test == "summative":
         assert summary.get_column("n_enrolled").sum() > 0  # not a comparison of zeros
@@ -134,7 +135,7 @@ def test_the_cases_cover_every_option(snap: Snapshot) -> None:
     assert len(codes) > 40  # the block read of Snapshot.summary_rows
 
 
-@pytest.mark.parametrize(("change", "needs_records"), [
+@pytest.mark.parametrize(("change", "expected"), [
     ({}, False),
     ({"filters": (("gender", ("004",)),)}, True),
     ({"completeness": "complete"}, True),
@@ -144,13 +145,13 @@ def test_the_cases_cover_every_option(snap: Snapshot) -> None:
     ({"breakdown": "grade"}, False),
 ])
 def test_records_are_read_only_when_the_summary_cannot_answer(
-        snap: Snapshot, change: dict[str, object], needs_records: bool) -> None:
+        snap: Snapshot, change: dict[str, object], expected: bool) -> None:
     schools = snap.orgs_of(("2024-25",)).filter(pl.col("org_level") == "school")
     spec = replace(ReportSpec(years=("2024-25",), orgs=(schools.item(0, "school_code"),),
                               org_level="school"), **change)
     rows = resolve_orgs(spec, snap.orgs_of(spec.years), Scope.state())
-    assert reports._needs_records(spec, Scope.state(), rows) is needs_records
-    assert reports._needs_records(spec, Scope(statewide=True, groups=("031",)), rows) is True
+    assert needs_records(spec, Scope.state(), rows) is expected
+    assert needs_records(spec, Scope(statewide=True, groups=("031",)), rows) is True
 
 
 @pytest.mark.parametrize("subgroups", [
@@ -164,7 +165,7 @@ def test_custom_subgroups_agree_on_both_paths(snap: Snapshot, monkeypatch: pytes
                       org_level="lea", breakdown="gender", subgroups=subgroups,
                       comparison=True)
     natural = read_report(snap, spec, scope=Scope.state(), suppress=True)
-    monkeypatch.setattr(reports, "_needs_records", lambda *_: True)
+    monkeypatch.setattr(reports, "needs_records", lambda *_: True)
     assert_frame_equal(natural, read_report(snap, spec, scope=Scope.state(), suppress=True))
     custom = natural.filter(pl.col("group_id").str.starts_with("custom:"))
     assert custom.get_column("n_enrolled").sum() > 0
@@ -182,7 +183,7 @@ def test_custom_subgroups_agree_on_both_paths(snap: Snapshot, monkeypatch: pytes
 def test_held_records_sum_as_duckdb_does(snap: Snapshot, monkeypatch: pytest.MonkeyPatch,
                                          change: dict[str, object], groups: tuple[str, ...]
                                          ) -> None:
-    # Ad-hoc reports on a few LEAs sum records held in memory with Polars (reports._sum_held),
+    # Ad-hoc reports on a few LEAs sum records held in memory with Polars (queries.report_adhoc),
     # others inside DuckDB: both must give the same report, filters and scope groups included.
     # The LEA with the most partial tests, so that the "partial" case counts someone.
     lea = (pl.scan_parquet(snap.year_files["2024-25"]).filter(pl.col("attemptedness") == "P")
@@ -192,9 +193,9 @@ def test_held_records_sum_as_duckdb_does(snap: Snapshot, monkeypatch: pytest.Mon
     spec = replace(ReportSpec(years=("2023-24", "2024-25"), orgs=(lea,), org_level="lea"),
                    **change)
     scope = Scope(leas=(lea,), groups=groups) if groups else Scope.state()
-    monkeypatch.setattr(reports, "_needs_records", lambda *_: True)
+    monkeypatch.setattr(reports, "needs_records", lambda *_: True)
     held = read_report(snap, spec, scope=scope, suppress=False)
-    monkeypatch.setattr(reports, "_HELD_LEAS", -1)
+    monkeypatch.setattr(report_adhoc, "HELD_LEAS", -1)
     in_duckdb = read_report(snap, spec, scope=scope, suppress=False)
     assert_frame_equal(held, in_duckdb)
     assert held.get_column("n_enrolled").sum() > 0

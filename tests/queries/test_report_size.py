@@ -13,8 +13,8 @@ import pytest
 
 from queries.longitudinal import read_longitudinal
 from queries.report_size import ReportSize, estimate_report_size
-from queries.reports import ScopeError, read_report
-from queries.scope import Scope
+from queries.reports import read_report
+from queries.scope import Scope, ScopeError
 from queries.snapshot import Snapshot
 from queries.spec import ReportSpec, Subgroup
 

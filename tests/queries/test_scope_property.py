@@ -29,9 +29,9 @@ from data.results.store import Store
 from data.student_groups import groups_of
 from queries.extracts import read_district_results, read_ssdf_records
 from queries.longitudinal import read_longitudinal, read_transitions
-from queries.reports import ScopeError, read_report
+from queries.reports import read_report
 from queries.research import research_rows
-from queries.scope import Scope
+from queries.scope import Scope, ScopeError
 from queries.snapshot import Snapshot
 from queries.spec import ReportSpec, Subgroup
 from queries.ssr import read_ssr_curve, read_ssr_status

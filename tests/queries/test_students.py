@@ -15,8 +15,7 @@ from polars.testing import assert_frame_equal
 from data import domain
 from data.results.store import Store
 from data.toms.layout import layout
-from queries.reports import ScopeError
-from queries.scope import Scope
+from queries.scope import Scope, ScopeError
 from queries.snapshot import Snapshot
 from queries.students import find_students, level_bands, read_student, score_history
 

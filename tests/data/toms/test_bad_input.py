@@ -256,8 +256,8 @@ def test_end_of_record_not_zz(toms, refuse, value):
 
 
 def test_blank_end_of_record(toms, refuse):
-    # The last field is always ZZ (ELPAC.md §3.1, data/toms/layout.py END); blank means a cut-off
-    # record. Either reason would do: "is not one of ZZ" or "is required".
+    # The last field is always ZZ (ELPAC.md §3.1, data/toms/field_catalogue.py END); blank
+    # means a cut-off record. Either reason would do: "is not one of ZZ" or "is required".
     f = toms()
     line = f.line(**SCORED)
     f.set(line, EndofRecord="")

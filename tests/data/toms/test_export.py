@@ -1,4 +1,8 @@
-"""`elpac export students`: every stored record comes back out, in the file layout."""
+"""`elpac export students`: every stored record comes back out, in the file layout.
+
+Exports go through the scoped path the CLI and the Exports page use (``queries.extracts``),
+here with a statewide scope that may see student records.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +17,24 @@ from typer.testing import CliRunner
 
 from data.results.ingest import ingest
 from data.results.store import Store
-from data.toms.export import EXCEL_MAX_DATA_ROWS, export_students, neutralise, write_xlsx
+from data.toms.export import EXCEL_MAX_DATA_ROWS, neutralise, write_xlsx
 from data.toms.normalise import SET_BY_LOAD, normalise
 from data.toms.read import read_file
 from elpac.cli import app
+from queries.extracts import build_ssdf_extract
+from queries.scope import Scope
+from queries.snapshot import Snapshot
 
 KEY = ["record_type", "ssid"]
+STATE = Scope.state(pii=True)
+"""The operator's scope: `elpac export students` without --lea or --user."""
+
+
+def _export(store: Store, out: Path, *, fmt: str, years: list[str] | None = None) -> int:
+    """Export the records of ``years`` (default: every year) statewide; the number written."""
+    snap = Snapshot(store)
+    return build_ssdf_extract(snap, out, scope=STATE, years=years or list(snap.years),
+                              fmt=fmt).n_rows
 
 
 def _stored(store: Store, year: str) -> pl.DataFrame:
@@ -33,7 +49,7 @@ def test_toms_export_loads_back_to_the_same_records(tiny_store_path: Path, tmp_p
                                                     year: str) -> None:
     store = Store(tiny_store_path)
     out = tmp_path / f"{year}.txt"
-    n = export_students(store, out, years=[year], fmt="toms")
+    n = _export(store, out, years=[year], fmt="toms")
     before = _stored(store, year)
     assert n == before.height
     again = normalise(read_file(out)).frame
@@ -46,7 +62,7 @@ def test_every_field_round_trips_through_a_second_store(tiny_files: dict[str, li
     first = Store(tmp_path / "a")
     assert ingest(tiny_files["2024-25"], store=first).loaded
     out = tmp_path / "export.txt"
-    export_students(first, out, fmt="toms")
+    _export(first, out, fmt="toms")
     # Compare the original files and the export cell by cell, as text.
     original = pl.concat([pl.read_csv(p, separator="^", quote_char=None, infer_schema=False)
                           for p in tiny_files["2024-25"]])
@@ -67,7 +83,7 @@ def test_csv_export_neutralises_formulas(tmp_path: Path, tiny_files: dict[str, l
     store = Store(tmp_path / "store")
     assert ingest([bad], store=store).loaded
     out = tmp_path / "out.csv"
-    export_students(store, out, fmt="csv")
+    _export(store, out, fmt="csv")
     with out.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert rows[0]["StudentLastName"] == "'=HYPERLINK(\"http://x\")"
@@ -80,7 +96,7 @@ def test_neutralise() -> None:
 
 def test_xlsx_export_reads_back(tiny_store_path: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.xlsx"
-    n = export_students(Store(tiny_store_path), out, years=["2023-24"], fmt="xlsx")
+    n = _export(Store(tiny_store_path), out, years=["2023-24"], fmt="xlsx")
     back = pl.read_excel(out, infer_schema_length=0)
     assert back.height == n
     assert back.columns[0] == "RecordType"
@@ -111,13 +127,17 @@ def test_multi_year_export_adds_the_year(tiny_store_path: Path, tmp_path: Path) 
     assert back.height == total
 
 
-def test_lea_filter(tiny_store_path: Path, tmp_path: Path) -> None:
+def test_an_lea_gets_its_enrolled_and_tested_records(tiny_store_path: Path,
+                                                     tmp_path: Path) -> None:
+    # As `elpac export students --lea`: the LEA's own scope, its records on either side.
     store = Store(tiny_store_path)
     records = _stored(store, "2024-25")
     lea = records.get_column("tested_lea_code").mode().item(0)
     out = tmp_path / "lea.txt"
-    n = export_students(store, out, years=["2024-25"], lea=lea, fmt="toms")
+    n = build_ssdf_extract(Snapshot(store), out, scope=Scope.lea(lea, pii=True),
+                           years=["2024-25"], lea=lea, fmt="toms").n_rows
     expected = records.filter((pl.col("tested_lea_code") == lea)
-                              | (pl.col("enrolled_lea_code") == lea)
-                              | (pl.col("source_lea_code") == lea)).height
-    assert n == expected > 0
+                              | (pl.col("enrolled_lea_code") == lea))
+    assert n == expected.height > 0
+    again = normalise(read_file(out)).frame
+    assert_frame_equal(again.select(KEY).sort(KEY), expected.select(KEY).sort(KEY))

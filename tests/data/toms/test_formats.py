@@ -24,7 +24,8 @@ from typer.testing import CliRunner
 
 from data.results.ingest import ingest
 from data.results.store import Store
-from data.toms.layout import field_for, layout
+from data.toms.field_catalogue import field_for
+from data.toms.layout import layout
 from elpac.cli import app
 
 YEAR = "2020-21"

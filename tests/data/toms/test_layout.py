@@ -9,12 +9,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from data.toms.field_catalogue import FIELDS, field_for
 from data.toms.layout import (
-    FIELDS,
     LAYOUT_YEARS,
     all_layouts,
     extra_field_names,
-    field_for,
     layout,
     layout_table,
     match_layout,

@@ -1,4 +1,5 @@
-"""``elpac groups create|members|assign|unassign|remove`` and ``--user`` on groups commands."""
+"""``elpac rosters create|members|assign|unassign|remove``, ``--user`` on them, and the hidden
+``elpac groups`` alias."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ if TYPE_CHECKING:
 PASSWORD = "a-long-enough-password"
 
 
-def run(store: Store, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, ["groups", *args, "--store", str(store.path)])
+def run(store: Store, *args: str, command: str = "rosters") -> tuple[int, str]:
+    result = CliRunner().invoke(app, [command, *args, "--store", str(store.path)])
     assert result.exception is None or isinstance(result.exception, SystemExit), (
         result.exception)
     return result.exit_code, result.output
@@ -55,12 +56,12 @@ def test_create_list_members_assign_remove(store_copy: Store, tmp_path: Path) ->
     code, out = run(store_copy, "list", "--user", "t@x.org")
     assert key in out
     assert "t@x.org" in out
-    # The teacher sees their group's members, but may not give it away or delete it.
+    # The teacher sees their roster's members, but may not give it away or delete it.
     assert run(store_copy, "members", key, "--user", "t@x.org")[1].split() == ssids[:6]
     code, out = run(store_copy, "remove", key, "--user", "t@x.org")
     assert code == 1
     assert "Only LEA and site administrators" in out
-    # A teacher's own group: only from their students.
+    # A teacher's own roster: only from their students.
     code, out = run(store_copy, "create", "Mine", "--school", school, "--ssid", ssids[0],
                     "--ssid", ssids[9], "--user", "t@x.org")
     assert code == 1
@@ -89,3 +90,18 @@ def test_an_administrator_of_another_lea_is_refused(store_copy: Store) -> None:
     code, out = run(store_copy, "members", f"{school}:P1", "--user", "far@x.org")
     assert code == 1
     assert "not one of yours" in out
+
+
+def test_groups_still_runs_the_roster_commands_but_is_not_in_the_help(store_copy: Store) -> None:
+    # `elpac groups` was the rosters' name: scripts written for it keep working.
+    school, _, ssids = _school(store_copy)
+    code, out = run(store_copy, "create", "P1", "--school", school, "--ssid", ssids[0],
+                    command="groups")
+    assert (code, out.strip()) == (0, f"{school}:P1: 1 students")
+    code, out = run(store_copy, "list")
+    assert (code, out.split()[0]) == (0, f"{school}:P1")
+    assert run(store_copy, "members", f"{school}:P1", command="groups")[1].split() == ssids[:1]
+    commands = [line.strip("│ ").split(" ")[0]
+                for line in CliRunner().invoke(app, ["--help"]).output.splitlines()]
+    assert "rosters" in commands
+    assert "groups" not in commands

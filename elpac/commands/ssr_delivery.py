@@ -1,100 +1,77 @@
 """``elpac ssr-delivery``: record how SSRs reached parents, and list who is still waiting.
 
-Wired into ``elpac.cli`` with ``app.add_typer(distribution_app, name="ssr-delivery")``. The
-commands read and write through ``queries.ssr_delivery``, which applies the scope: ``--user``
-an account's (as the dashboard does), else the operator's, statewide with student records
-(whoever can run ``elpac`` owns the store). Bad input ends with a sentence and exit code 1.
+The commands read and write through ``queries.ssr_delivery``, which applies the scope:
+``--user`` an account's (as the dashboard does), else the operator's, statewide with student
+records (whoever can run ``elpac`` owns the store). Bad input ends with a sentence and exit
+code 1.
 """
 
 from __future__ import annotations
 
-import getpass
 from datetime import date
-from pathlib import Path
+from pathlib import Path  # noqa: TC003 (typer reads the annotations at run time)
 from typing import TYPE_CHECKING, Annotated
 
 import polars as pl
 import typer
 
 from data.problems import InputError
+from elpac.options import (
+    StoreOption,
+    TestOption,
+    UserOption,
+    YearOption,
+    acting_user,
+    audit_export,
+    check_test,
+    echo_row_problems,
+    fail,
+    operator_name,
+    operator_scope,
+    snapshot,
+)
 
 if TYPE_CHECKING:
     from data.catalog.ssr_deliveries import ImportResult
     from queries.scope import Scope
     from queries.snapshot import Snapshot
 
-distribution_app = typer.Typer(
+app = typer.Typer(
     no_args_is_help=True,
     help="Student Score Reports to parents: deliveries, bounces and returns, who is waiting.")
 
-StoreOption = Annotated[Path | None, typer.Option(
-    "--store", help="Store directory (default: $ELPAC_STORE, else data/store).",
-    show_default=False)]
-UserOption = Annotated[str | None, typer.Option(
-    "--user", help="Apply this account's access (elpac users list), as the dashboard does.",
-    show_default=False)]
-YearOption = Annotated[str, typer.Option("--year", help="School year, e.g. 2024-25.")]
-TestOption = Annotated[str, typer.Option("--test", help="summative or alternate.")]
-SHOWN_PROBLEMS = 20
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
-
-
 def _context(store: Path | None, user: str | None) -> tuple[Snapshot, Scope]:
-    """The store's current data and the scope to apply.
-
-    ``elpac.cli``'s helpers are imported here, not at the top: ``elpac.cli`` imports this
-    module.
-    """
-    from elpac.cli import _snapshot, _user_scope
-    from queries.scope import Scope as _Scope
-
-    snap = _snapshot(store)
-    scope = _user_scope(store, user)
-    return snap, scope if scope is not None else _Scope.state(pii=True)
-
-
-def _who(user: str | None) -> str:
-    try:
-        return user.strip().lower() if user else f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
+    """The store's current data and the scope to apply."""
+    return snapshot(store), operator_scope(store, user)
 
 
 def _report(file: Path, result: ImportResult, what: str) -> None:
     if not result.loaded:
-        for row, name, value, reason in result.problems[:SHOWN_PROBLEMS]:
-            typer.echo(f"{file.name} row {row}, {name} {value!r}: {reason}", err=True)
-        more = len(result.problems) - SHOWN_PROBLEMS
-        if more > 0:
-            typer.echo(f"... and {more} more", err=True)
-        raise _fail(f"nothing loaded: {len(result.problems)} problem(s) in {file.name}"
-                    if result.problems else f"{file.name} has no rows")
+        echo_row_problems(file.name, result.problems)
+        raise fail(f"nothing loaded: {len(result.problems)} problem(s) in {file.name}"
+                   if result.problems else f"{file.name} has no rows")
     typer.echo(f"loaded {result.n_rows:,} rows from {file.name}: {result.n_added:,} new "
                f"{what}")
 
 
 def _import(kind: str, file: Path, user: str | None, store: Path | None) -> None:
-    from queries import ssr_delivery as distribution
+    from queries import ssr_delivery
     from queries.scope import ScopeError
 
     try:
         text = file.read_text(encoding="utf-8-sig")
         snap, scope = _context(store, user)
-        run = (distribution.import_deliveries if kind == "deliveries"
-               else distribution.import_failures)
-        result = run(snap, scope, text, file_name=file.name, uploaded_by=_who(user))
+        run = (ssr_delivery.import_deliveries if kind == "deliveries"
+               else ssr_delivery.import_failures)
+        result = run(snap, scope, text, file_name=file.name, uploaded_by=acting_user(user))
     except (OSError, UnicodeDecodeError) as exc:
-        raise _fail(f"cannot read {file}: {exc}") from None
+        raise fail(f"cannot read {file}: {exc}") from None
     except (InputError, ScopeError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     _report(file, result, "deliveries" if kind == "deliveries" else "bounces or returns")
 
 
-@distribution_app.command("import-deliveries")
+@app.command("import-deliveries")
 def import_deliveries(
     file: Annotated[Path, typer.Argument(help="CSV: ssid, school_year, test, method "
                                          "(portal, email, mail, in_person), date.")],
@@ -105,7 +82,7 @@ def import_deliveries(
     _import("deliveries", file, user, store)
 
 
-@distribution_app.command("import-failures")
+@app.command("import-failures")
 def import_failures(
     file: Annotated[Path, typer.Argument(help="CSV: ssid, school_year, kind (bounced, "
                                          "returned), date, detail.")],
@@ -116,7 +93,7 @@ def import_failures(
     _import("failures", file, user, store)
 
 
-@distribution_app.command("coverage")
+@app.command("coverage")
 def coverage(
     year: YearOption,
     school: Annotated[str | None, typer.Option(help="Only this enrolled school (14-digit CDS "
@@ -129,13 +106,12 @@ def coverage(
     from queries.scope import ScopeError
     from queries.ssr_delivery import read_coverage, total_coverage
 
-    if test not in ("summative", "alternate"):
-        raise _fail("--test must be summative or alternate")
+    check_test(test)
     try:
         snap, scope = _context(store, user)
         rows = read_coverage(snap, scope=scope, year=year, test=test, school=school)
     except (InputError, ScopeError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if rows.height == 0:
         typer.echo(f"no student in your access has a {year} {test} SSR")
         return
@@ -150,7 +126,7 @@ def coverage(
                    f"{r['n_not_delivered']:>7,} {pct:>8}")
 
 
-@distribution_app.command("unreached")
+@app.command("unreached")
 def unreached(
     year: YearOption,
     out: Annotated[Path, typer.Option("-o", "--output", help="The CSV file to write.")],
@@ -162,24 +138,22 @@ def unreached(
 ) -> None:
     """Write the students whose parents have not been reached (CSV, safe for spreadsheets)."""
     from data.toms.export import neutralised
-    from elpac.cli import _audit_export
     from queries.scope import ScopeError
     from queries.ssr_delivery import unreached_students
 
-    if test not in ("summative", "alternate"):
-        raise _fail("--test must be summative or alternate")
+    check_test(test)
     try:
         snap, scope = _context(store, user)
         rows = unreached_students(snap, scope=scope, year=year, test=test, school=school)
         rows.with_columns(neutralised(rows.select(pl.col(pl.String)))).write_csv(out)
-        _audit_export(store, user, scope, out, f"ssr-delivery unreached year={year} "
-                      f"school={school} test={test} on={date.today()}", rows.height)
+        audit_export(store, user, scope, out, f"ssr-delivery unreached year={year} "
+                     f"school={school} test={test} on={date.today()}", rows.height)
     except (InputError, ScopeError, ValueError, OSError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"wrote {rows.height:,} students not yet reached to {out}")
 
 
-@distribution_app.command("resolve")
+@app.command("resolve")
 def resolve(
     failure: Annotated[int, typer.Argument(help="The bounce or return to close: the "
                                            "open_failure_id column of `unreached`.")],
@@ -192,7 +166,7 @@ def resolve(
 
     try:
         snap, scope = _context(store, user)
-        resolve_failure(snap, scope, failure, resolved_by=user or f"cli:{getpass.getuser()}")
+        resolve_failure(snap, scope, failure, resolved_by=user or operator_name())
     except (InputError, ScopeError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"bounce or return {failure} marked resolved")

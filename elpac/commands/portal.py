@@ -7,29 +7,20 @@ once; every earlier one stops working) and ``portal-credential show`` says when 
 
 from __future__ import annotations
 
-import getpass
 import ipaddress
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from data.problems import InputError
 from data.results.store import Store, store_path
+from elpac.options import StoreOption, fail, operator_name
 
-StoreOption = Annotated[Path | None, typer.Option(
-    "--store", help="Store directory (default: $ELPAC_STORE, else data/store).",
-    show_default=False)]
 LeaOption = Annotated[str, typer.Option("--lea", help="The LEA (14-digit CDS code).")]
 
 credentials_app = typer.Typer(
     no_args_is_help=True,
     help="The credential an LEA's parent portal (its SIS vendor) fetches SSRs with.")
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
 
 
 def _is_loopback(host: str) -> bool:
@@ -71,7 +62,7 @@ def portal_api(
     try:
         serve(store, host, port, announce=announce)
     except (InputError, OSError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 @credentials_app.command("generate")
@@ -86,16 +77,13 @@ def generate(
     from data.catalog.portal_credentials import generate_credential
 
     if by is None:
-        try:
-            by = f"cli:{getpass.getuser()}"
-        except (KeyError, OSError):
-            by = "cli"
+        by = operator_name()
     the_store = Store(store_path(store))
     try:
         _check_lea_has_results(the_store, lea.strip())
         token = generate_credential(the_store, lea, created_by=by.strip())
     except InputError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(token)
     typer.echo(f"This is the parent-portal credential of LEA {lea.strip()}. Give it to the "
                "SIS vendor now: it will not be shown again, and every earlier credential "
@@ -110,7 +98,7 @@ def show(lea: LeaOption, store: StoreOption = None) -> None:
     try:
         info = credential_info(Store(store_path(store)), lea)
     except InputError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if info is None:
         typer.echo(f"LEA {lea.strip()} has no parent-portal credential "
                    "(elpac portal-credential generate makes one)")

@@ -1,0 +1,51 @@
+"""Write a generated year as TOMS writes it: caret-delimited files in the year's layout.
+
+The demo writes one tested-LEA file per county and year: TOMS writes one per LEA in the same
+layout, and a county file loads as all of its LEAs. Store-shaped columns are written through
+the same ``to_layout`` the round-trip export uses (``data.toms.export``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from data import domain
+from data.domain import COUNTIES
+from data.toms.export import to_layout
+from data.toms.layout import layout
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def toms_file_name(lea_or_group: str, kind: str, spring: int) -> str:
+    """A file name as TOMS writes it (the demo puts a county label where TOMS has a CDS code).
+
+    Examples
+    --------
+    >>> toms_file_name("19647330000000", "Tested", 2025)[:40]
+    '19647330000000_Summative_ELPAC_and_Summa'
+    """
+    return (f"{lea_or_group}_Summative_ELPAC_and_Summative_Alternate_ELPAC_Student_Score_Data_"
+            f"File_{kind}StudentScoreData_{spring}_DLMTR.CSV")
+
+
+def write_toms_files(frame: pl.DataFrame, year: str, directory: Path) -> list[Path]:
+    """Write a year's records as caret-delimited tested-LEA files, one per county."""
+    spring = domain.spring_year(year)
+    lay = layout(year)
+    extra_cols = [c for c in frame.columns if c.startswith("x:")]
+    extras = {c.removeprefix("x:"): pl.col(c) for c in extra_cols}
+    paths: list[Path] = []
+    county = frame.get_column("tested_district_code").str.slice(0, 2)
+    for code in sorted(set(county.to_list())):
+        part = frame.filter(county == code)
+        text = to_layout(part, lay, extras)
+        name = COUNTIES[int(code) - 1].replace(" ", "")
+        path = directory / toms_file_name(f"County{code}{name}", "Tested", spring)
+        # TOMS files are not quoted; the generator never writes a caret inside a value.
+        text.write_csv(path, separator="^", quote_style="never", null_value="")
+        paths.append(path)
+    return paths
