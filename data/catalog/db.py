@@ -68,8 +68,10 @@ class Catalog:
     # -- the way in ------------------------------------------------------------------------
     def exists(self) -> bool:
         """Whether the catalog has been made (by a first load or write)."""
+        if self.legacy_path.exists():  # made before the catalog moved: copied on first use
+            return True
         if self.is_sqlite:
-            return self.path.exists() or self.legacy_path.exists()
+            return self.path.exists()
         if self.url in _READY:
             return True
         try:

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
-def legacy(tmp_path: Path) -> Store:
+def legacy(tmp_path: Path, catalog_url: str | None) -> Store:
     shutil.copytree(FIXTURE, tmp_path / "store")
     return Store(tmp_path / "store")
 
@@ -54,7 +54,7 @@ def test_every_row_of_the_old_catalog_is_kept(legacy: Store) -> None:
     assert legacy.version() == 1  # the first open migrates
     assert not old.exists()
     assert old.with_name(old.name + ".bak").exists()
-    assert legacy.catalog.path.exists()
+    assert legacy.catalog.path.exists() == legacy.catalog.is_sqlite
 
     now = read_catalog(legacy.catalog)
     for table, rows in expected.items():
