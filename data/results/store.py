@@ -2,7 +2,7 @@
 
 Layout of a store directory::
 
-    catalog.duckdb                      the catalog (``data.catalog``): load history, data
+    catalog.sqlite                      the catalog (``data.catalog``): load history, data
                                         version, accounts, rosters, audit, ...
     loads/load-000123.parquet           the rows of one load, as checked (never changed)
     data/v000007/school_year=2024-25/part-0.parquet
