@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh Debian machine with Python 3.11:
 #   make run    environment, demo store if missing, dashboard on http://127.0.0.1:8501
-#   make test   environment with test tools, Chromium if missing, lint and every test
+#   make test   environment with test tools, Chromium and PostgreSQL if missing, lint and
+#               every test (the catalog's tests run on SQLite and on PostgreSQL)
 #               (browser tests share one live server, so they run in their own pytest call)
 PYTHON ?= python3
 VENV ?= .venv
@@ -41,6 +42,7 @@ lint: $(VENV)/.installed-test
 
 test: $(VENV)/.installed-test
 	./scripts/ensure-chromium
+	./scripts/ensure-postgresql
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n auto -m "not browser"
 	$(BIN)/python -m pytest -m browser

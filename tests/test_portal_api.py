@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
@@ -320,7 +321,7 @@ def test_only_a_hash_is_stored(store_copy: Store, picked: Picked) -> None:
     prefix, key_id, secret = token.split("_", 2)
     assert (prefix, len(key_id), len(secret)) == ("elpac", 16, 43)
     with store_copy.catalog.read() as con:
-        rows = con.sql("SELECT * FROM portal_credentials").fetchall()
+        rows = con.execute(text("SELECT * FROM portal_credentials")).all()
     assert len(rows) == 1
     lea, stored_key, digest, created_by, _ = rows[0]
     assert (lea, stored_key, created_by) == (picked.lea, key_id, ADMIN)

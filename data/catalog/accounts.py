@@ -28,12 +28,15 @@ from typing import TYPE_CHECKING
 import polars as pl
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import case, select
 
 from data.catalog import audit
+from data.catalog.db import frame
+from data.catalog.schema import user_assignments, users
 from data.problems import InputError
 
 if TYPE_CHECKING:
-    import duckdb
+    from sqlalchemy import Connection
 
     from data.results.store import Store
 
@@ -124,20 +127,23 @@ class Accounts:
     def list(self) -> pl.DataFrame:
         """Every account: e-mail, name, role, assignments as text, lock and sign-in times."""
         schema = {"email": pl.String, "name": pl.String, "role": pl.String,
-                  "assignments": pl.String, "locked_until": pl.Datetime("us"),
-                  "last_sign_in": pl.Datetime("us")}
+                  "locked_until": pl.Datetime("us"), "last_sign_in": pl.Datetime("us")}
         if not self.store.exists():
-            return pl.DataFrame(schema=schema)
+            return pl.DataFrame(schema=schema).select(
+                "email", "name", "role", pl.lit("").alias("assignments"), "locked_until",
+                "last_sign_in").clear()
         with self.store.catalog.read() as con:
-            if "users" not in {r[0] for r in con.sql("SHOW TABLES").fetchall()}:
-                return pl.DataFrame(schema=schema)
-            return con.sql("""
-                SELECT u.email, u.name, u.role,
-                       coalesce(string_agg(a.kind || ' ' || a.code, ', '
-                                           ORDER BY a.kind, a.code), '') AS assignments,
-                       u.locked_until, u.last_sign_in
-                FROM users AS u LEFT JOIN user_assignments AS a USING (email)
-                GROUP BY ALL ORDER BY u.email""").pl().cast(schema)  # type: ignore[arg-type]
+            found = frame(con, select(users.c.email, users.c.name, users.c.role,
+                                      users.c.locked_until, users.c.last_sign_in)
+                          .order_by(users.c.email), schema)
+            given = frame(con, select(user_assignments), {
+                "email": pl.String, "kind": pl.String, "code": pl.String})
+        text = (given.sort("kind", "code")
+                .group_by("email", maintain_order=True)
+                .agg((pl.col("kind") + " " + pl.col("code")).str.join(", ").alias("assignments")))
+        return (found.join(text, on="email", how="left")
+                .with_columns(pl.col("assignments").fill_null(""))
+                .select("email", "name", "role", "assignments", "locked_until", "last_sign_in"))
 
     def get(self, email: str) -> Account | None:
         """The account of an e-mail, or ``None``."""
@@ -145,15 +151,14 @@ class Accounts:
             return None
         key = normalise_email(email)
         with self.store.catalog.read() as con:
-            if "users" not in {r[0] for r in con.sql("SHOW TABLES").fetchall()}:
-                return None
-            row = _first(con.sql("SELECT name, role FROM users WHERE email = ?",
-                                 params=[key]))
+            row = con.execute(select(users.c.name, users.c.role)
+                              .where(users.c.email == key)).first()
             if row is None:
                 return None
             codes: dict[str, list[str]] = {k: [] for k in ASSIGNMENT_KINDS}
-            for kind, code in con.sql("SELECT kind, code FROM user_assignments WHERE email = ? "
-                                      "ORDER BY code", params=[key]).fetchall():
+            for kind, code in con.execute(
+                    select(user_assignments.c.kind, user_assignments.c.code)
+                    .where(user_assignments.c.email == key).order_by(user_assignments.c.code)):
                 codes[kind].append(code)
         return Account(key, row[0], row[1], tuple(codes["county"]), tuple(codes["lea"]),
                        tuple(codes["school"]))
@@ -171,15 +176,12 @@ class Accounts:
             raise InputError("give the account a name")
         digest = _HASHER.hash(password)
         with self.store.catalog.write() as con:
-            if _first(con.sql("SELECT 1 FROM users WHERE email = ?", params=[key])):
+            if con.execute(select(users.c.email).where(users.c.email == key)).first():
                 raise InputError(f"an account for {key} already exists")
-            con.sql("INSERT INTO users (email, name, role, password_hash, created_at) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    params=[key, name.strip(), role, digest, now or datetime.now()])
-            for kind, codes in assignments.items():
-                for code in sorted(set(codes)):
-                    con.sql("INSERT INTO user_assignments VALUES (?, ?, ?)",
-                            params=[key, kind, code])
+            con.execute(users.insert().values(email=key, name=name.strip(), role=role,
+                                              password_hash=digest,
+                                              created_at=now or datetime.now()))
+            _assign(con, key, assignments)
         account = self.get(key)
         assert account is not None
         return account
@@ -192,12 +194,10 @@ class Accounts:
         assignments = {"county": tuple(counties), "lea": tuple(leas), "school": tuple(schools)}
         _check_assignments(role, assignments)
         with self.store.catalog.write() as con:
-            con.sql("UPDATE users SET role = ? WHERE email = ?", params=[role, current.email])
-            con.sql("DELETE FROM user_assignments WHERE email = ?", params=[current.email])
-            for kind, codes in assignments.items():
-                for code in sorted(set(codes)):
-                    con.sql("INSERT INTO user_assignments VALUES (?, ?, ?)",
-                            params=[current.email, kind, code])
+            con.execute(users.update().where(users.c.email == current.email).values(role=role))
+            con.execute(user_assignments.delete()
+                        .where(user_assignments.c.email == current.email))
+            _assign(con, current.email, assignments)
         return self._existing(email)
 
     def reset_password(self, email: str, password: str) -> None:
@@ -206,15 +206,16 @@ class Accounts:
         check_password(password)
         digest = _HASHER.hash(password)
         with self.store.catalog.write() as con:
-            con.sql("UPDATE users SET password_hash = ?, failed_attempts = 0, "
-                    "locked_until = NULL WHERE email = ?", params=[digest, account.email])
+            con.execute(users.update().where(users.c.email == account.email).values(
+                password_hash=digest, failed_attempts=0, locked_until=None))
 
     def remove(self, email: str) -> None:
         """Delete an account and its assignments; ``InputError`` if there is none."""
         account = self._existing(email)
         with self.store.catalog.write() as con:
-            con.sql("DELETE FROM user_assignments WHERE email = ?", params=[account.email])
-            con.sql("DELETE FROM users WHERE email = ?", params=[account.email])
+            con.execute(user_assignments.delete()
+                        .where(user_assignments.c.email == account.email))
+            con.execute(users.delete().where(users.c.email == account.email))
 
     def _existing(self, email: str) -> Account:
         account = self.get(email)
@@ -245,45 +246,52 @@ class Accounts:
         return account
 
     def _sign_in(self, key: str, password: str, now: datetime, wrong: SignInError) -> Account:
-        refusal: SignInError | None = None
-        # The refusal is raised after the write commits: a wrong password must be counted.
+        # The hash is checked outside any transaction: it takes a fifth of a second, and a
+        # write transaction held that long would make every other writer wait behind it.
+        with self.store.catalog.read() as con:
+            row = con.execute(select(users.c.password_hash, users.c.locked_until)
+                              .where(users.c.email == key)).first()
+        if row is None:
+            _verify(_DUMMY_HASH, password)
+            raise wrong
+        digest, locked_until = row
+        if locked_until is not None and locked_until > now:
+            raise SignInError(
+                f"This account is locked after {MAX_FAILURES} wrong passwords until "
+                f"{locked_until:%H:%M}. Try again then, or ask your LEA administrator "
+                "to reset the password.")
+        mine = users.update().where(users.c.email == key)
+        if digest is not None and _verify(digest, password):
+            changes = {"failed_attempts": 0, "locked_until": None, "last_sign_in": now}
+            if _HASHER.check_needs_rehash(digest):
+                changes["password_hash"] = _HASHER.hash(password)
+            with self.store.catalog.write() as con:
+                con.execute(mine.values(**changes))
+            account = self.get(key)
+            assert account is not None
+            return account
+        # Counted in the database, so two wrong passwords at once both count. After a lockout
+        # has run out, counting starts again from one.
+        failures = case((users.c.locked_until.is_not(None), 1),
+                        else_=users.c.failed_attempts + 1)
+        lock = now + LOCKOUT
         with self.store.catalog.write() as con:
-            row = _first(con.sql("SELECT password_hash, failed_attempts, locked_until "
-                                 "FROM users WHERE email = ?", params=[key]))
-            if row is None:
-                _verify(_DUMMY_HASH, password)
-                raise wrong
-            digest, failures, locked_until = row
-            if locked_until is not None and locked_until > now:
-                raise SignInError(
-                    f"This account is locked after {MAX_FAILURES} wrong passwords until "
-                    f"{locked_until:%H:%M}. Try again then, or ask your LEA administrator "
-                    "to reset the password.")
-            if digest is None or not _verify(digest, password):
-                # After a lockout has run out, counting starts again from zero.
-                failures = (0 if locked_until is not None else failures) + 1
-                lock = now + LOCKOUT if failures >= MAX_FAILURES else None
-                con.sql("UPDATE users SET failed_attempts = ?, locked_until = ? "
-                        "WHERE email = ?", params=[failures, lock, key])
-                refusal = wrong if lock is None else SignInError(
-                    f"Too many wrong passwords: this account is locked until "
-                    f"{lock:%H:%M}. Ask your LEA administrator if you forgot it.")
-            else:
-                if _HASHER.check_needs_rehash(digest):
-                    con.sql("UPDATE users SET password_hash = ? WHERE email = ?",
-                            params=[_HASHER.hash(password), key])
-                con.sql("UPDATE users SET failed_attempts = 0, locked_until = NULL, "
-                        "last_sign_in = ? WHERE email = ?", params=[now, key])
-        if refusal is not None:
-            raise refusal
-        account = self.get(key)
-        assert account is not None
-        return account
+            con.execute(mine.values(failed_attempts=failures, locked_until=case(
+                (failures >= MAX_FAILURES, lock), else_=None)))
+            locked = con.execute(select(users.c.locked_until)
+                                 .where(users.c.email == key)).scalar()
+        if locked is not None:
+            raise SignInError(
+                f"Too many wrong passwords: this account is locked until "
+                f"{locked:%H:%M}. Ask your LEA administrator if you forgot it.")
+        raise wrong
 
 
-def _first(relation: duckdb.DuckDBPyRelation) -> tuple | None:  # type: ignore[type-arg]
-    rows = relation.fetchall()
-    return rows[0] if rows else None
+def _assign(con: Connection, email: str, assignments: dict[str, tuple[str, ...]]) -> None:
+    rows = [{"email": email, "kind": kind, "code": code}
+            for kind, codes in assignments.items() for code in sorted(set(codes))]
+    if rows:
+        con.execute(user_assignments.insert(), rows)
 
 
 def _verify(digest: str, password: str) -> bool:

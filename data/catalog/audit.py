@@ -12,6 +12,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import polars as pl
+from sqlalchemy import select
+
+from data.catalog.db import frame
+from data.catalog.schema import audit
 
 if TYPE_CHECKING:
     from data.results.store import Store
@@ -34,9 +38,9 @@ def record(store: Store, user: str, action: str, *, scope: str = "", detail: str
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     with store.catalog.write() as con:
-        con.sql("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?)",
-                params=[at or datetime.now().replace(microsecond=0), user, action, scope,
-                        detail, n_rows])
+        con.execute(audit.insert().values(
+            logged_at=at or datetime.now().replace(microsecond=0), user_email=user,
+            action=action, scope=scope, detail=detail, n_rows=n_rows))
 
 
 def read(store: Store, *, users: list[str] | None = None, since: datetime | None = None,
@@ -44,14 +48,14 @@ def read(store: Store, *, users: list[str] | None = None, since: datetime | None
     """Audit entries, newest first; ``users`` keeps only theirs (``None``: everyone's)."""
     if not store.exists():
         return pl.DataFrame(schema=SCHEMA)
-    with store.catalog.read() as con:
-        if "audit" not in {r[0] for r in con.sql("SHOW TABLES").fetchall()}:
-            return pl.DataFrame(schema=SCHEMA)
-        frame = con.sql("SELECT * FROM audit ORDER BY logged_at DESC, rowid DESC").pl()
+    statement = select(*(audit.c[name] for name in SCHEMA))
     if users is not None:
-        frame = frame.filter(pl.col("user_email").is_in(users))
+        statement = statement.where(audit.c.user_email.in_(users))
     if since is not None:
-        frame = frame.filter(pl.col("logged_at") >= since)
+        statement = statement.where(audit.c.logged_at >= since)
     if until is not None:
-        frame = frame.filter(pl.col("logged_at") <= until)
-    return frame.cast(SCHEMA)  # type: ignore[arg-type]
+        statement = statement.where(audit.c.logged_at <= until)
+    # audit_id: entries of the same second in the order they were added.
+    statement = statement.order_by(audit.c.logged_at.desc(), audit.c.audit_id.desc())
+    with store.catalog.read() as con:
+        return frame(con, statement, SCHEMA)

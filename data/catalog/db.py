@@ -1,126 +1,244 @@
 """The catalog database of a store: the one way in, for reading and for writing.
 
+By default the catalog is a SQLite file in the store directory (``catalog.sqlite``, in WAL
+mode: readers never wait for a writer, and a writer waits for another for at most
+``BUSY_SECONDS``). With ``ELPAC_CATALOG_URL=postgresql://…`` it is a PostgreSQL database
+instead, for several dashboard processes or machines over one shared store. Both are reached
+through SQLAlchemy Core (``data.catalog.schema`` describes every table once).
+
 Every module that keeps something in the catalog reads with ``catalog.read()`` and writes with
-``catalog.write()``: a write is one transaction under the store directory's writer lock
-(``data.files``), committed when its block ends and rolled back if the block raises, so a
-change is kept whole or not at all. Connections are short-lived: DuckDB lets one process at a
-time hold a database file open for writing, and a long-lived connection would lock out the
-command line and the other dashboard processes.
+``catalog.write()``: a write is one transaction (on SQLite ``BEGIN IMMEDIATE``, so two writers
+never deadlock upgrading their locks), committed when its block ends and rolled back if the
+block raises, so a change is kept whole or not at all. A catalog that stays busy longer than
+``BUSY_SECONDS`` raises ``CatalogBusy`` with a sentence, never a driver's traceback.
+
+A store made before the catalog moved to SQL has ``catalog.duckdb``: the first open copies it
+over (``data.catalog.migrate``) and keeps the old file as a backup.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import duckdb
+import polars as pl
+from sqlalchemy import create_engine, event, inspect
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.pool import NullPool
 
-from data.catalog.schema import TABLES
-from data.files import writer_lock
+from data.catalog.schema import METADATA
 from data.problems import InputError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Mapping, Sequence
 
-FILE_NAME = "catalog.duckdb"
+    from sqlalchemy import Connection, Engine, Table
+    from sqlalchemy.sql import Executable
+
+ENV_URL = "ELPAC_CATALOG_URL"
+"""A PostgreSQL URL puts the catalog there instead of in the store directory."""
+FILE_NAME = "catalog.sqlite"
+LEGACY_FILE_NAME = "catalog.duckdb"
+"""The catalog of stores made before the catalog moved to SQL (copied on first open)."""
 BUSY_SECONDS = 30
-"""How long to wait for another process holding the catalog before saying it is busy."""
+"""How long a write waits for another writer before ``CatalogBusy``."""
+
+
+class CatalogBusy(InputError):
+    """The catalog stayed busy (another writer) for longer than ``BUSY_SECONDS``."""
 
 
 class Catalog:
-    """The catalog of the store in ``directory``."""
+    """The catalog of the store in ``directory`` (SQLite there, or ``url``'s database)."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, url: str | None = None) -> None:
         self.directory = Path(directory)
         self.path = self.directory / FILE_NAME
+        self.legacy_path = self.directory / LEGACY_FILE_NAME
+        given = url or os.environ.get(ENV_URL) or ""
+        self.url = _driver_url(given) if given else f"sqlite:///{self.path}"
+        self.is_sqlite = self.url.startswith("sqlite")
 
+    def __repr__(self) -> str:
+        return f"Catalog({self.directory!s}, {_safe_url(self.url)!r})"
+
+    # -- the way in ------------------------------------------------------------------------
     def exists(self) -> bool:
-        """Whether the catalog has been created (by a first load or write)."""
-        return self.path.exists()
+        """Whether the catalog has been made (by a first load or write)."""
+        if self.legacy_path.exists():  # made before the catalog moved: copied on first use
+            return True
+        if self.is_sqlite:
+            return self.path.exists()
+        if self.url in _READY:
+            return True
+        try:
+            return inspect(self.engine()).has_table("store_meta")
+        except DBAPIError as exc:
+            raise _busy_or(exc, self) from exc
 
     @contextlib.contextmanager
-    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-only connection; ``InputError`` if there is no store here."""
+    def read(self) -> Iterator[Connection]:
+        """A connection to read with; ``InputError`` if there is no store here."""
         if not self.exists():
             raise InputError(f"no store at {self.directory}: run `elpac demo` or "
                              "`elpac ingest` first")
-        if self.path not in _CURRENT:
-            self._add_missing_tables()
-        con = _connect(self.path, read_only=True)
+        self._prepare()
         try:
-            yield con
-        finally:
-            con.close()
+            with self.engine().connect() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise _busy_or(exc, self) from exc
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One transaction, under the writer lock: all of the block's changes or none."""
-        with writer_lock(self.directory):
+    def write(self) -> Iterator[Connection]:
+        """One transaction: all of the block's changes, or none of them."""
+        if self.is_sqlite:
             self.directory.mkdir(parents=True, exist_ok=True)
-            con = _connect(self.path, read_only=False)
-            try:
-                for ddl in TABLES:
-                    con.sql(ddl)
-                con.begin()
-                try:
-                    yield con
-                except BaseException:
-                    con.rollback()
-                    raise
-                con.commit()
-            finally:
-                con.close()
+        self._prepare()
+        try:
+            with self.engine().execution_options(elpac_write=True).begin() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise _busy_or(exc, self) from exc
+
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (one per catalog and process)."""
+        with _LOCK:
+            engine = _ENGINES.get(self.url)
+            if engine is None:
+                engine = _ENGINES[self.url] = _make_engine(self.url)
+            return engine
 
     def tables(self) -> set[str]:
-        """The tables the catalog has (empty when there is no catalog)."""
+        """The tables the catalog has (empty when there is none)."""
         if not self.exists():
             return set()
-        with self.read() as con:
-            return {r[0] for r in con.sql("SHOW TABLES").fetchall()}
+        self._prepare()
+        return set(inspect(self.engine()).get_table_names())
 
     def forget(self) -> None:
-        """Forget that this process brought the catalog up to date (it was deleted)."""
-        _CURRENT.discard(self.path)
+        """Forget this catalog's engine and readiness (its file was deleted)."""
+        with _LOCK:
+            _READY.discard(self.url)
+            engine = _ENGINES.pop(self.url, None)
+        if engine is not None:
+            engine.dispose()
 
-    def _add_missing_tables(self) -> None:
-        """Create the tables a newer explorer added, so that reading them cannot fail.
+    def _prepare(self) -> None:
+        """Once per process: copy a legacy DuckDB catalog over, create missing tables."""
+        if self.url in _READY:
+            return
+        from data.catalog.migrate import migrate_legacy  # migrate reads DuckDB: only when due
 
-        A store made by an earlier version lacks them. They are empty and additive (``CREATE
-        TABLE IF NOT EXISTS``), so the first reader of a process adds them once. One attempt,
-        no waiting: if another connection holds the catalog, or the store is read-only, the
-        next read tries again.
-        """
-        with _CURRENT_LOCK:
-            if self.path in _CURRENT:
+        with _LOCK:
+            if self.url in _READY:
                 return
+            migrate_legacy(self)
             try:
-                con = duckdb.connect(str(self.path))
-            except (duckdb.Error, OSError):
-                return
-            try:
-                for ddl in TABLES:
-                    con.sql(ddl)
-            finally:
-                con.close()
-            _CURRENT.add(self.path)
+                METADATA.create_all(self.engine(), checkfirst=True)
+            except OperationalError as exc:
+                if not self.is_sqlite or "readonly" not in str(exc).lower():
+                    raise _busy_or(exc, self) from exc
+                return  # a read-only store: read what is there, try again next time
+            _READY.add(self.url)
 
 
-_CURRENT: set[Path] = set()
-"""Catalogs this process has checked for every table (``Catalog._add_missing_tables``)."""
-_CURRENT_LOCK = threading.Lock()
+# -- helpers for the modules that keep things in the catalog -------------------------------
+
+def frame(conn: Connection, statement: Executable, schema: Mapping[str, Any]) -> pl.DataFrame:
+    """The rows of a query as a frame with ``schema`` (columns in the query's order)."""
+    rows = [tuple(row) for row in conn.execute(statement)]
+    return pl.DataFrame(rows, schema=dict(schema), orient="row")
 
 
-def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
-    # Another process may hold the catalog for a moment (a load, a dashboard read).
-    deadline = time.monotonic() + BUSY_SECONDS
-    while True:
-        try:
-            return duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException:
-            if time.monotonic() > deadline:
-                raise InputError(f"the store catalog {path} is busy (another load is "
-                                 "running?); try again in a minute") from None
-            time.sleep(0.2)
+def insert_ignore(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Insert rows, skipping those whose primary key is already there; how many went in."""
+    if not rows:
+        return 0
+    statement = _dialect_insert(conn, table).on_conflict_do_nothing()
+    return sum(conn.execute(statement, [dict(r)]).rowcount for r in rows)
+
+
+def upsert(conn: Connection, table: Table, row: Mapping[str, Any]) -> None:
+    """Insert a row, or replace the non-key columns of the row with its primary key."""
+    keys = [c.name for c in table.primary_key.columns]
+    statement = _dialect_insert(conn, table).values(dict(row))
+    changed = {k: v for k, v in row.items() if k not in keys}
+    conn.execute(statement.on_conflict_do_update(index_elements=keys, set_=changed)
+                 if changed else statement.on_conflict_do_nothing())
+
+
+def _dialect_insert(conn: Connection, table: Table) -> Any:
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
+# -- engines -------------------------------------------------------------------------------
+
+_ENGINES: dict[str, Engine] = {}
+_READY: set[str] = set()
+"""Catalogs this process has migrated and completed with every table."""
+_LOCK = threading.RLock()
+
+
+def _make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        # One connection per use: cheap for SQLite, never shared across threads or a fork.
+        engine = create_engine(url, poolclass=NullPool,
+                               connect_args={"timeout": BUSY_SECONDS, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    # lock_timeout: a write waiting on another's row lock gives up after BUSY_SECONDS.
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=20,
+                         connect_args={"options": f"-c lock_timeout={BUSY_SECONDS * 1000}"})
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Python's sqlite3 would open transactions itself; SQLAlchemy's "begin" event does it.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in ("journal_mode=WAL", f"busy_timeout={BUSY_SECONDS * 1000}",
+                   "foreign_keys=ON", "synchronous=NORMAL"):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # IMMEDIATE takes the write lock at the start: a deferred transaction that reads, then
+    # writes, fails at once with "database is locked" when another writer got in between.
+    write = conn.get_execution_options().get("elpac_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _driver_url(url: str) -> str:
+    """``postgresql://`` with the psycopg 3 driver (SQLAlchemy's default is psycopg2)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    head, at, tail = url.rpartition("@")
+    if not at:
+        return url
+    scheme, _, credentials = head.partition("://")
+    return f"{scheme}://{credentials.partition(':')[0]}@{tail}"
+
+
+def _busy_or(exc: DBAPIError, catalog: Catalog) -> InputError:
+    text = str(exc.orig or exc).lower()
+    if "locked" in text or "busy" in text or "lock timeout" in text:
+        return CatalogBusy(f"the store's catalog ({_safe_url(catalog.url)}) stayed busy for "
+                           f"{BUSY_SECONDS} s (another load or change is running?); try again "
+                           "in a minute")
+    return InputError(f"the store's catalog ({_safe_url(catalog.url)}) could not be used: "
+                      f"{str(exc.orig or exc).strip().splitlines()[0]}")

@@ -20,11 +20,16 @@ from typing import TYPE_CHECKING, Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import select
 
 from data.catalog import audit
+from data.catalog.db import upsert
+from data.catalog.schema import portal_credentials
 from data.problems import InputError
 
 if TYPE_CHECKING:
+    from sqlalchemy import Select
+
     from data.results.store import Store
 
 PREFIX = "elpac"
@@ -56,14 +61,12 @@ def _check_lea(lea: str) -> str:
     return code
 
 
-def _rows(store: Store, sql: str, params: list[str]) -> list[tuple[Any, ...]]:
-    """The rows of a query on the credentials; none if the catalog predates them."""
+def _rows(store: Store, statement: Select[Any]) -> list[tuple[Any, ...]]:
+    """The rows of a query on the credentials; none when there is no store."""
     if not store.exists():
         return []
     with store.catalog.read() as con:
-        if "portal_credentials" not in {r[0] for r in con.sql("SHOW TABLES").fetchall()}:
-            return []
-        return con.sql(sql, params=params).fetchall()
+        return [tuple(r) for r in con.execute(statement)]
 
 
 def generate_credential(store: Store, lea: str, *, created_by: str,
@@ -77,9 +80,9 @@ def generate_credential(store: Store, lea: str, *, created_by: str,
     secret = secrets.token_urlsafe(32)
     digest = _HASHER.hash(secret)
     with store.catalog.write() as con:
-        con.sql("INSERT OR REPLACE INTO portal_credentials VALUES (?, ?, ?, ?, ?)",
-                params=[code, key_id, digest, created_by,
-                        now or datetime.now().replace(microsecond=0)])
+        upsert(con, portal_credentials, {
+            "lea_code": code, "key_id": key_id, "secret_hash": digest, "created_by": created_by,
+            "created_at": now or datetime.now().replace(microsecond=0)})
     # Who made the LEA's credential, and when (never the secret): earlier ones stopped now.
     audit.record(store, created_by, "portal_credential", scope=f"LEA {lea}",
                  detail=f"key {key_id}", n_rows=0)
@@ -99,8 +102,9 @@ def verify(store: Store, token: str) -> str | None:
     if found is None:
         return None
     key_id, secret = found.groups()
-    rows = _rows(store, "SELECT lea_code, secret_hash FROM portal_credentials WHERE key_id = ?",
-                 [key_id])
+    table = portal_credentials
+    rows = _rows(store, select(table.c.lea_code, table.c.secret_hash)
+                 .where(table.c.key_id == key_id))
     lea, digest = rows[0] if rows else (None, _DUMMY_HASH)
     try:
         ok = _HASHER.verify(digest, secret)
@@ -112,8 +116,9 @@ def verify(store: Store, token: str) -> str | None:
 def credential_info(store: Store, lea: str) -> CredentialInfo | None:
     """When and by whom an LEA's current credential was made, and its key id; ``None`` if none."""
     code = _check_lea(lea)
-    rows = _rows(store, "SELECT key_id, created_by, created_at FROM portal_credentials "
-                 "WHERE lea_code = ?", [code])
+    table = portal_credentials
+    rows = _rows(store, select(table.c.key_id, table.c.created_by, table.c.created_at)
+                 .where(table.c.lea_code == code))
     if not rows:
         return None
     key_id, created_by, created_at = rows[0]

@@ -15,15 +15,20 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
+from sqlalchemy import func, select
 
 from data.catalog.accounts import Accounts, normalise_email
+from data.catalog.db import frame, insert_ignore
+from data.catalog.schema import roster_students, roster_uploads, roster_users, rosters
 from data.problems import InputError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+
+    from sqlalchemy import Connection, Select, Table
 
     from data.results.store import Store
 
@@ -146,19 +151,15 @@ class Rosters:
         now = now or datetime.now().replace(microsecond=0)
         with self.store.catalog.write() as con:
             if not problems and rows:
-                for name, school in sorted({(r["name"], r["school_code"]) for r in rows}):
-                    con.sql("INSERT OR IGNORE INTO rosters VALUES (?, ?, ?, ?)",
-                            params=[name, school, uploaded_by, now])
-                for r in rows:
-                    con.sql("INSERT OR IGNORE INTO roster_students VALUES (?, ?, ?)",
-                            params=[r["name"], r["school_code"], r["ssid"]])
-                    if r["email"]:
-                        con.sql("INSERT OR IGNORE INTO roster_users VALUES (?, ?, ?)",
-                                params=[r["name"], r["school_code"], r["email"]])
+                insert_ignore(con, rosters, [
+                    {"name": name, "school_code": school, "created_by": uploaded_by,
+                     "created_at": now}
+                    for name, school in sorted({(r["name"], r["school_code"]) for r in rows})])
+                _add_members(con, rows)
                 result.loaded = True
-            con.sql("INSERT INTO roster_uploads VALUES (?, ?, ?, ?, ?, ?)",
-                    params=[now, uploaded_by, file_name, result.n_rows, len(problems),
-                            result.loaded])
+            con.execute(roster_uploads.insert().values(
+                uploaded_at=now, uploaded_by=uploaded_by, file_name=file_name,
+                n_rows=result.n_rows, n_problems=len(problems), loaded=result.loaded))
         return result
 
     def create(self, name: str, school_code: str, ssids: Iterable[str], *, created_by: str,
@@ -196,25 +197,18 @@ class Rosters:
         school = good[0]["school_code"]
         now = now or datetime.now().replace(microsecond=0)
         with self.store.catalog.write() as con:
-            if con.sql("SELECT 1 FROM rosters WHERE name = ? AND school_code = ?",
-                       params=[name, school]).fetchall():
+            if con.execute(_one(rosters, name, school)).first():
                 raise InputError(f"a group named {name!r} already exists at school {school}: "
                                  "choose another name")
-            con.sql("INSERT INTO rosters VALUES (?, ?, ?, ?)",
-                    params=[name, school, created_by, now])
-            for r in good:
-                con.sql("INSERT OR IGNORE INTO roster_students VALUES (?, ?, ?)",
-                        params=[name, school, r["ssid"]])
-                if r["email"]:
-                    con.sql("INSERT OR IGNORE INTO roster_users VALUES (?, ?, ?)",
-                            params=[name, school, r["email"]])
+            con.execute(rosters.insert().values(name=name, school_code=school,
+                                                created_by=created_by, created_at=now))
+            _add_members(con, good)
         return self.members(group_key(name, school))
 
     def _existing(self, key: str) -> tuple[str, str]:
         name, school = split_group_key(key)
         with self.store.catalog.read() as con:
-            found = con.sql("SELECT 1 FROM rosters WHERE name = ? AND school_code = ?",
-                            params=[name, school]).fetchall()
+            found = con.execute(_one(rosters, name, school)).first()
         if not found:
             raise InputError(f"there is no student group {name!r} at school {school}")
         return name, school
@@ -222,16 +216,18 @@ class Rosters:
     def members(self, key: str) -> list[str]:
         """The SSIDs of one group (``group_key``), sorted."""
         name, school = split_group_key(key)
+        s = roster_students
         with self.store.catalog.read() as con:
-            return [r[0] for r in con.sql(
-                "SELECT ssid FROM roster_students WHERE name = ? AND school_code = ? "
-                "ORDER BY ssid", params=[name, school]).fetchall()]
+            return list(con.execute(select(s.c.ssid)
+                                    .where(s.c.name == name, s.c.school_code == school)
+                                    .order_by(s.c.ssid)).scalars())
 
     def all_members(self) -> dict[str, list[str]]:
         """Every group's SSIDs by ``group_key`` (one catalog read)."""
+        s = roster_students
         with self.store.catalog.read() as con:
-            rows = con.sql("SELECT name, school_code, ssid FROM roster_students "
-                           "ORDER BY school_code, name, ssid").fetchall()
+            rows = con.execute(select(s.c.name, s.c.school_code, s.c.ssid)
+                               .order_by(s.c.school_code, s.c.name, s.c.ssid)).all()
         out: dict[str, list[str]] = {}
         for name, school, ssid in rows:
             out.setdefault(group_key(name, school), []).append(ssid)
@@ -248,37 +244,42 @@ class Rosters:
                 raise InputError(f"no account has the e-mail {email} (elpac users add)")
             found.append(email)
         with self.store.catalog.write() as con:
-            for email in found:
-                con.sql("INSERT OR IGNORE INTO roster_users VALUES (?, ?, ?)",
-                        params=[name, school, email])
+            insert_ignore(con, roster_users, [{"name": name, "school_code": school,
+                                               "email": email} for email in found])
 
     def unassign(self, key: str, email: str) -> None:
         """Take a group away from a user."""
         name, school = self._existing(key)
+        u = roster_users
         with self.store.catalog.write() as con:
-            con.sql("DELETE FROM roster_users WHERE name = ? AND school_code = ? AND email = ?",
-                    params=[name, school, normalise_email(email)])
+            con.execute(u.delete().where(u.c.name == name, u.c.school_code == school,
+                                         u.c.email == normalise_email(email)))
 
     def remove(self, key: str) -> None:
         """Delete a group, its students and its assignments (the results stay)."""
         name, school = self._existing(key)
         with self.store.catalog.write() as con:
-            for table in ("roster_users", "roster_students", "rosters"):
-                con.sql(f"DELETE FROM {table} WHERE name = ? AND school_code = ?",  # noqa: S608
-                        params=[name, school])
+            for table in (roster_users, roster_students, rosters):
+                con.execute(table.delete().where(table.c.name == name,
+                                                 table.c.school_code == school))
 
     def list(self) -> pl.DataFrame:
         """Every group: name, school, number of students, assigned users."""
         with self.store.catalog.read() as con:
-            return con.sql("""
-                SELECT r.name, r.school_code, r.created_by,
-                       (SELECT count(*) FROM roster_students s
-                        WHERE s.name = r.name AND s.school_code = r.school_code) AS n_students,
-                       coalesce((SELECT string_agg(u.email, ', ' ORDER BY u.email)
-                                 FROM roster_users u
-                                 WHERE u.name = r.name AND u.school_code = r.school_code),
-                                '') AS users
-                FROM rosters r ORDER BY r.school_code, r.name""").pl()
+            made = frame(con, select(rosters.c.name, rosters.c.school_code,
+                                     rosters.c.created_by)
+                         .order_by(rosters.c.school_code, rosters.c.name), _KEYS_BY)
+            sizes = frame(con, select(roster_students.c.name, roster_students.c.school_code,
+                                      func.count().label("n_students"))
+                          .group_by(roster_students.c.name, roster_students.c.school_code),
+                          {**_KEYS, "n_students": pl.Int64})
+            given = frame(con, select(roster_users), {**_KEYS, "email": pl.String})
+        users = (given.sort("email").group_by(list(_KEYS), maintain_order=True)
+                 .agg(pl.col("email").str.join(", ").alias("users")))
+        return (made.join(sizes, on=list(_KEYS), how="left")
+                .join(users, on=list(_KEYS), how="left")
+                .with_columns(pl.col("n_students").fill_null(0), pl.col("users").fill_null(""))
+                .select("name", "school_code", "created_by", "n_students", "users"))
 
     def students_of(self, email: str) -> list[str]:
         """SSIDs of the students in the groups assigned to a user."""
@@ -286,13 +287,39 @@ class Rosters:
 
     def members_of(self, email: str) -> list[tuple[str, str]]:
         """(school, SSID) of the students in the groups assigned to a user."""
+        u, s = roster_users, roster_students
         with self.store.catalog.read() as con:
-            return [(r[0], r[1]) for r in con.sql("""
-                SELECT DISTINCT s.school_code, s.ssid FROM roster_users u
-                JOIN roster_students s USING (name, school_code) WHERE u.email = ?
-                ORDER BY s.school_code, s.ssid""", params=[normalise_email(email)]).fetchall()]
+            return [(r[0], r[1]) for r in con.execute(
+                select(s.c.school_code, s.c.ssid).distinct()
+                .join(u, (u.c.name == s.c.name) & (u.c.school_code == s.c.school_code))
+                .where(u.c.email == normalise_email(email))
+                .order_by(s.c.school_code, s.c.ssid))]
 
     def uploads(self) -> pl.DataFrame:
         """The upload history, newest first (loaded or refused)."""
+        u = roster_uploads
         with self.store.catalog.read() as con:
-            return con.sql("SELECT * FROM roster_uploads ORDER BY uploaded_at DESC").pl()
+            return frame(con, select(*(u.c[name] for name in UPLOAD_SCHEMA))
+                         .order_by(u.c.uploaded_at.desc(), u.c.upload_id.desc()),
+                         UPLOAD_SCHEMA)
+
+
+_KEYS = {"name": pl.String, "school_code": pl.String}
+_KEYS_BY = {**_KEYS, "created_by": pl.String}
+UPLOAD_SCHEMA = {"uploaded_at": pl.Datetime("us"), "uploaded_by": pl.String,
+                 "file_name": pl.String, "n_rows": pl.Int64, "n_problems": pl.Int64,
+                 "loaded": pl.Boolean}
+"""``Rosters.uploads()``: one row per upload, loaded or refused."""
+
+
+def _one(table: Table, name: str, school: str) -> Select[Any]:
+    return select(table.c.name).where(table.c.name == name, table.c.school_code == school)
+
+
+def _add_members(con: Connection, rows: list[dict[str, str]]) -> None:
+    """Put checked rows' students (and users, where given) in their groups."""
+    insert_ignore(con, roster_students, [
+        {"name": r["name"], "school_code": r["school_code"], "ssid": r["ssid"]} for r in rows])
+    insert_ignore(con, roster_users, [
+        {"name": r["name"], "school_code": r["school_code"], "email": r["email"]}
+        for r in rows if r["email"]])

@@ -6,7 +6,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import polars as pl
+from sqlalchemy import select
 
+from data.catalog.db import frame, upsert
+from data.catalog.schema import saved_reports as table
 from data.problems import InputError
 
 if TYPE_CHECKING:
@@ -20,20 +23,21 @@ def save_report(store: Store, owner: str, name: str, params: str) -> None:
     if not name.strip():
         raise InputError("give the report a name")
     with store.catalog.write() as con:
-        con.sql("INSERT OR REPLACE INTO saved_reports VALUES (?, ?, ?, ?)",
-                params=[owner, name.strip(), params, datetime.now().replace(microsecond=0)])
+        upsert(con, table, {"owner": owner, "name": name.strip(), "params": params,
+                            "saved_at": datetime.now().replace(microsecond=0)})
 
 
 def saved_reports(store: Store, owner: str) -> pl.DataFrame:
     """A user's saved reports, newest first: ``name``, ``params``, ``saved_at``."""
-    if "saved_reports" not in store.catalog.tables():  # no store, or one from before them
+    if not store.exists():
         return pl.DataFrame(schema=SCHEMA)
     with store.catalog.read() as con:
-        return con.sql("SELECT name, params, saved_at FROM saved_reports WHERE owner = ? "
-                       "ORDER BY saved_at DESC, name", params=[owner]).pl()
+        return frame(con, select(table.c.name, table.c.params, table.c.saved_at)
+                     .where(table.c.owner == owner)
+                     .order_by(table.c.saved_at.desc(), table.c.name), SCHEMA)
 
 
 def delete_report(store: Store, owner: str, name: str) -> None:
     """Delete one of a user's saved reports (nothing happens if it does not exist)."""
     with store.catalog.write() as con:
-        con.sql("DELETE FROM saved_reports WHERE owner = ? AND name = ?", params=[owner, name])
+        con.execute(table.delete().where(table.c.owner == owner, table.c.name == name))

@@ -1,156 +1,200 @@
 """Every table of the catalog, in one place (as datasette keeps its internal tables).
 
 The catalog is the store's mutable part: what was loaded and which data version is live, and
-what people make (accounts, rosters, saved reports, SSR deliveries, language overrides, portal
-credentials, the audit log). Tables are created on first write, and a store made by an older
-explorer gets the tables it lacks on first read (``data.catalog.db``): each statement is
-``CREATE TABLE IF NOT EXISTS``, so adding a table here is all a new feature needs. Changing a
-column of an existing table needs a migration, which this module does not do.
+what people make (accounts, sessions, rosters, saved reports, SSR deliveries, language
+overrides, portal credentials, the audit log). It is a SQLite file in the store directory, or
+a PostgreSQL database (``data.catalog.db``); these SQLAlchemy tables describe it for both.
+Tables are created when missing, so adding a table here is all a new feature needs; changing
+a column of an existing table needs a migration (``data.catalog.migrate``).
 """
 
 from __future__ import annotations
 
-TABLES: list[str] = []
-"""Every CREATE TABLE statement, in creation order."""
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 
-# -- The results store: its load history and data version (``data.results.loading``)
-TABLES += [
-    """CREATE TABLE IF NOT EXISTS loads (
-        load_id INTEGER PRIMARY KEY,
-        file_name VARCHAR NOT NULL,
-        sha256 VARCHAR NOT NULL,
-        kind VARCHAR NOT NULL,            -- enrolled | tested
-        school_year VARCHAR NOT NULL,
-        layout_year VARCHAR NOT NULL,
-        report_created_date DATE,
-        n_records INTEGER NOT NULL,
-        n_rejected INTEGER NOT NULL,
-        loaded_at TIMESTAMP NOT NULL,
-        loaded_by VARCHAR,
-        extra_fields VARCHAR NOT NULL,    -- JSON list: the fields packed in extra_fields
-        data_version INTEGER NOT NULL     -- the data version this load committed
-    )""",
-    """CREATE TABLE IF NOT EXISTS load_leas (
-        load_id INTEGER NOT NULL,
-        lea_code VARCHAR NOT NULL,
-        n_records INTEGER NOT NULL,
-        superseded_by INTEGER,            -- the later load of the same LEA, year and kind
-        PRIMARY KEY (load_id, lea_code)
-    )""",
-    """CREATE TABLE IF NOT EXISTS store_meta (
-        key VARCHAR PRIMARY KEY,
-        value VARCHAR NOT NULL
-    )""",
-]
+METADATA = MetaData()
+_ID = BigInteger().with_variant(Integer, "sqlite")
+"""An id the database numbers (SQLite numbers only an INTEGER PRIMARY KEY)."""
 
-# -- Local accounts and what each is assigned (``data.catalog.accounts``)
-TABLES += [
-    """CREATE TABLE IF NOT EXISTS users (
-        email VARCHAR PRIMARY KEY,
-        name VARCHAR NOT NULL,
-        role VARCHAR NOT NULL,
-        password_hash VARCHAR,
-        failed_attempts INTEGER NOT NULL DEFAULT 0,
-        locked_until TIMESTAMP,
-        created_at TIMESTAMP NOT NULL,
-        last_sign_in TIMESTAMP
-    )""",
-    """CREATE TABLE IF NOT EXISTS user_assignments (
-        email VARCHAR NOT NULL,
-        kind VARCHAR NOT NULL,
-        code VARCHAR NOT NULL,
-        PRIMARY KEY (email, kind, code)
-    )""",
-]
+# -- The results store: its load history and data version (``data.results.loading``) --------
+loads = Table(
+    "loads", METADATA,
+    Column("load_id", Integer, primary_key=True, autoincrement=False),
+    Column("file_name", String, nullable=False),
+    Column("sha256", String, nullable=False),
+    Column("kind", String, nullable=False),  # enrolled | tested
+    Column("school_year", String, nullable=False),
+    Column("layout_year", String, nullable=False),
+    Column("report_created_date", Date),
+    Column("n_records", Integer, nullable=False),
+    Column("n_rejected", Integer, nullable=False),
+    Column("loaded_at", DateTime, nullable=False),
+    Column("loaded_by", String),
+    Column("extra_fields", Text, nullable=False),  # JSON list: the fields packed in extra_fields
+    Column("data_version", Integer, nullable=False),  # the data version this load committed
+)
+load_leas = Table(
+    "load_leas", METADATA,
+    Column("load_id", Integer, primary_key=True),
+    Column("lea_code", String, primary_key=True),
+    Column("n_records", Integer, nullable=False),
+    Column("superseded_by", Integer),  # the later load of the same LEA, year and kind
+)
+store_meta = Table(
+    "store_meta", METADATA,
+    Column("key", String, primary_key=True),
+    Column("value", String, nullable=False),
+)
 
-# -- The audit log, only ever added to (``data.catalog.audit``)
-TABLES += [
-    """CREATE TABLE IF NOT EXISTS audit (
-        logged_at TIMESTAMP NOT NULL,
-        user_email VARCHAR NOT NULL,
-        action VARCHAR NOT NULL,
-        scope VARCHAR NOT NULL,
-        detail VARCHAR NOT NULL,
-        n_rows BIGINT
-    )""",
-]
+# -- Local accounts, what each is assigned, and their signed-in sessions ---------------------
+users = Table(
+    "users", METADATA,
+    Column("email", String, primary_key=True),
+    Column("name", String, nullable=False),
+    Column("role", String, nullable=False),
+    Column("password_hash", String),
+    Column("failed_attempts", Integer, nullable=False, server_default="0"),
+    Column("locked_until", DateTime),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_sign_in", DateTime),
+)
+user_assignments = Table(
+    "user_assignments", METADATA,
+    Column("email", String, primary_key=True),
+    Column("kind", String, primary_key=True),
+    Column("code", String, primary_key=True),
+)
+sessions = Table(
+    "sessions", METADATA,
+    Column("token_hash", String, primary_key=True),  # sha256 of the cookie's token
+    Column("email", String, nullable=False, index=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_seen_at", DateTime, nullable=False),
+    Column("revoked_at", DateTime),
+)
 
-# -- Rosters made by LEA staff, their students, users and uploads (``data.catalog.rosters``)
-TABLES += [
-    """CREATE TABLE IF NOT EXISTS rosters (
-        name VARCHAR NOT NULL,
-        school_code VARCHAR NOT NULL,
-        created_by VARCHAR NOT NULL,
-        created_at TIMESTAMP NOT NULL,
-        PRIMARY KEY (name, school_code)
-    )""",
-    """CREATE TABLE IF NOT EXISTS roster_students (
-        name VARCHAR NOT NULL, school_code VARCHAR NOT NULL, ssid VARCHAR NOT NULL,
-        PRIMARY KEY (name, school_code, ssid)
-    )""",
-    """CREATE TABLE IF NOT EXISTS roster_users (
-        name VARCHAR NOT NULL, school_code VARCHAR NOT NULL, email VARCHAR NOT NULL,
-        PRIMARY KEY (name, school_code, email)
-    )""",
-    """CREATE TABLE IF NOT EXISTS roster_uploads (
-        uploaded_at TIMESTAMP NOT NULL, uploaded_by VARCHAR NOT NULL, file_name VARCHAR NOT NULL,
-        n_rows BIGINT NOT NULL, n_problems BIGINT NOT NULL, loaded BOOLEAN NOT NULL
-    )""",
-]
+# -- The audit log, only ever added to (``data.catalog.audit``) -------------------------------
+audit = Table(
+    "audit", METADATA,
+    Column("audit_id", _ID, primary_key=True,
+           autoincrement=True),
+    Column("logged_at", DateTime, nullable=False),
+    Column("user_email", String, nullable=False),
+    Column("action", String, nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("n_rows", BigInteger),
+)
 
-# -- SSR language overrides (``data.catalog.ssr_languages``)
-TABLES += [
-    """CREATE TABLE IF NOT EXISTS ssr_language_overrides (
-        ssid VARCHAR NOT NULL, school_year VARCHAR NOT NULL, record_type VARCHAR NOT NULL,
-        languages VARCHAR NOT NULL, set_by VARCHAR NOT NULL, set_at TIMESTAMP NOT NULL,
-        PRIMARY KEY (ssid, school_year, record_type)
-    )""",
-]
+# -- Rosters made by LEA staff: students, users, uploads (``data.catalog.rosters``) ----------
+rosters = Table(
+    "rosters", METADATA,
+    Column("name", String, primary_key=True),
+    Column("school_code", String, primary_key=True),
+    Column("created_by", String, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+roster_students = Table(
+    "roster_students", METADATA,
+    Column("name", String, primary_key=True),
+    Column("school_code", String, primary_key=True),
+    Column("ssid", String, primary_key=True),
+)
+roster_users = Table(
+    "roster_users", METADATA,
+    Column("name", String, primary_key=True),
+    Column("school_code", String, primary_key=True),
+    Column("email", String, primary_key=True),
+)
+roster_uploads = Table(
+    "roster_uploads", METADATA,
+    Column("upload_id", _ID, primary_key=True,
+           autoincrement=True),
+    Column("uploaded_at", DateTime, nullable=False),
+    Column("uploaded_by", String, nullable=False),
+    Column("file_name", String, nullable=False),
+    Column("n_rows", BigInteger, nullable=False),
+    Column("n_problems", BigInteger, nullable=False),
+    Column("loaded", Boolean, nullable=False),
+)
 
-# -- How SSRs reached parents, what came back, uploads (``data.catalog.ssr_deliveries``)
-TABLES += [
-    """CREATE TABLE IF NOT EXISTS ssr_deliveries (
-        delivery_id BIGINT PRIMARY KEY,
-        ssid VARCHAR NOT NULL, school_year VARCHAR NOT NULL, record_type VARCHAR NOT NULL,
-        method VARCHAR NOT NULL,          -- portal | email | mail | in_person
-        delivered_on DATE NOT NULL,
-        recorded_by VARCHAR NOT NULL, recorded_at TIMESTAMP NOT NULL,
-        upload_id BIGINT                  -- the upload it came from (NULL: one by hand)
-    )""",
-    """CREATE TABLE IF NOT EXISTS ssr_delivery_failures (
-        failure_id BIGINT PRIMARY KEY,
-        ssid VARCHAR NOT NULL, school_year VARCHAR NOT NULL, record_type VARCHAR NOT NULL,
-        kind VARCHAR NOT NULL,            -- bounced | returned
-        reported_on DATE NOT NULL, detail VARCHAR NOT NULL,
-        recorded_by VARCHAR NOT NULL, recorded_at TIMESTAMP NOT NULL,
-        upload_id BIGINT,
-        resolved_at TIMESTAMP, resolved_by VARCHAR
-    )""",
-    """CREATE TABLE IF NOT EXISTS ssr_delivery_uploads (
-        upload_id BIGINT PRIMARY KEY, kind VARCHAR NOT NULL,   -- deliveries | failures
-        uploaded_at TIMESTAMP NOT NULL, uploaded_by VARCHAR NOT NULL, file_name VARCHAR NOT NULL,
-        n_rows BIGINT NOT NULL, n_problems BIGINT NOT NULL, loaded BOOLEAN NOT NULL
-    )""",
-]
+# -- SSR language overrides (``data.catalog.ssr_languages``) --------------------------------
+ssr_language_overrides = Table(
+    "ssr_language_overrides", METADATA,
+    Column("ssid", String, primary_key=True),
+    Column("school_year", String, primary_key=True),
+    Column("record_type", String, primary_key=True),
+    Column("languages", String, nullable=False),
+    Column("set_by", String, nullable=False),
+    Column("set_at", DateTime, nullable=False),
+)
 
-# -- Parent-portal credentials, one per LEA (``data.catalog.portal_credentials``)
-TABLES += [
-    """CREATE TABLE IF NOT EXISTS portal_credentials (
-        lea_code VARCHAR PRIMARY KEY,     -- one credential per LEA: a new one replaces it
-        key_id VARCHAR NOT NULL,          -- the token's public part, to find the row
-        secret_hash VARCHAR NOT NULL,     -- Argon2id hash of the token's secret
-        created_by VARCHAR NOT NULL,
-        created_at TIMESTAMP NOT NULL
-    )""",
-]
+# -- How SSRs reached parents, what came back, uploads (``data.catalog.ssr_deliveries``) -----
+ssr_deliveries = Table(
+    "ssr_deliveries", METADATA,
+    Column("delivery_id", _ID, primary_key=True, autoincrement=True),
+    Column("ssid", String, nullable=False),
+    Column("school_year", String, nullable=False),
+    Column("record_type", String, nullable=False),
+    Column("method", String, nullable=False),  # portal | email | mail | in_person
+    Column("delivered_on", Date, nullable=False),
+    Column("recorded_by", String, nullable=False),
+    Column("recorded_at", DateTime, nullable=False),
+    Column("upload_id", BigInteger),  # the upload it came from (NULL: one by hand)
+)
+ssr_delivery_failures = Table(
+    "ssr_delivery_failures", METADATA,
+    Column("failure_id", _ID, primary_key=True, autoincrement=True),
+    Column("ssid", String, nullable=False),
+    Column("school_year", String, nullable=False),
+    Column("record_type", String, nullable=False),
+    Column("kind", String, nullable=False),  # bounced | returned
+    Column("reported_on", Date, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("recorded_by", String, nullable=False),
+    Column("recorded_at", DateTime, nullable=False),
+    Column("upload_id", BigInteger),
+    Column("resolved_at", DateTime),
+    Column("resolved_by", String),
+)
+ssr_delivery_uploads = Table(
+    "ssr_delivery_uploads", METADATA,
+    Column("upload_id", _ID, primary_key=True, autoincrement=True),
+    Column("kind", String, nullable=False),  # deliveries | failures
+    Column("uploaded_at", DateTime, nullable=False),
+    Column("uploaded_by", String, nullable=False),
+    Column("file_name", String, nullable=False),
+    Column("n_rows", BigInteger, nullable=False),
+    Column("n_problems", BigInteger, nullable=False),
+    Column("loaded", Boolean, nullable=False),
+)
 
-# -- Saved reports: a user's named Custom reports (``data.catalog.saved_reports``)
-TABLES += [
-    """CREATE TABLE IF NOT EXISTS saved_reports (
-        owner VARCHAR NOT NULL,           -- the user's e-mail, or "local"
-        name VARCHAR NOT NULL,
-        params VARCHAR NOT NULL,          -- ReportSpec.to_params() as JSON
-        saved_at TIMESTAMP NOT NULL,
-        PRIMARY KEY (owner, name)
-    )""",
-]
+# -- Parent-portal credentials, one per LEA (``data.catalog.portal_credentials``) ------------
+portal_credentials = Table(
+    "portal_credentials", METADATA,
+    Column("lea_code", String, primary_key=True),  # one per LEA: a new one replaces it
+    Column("key_id", String, nullable=False),  # the token's public part, to find the row
+    Column("secret_hash", String, nullable=False),  # Argon2id hash of the token's secret
+    Column("created_by", String, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+# -- Saved reports: a user's named Custom reports (``data.catalog.saved_reports``) ----------
+saved_reports = Table(
+    "saved_reports", METADATA,
+    Column("owner", String, primary_key=True),  # the user's e-mail, or "local"
+    Column("name", String, primary_key=True),
+    Column("params", Text, nullable=False),  # ReportSpec.to_params() as JSON
+    Column("saved_at", DateTime, nullable=False),
+)

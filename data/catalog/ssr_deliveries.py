@@ -22,15 +22,18 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
+from sqlalchemy import select
 
+from data.catalog.db import frame
+from data.catalog.schema import ssr_deliveries, ssr_delivery_failures, ssr_delivery_uploads
 from data.domain import RECORD_TYPE_ALTERNATE, RECORD_TYPE_SUMMATIVE, spring_year
 from data.problems import InputError
 
 if TYPE_CHECKING:
-    import duckdb
+    from sqlalchemy import Connection, Select, Table
 
     from data.results.store import Store
 
@@ -231,59 +234,43 @@ def _check_row(row: dict[str, str], *, kind: str, years: set[str],
             "value": value, "on": on, "detail": detail}, reasons
 
 
-_NEXT_ID = {
-    "ssr_deliveries": "SELECT coalesce(max(delivery_id), 0) + 1 FROM ssr_deliveries",
-    "ssr_delivery_failures": "SELECT coalesce(max(failure_id), 0) + 1 "
-                             "FROM ssr_delivery_failures",
-    "ssr_delivery_uploads": "SELECT coalesce(max(upload_id), 0) + 1 FROM ssr_delivery_uploads",
-}
-_INSERT = {
-    "deliveries": """
-        INSERT INTO ssr_deliveries
-        SELECT ? + row_number() OVER () - 1, n.ssid, n.school_year, n.record_type, n.value,
-               n.on, ?, ?, ?
-        FROM new_rows n
-        WHERE NOT EXISTS (
-            SELECT 1 FROM ssr_deliveries d
-            WHERE d.ssid = n.ssid AND d.school_year = n.school_year
-              AND d.record_type = n.record_type AND d.method = n.value
-              AND d.delivered_on = n.on)""",
-    "failures": """
-        INSERT INTO ssr_delivery_failures
-        SELECT ? + row_number() OVER () - 1, n.ssid, n.school_year, n.record_type, n.value,
-               n.on, n.detail, ?, ?, ?, NULL, NULL
-        FROM new_rows n
-        WHERE NOT EXISTS (
-            SELECT 1 FROM ssr_delivery_failures f
-            WHERE f.ssid = n.ssid AND f.school_year = n.school_year
-              AND f.record_type = n.record_type AND f.kind = n.value
-              AND f.reported_on = n.on)""",
-}
-_TABLE = {"deliveries": "ssr_deliveries", "failures": "ssr_delivery_failures"}
+_KEY = ("ssid", "school_year", "record_type", "value", "on")
+"""What makes a delivery or failure the same one: student, test, method or kind, date."""
+_NEW_ROWS = {"ssid": pl.String, "school_year": pl.String, "record_type": pl.String,
+             "value": pl.String, "on": pl.Date, "detail": pl.String}
 
 
-def _next_id(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    return int(con.sql(_NEXT_ID[table]).fetchall()[0][0])
-
-
-def _insert(con: duckdb.DuckDBPyConnection, kind: str, rows: list[dict[str, object]], *,
+def _insert(con: Connection, kind: str, rows: list[dict[str, object]], *,
             by: str, now: datetime, upload_id: int | None) -> int:
     """Add the rows not already recorded (same student, test, method or kind, and date).
 
     Returns how many were added: a file loaded twice adds nothing the second time.
     """
-    frame = pl.DataFrame(rows, schema={"ssid": pl.String, "school_year": pl.String,
-                                       "record_type": pl.String, "value": pl.String,
-                                       "on": pl.Date, "detail": pl.String}
-                         ).unique(["ssid", "school_year", "record_type", "value", "on"],
-                                  keep="first", maintain_order=True)
-    first = _next_id(con, _TABLE[kind])
-    con.register("new_rows", frame.to_arrow())
-    try:
-        con.sql(_INSERT[kind], params=[first, by, now, upload_id])
-    finally:
-        con.unregister("new_rows")
-    return _next_id(con, _TABLE[kind]) - first
+    new = pl.DataFrame(rows, schema=_NEW_ROWS).unique(list(_KEY), keep="first",
+                                                       maintain_order=True)
+    table = ssr_deliveries if kind == "deliveries" else ssr_delivery_failures
+    value = table.c.method if kind == "deliveries" else table.c.kind
+    on = table.c.delivered_on if kind == "deliveries" else table.c.reported_on
+    years = new.get_column("school_year").unique().to_list()
+    known = frame(con, select(table.c.ssid, table.c.school_year, table.c.record_type,
+                              value.label("value"), on.label("on"))
+                  .where(table.c.school_year.in_(years)),
+                  {k: _NEW_ROWS[k] for k in _KEY})
+    new = new.join(known, on=list(_KEY), how="anti", nulls_equal=True)
+    if new.height == 0:
+        return 0
+    common = {"recorded_by": by, "recorded_at": now, "upload_id": upload_id}
+    if kind == "deliveries":
+        values = [{"ssid": r["ssid"], "school_year": r["school_year"],
+                   "record_type": r["record_type"], "method": r["value"],
+                   "delivered_on": r["on"], **common} for r in new.iter_rows(named=True)]
+    else:
+        values = [{"ssid": r["ssid"], "school_year": r["school_year"],
+                   "record_type": r["record_type"], "kind": r["value"],
+                   "reported_on": r["on"], "detail": r["detail"], **common}
+                  for r in new.iter_rows(named=True)]
+    con.execute(table.insert(), values)
+    return new.height
 
 
 def import_csv(store: Store, text: str, *, kind: str, file_name: str, uploaded_by: str,
@@ -298,15 +285,15 @@ def import_csv(store: Store, text: str, *, kind: str, file_name: str, uploaded_b
     rows, problems = check_rows(text, kind=kind, store=store, may_use=may_use, today=today)
     result = ImportResult(n_rows=len(rows) + len({p[0] for p in problems}), problems=problems)
     now = now or datetime.now().replace(microsecond=0)
+    result.loaded = not problems and bool(rows)
     with store.catalog.write() as con:
-        upload_id = _next_id(con, "ssr_delivery_uploads")
-        if not problems and rows:
+        upload_id = con.execute(ssr_delivery_uploads.insert().values(
+            kind=kind, uploaded_at=now, uploaded_by=uploaded_by, file_name=file_name,
+            n_rows=result.n_rows, n_problems=len(problems), loaded=result.loaded)
+        ).inserted_primary_key[0]
+        if result.loaded:
             result.n_added = _insert(con, kind, rows, by=uploaded_by, now=now,
                                      upload_id=upload_id)
-            result.loaded = True
-        con.sql("INSERT INTO ssr_delivery_uploads VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                params=[upload_id, kind, now, uploaded_by, file_name, result.n_rows,
-                        len(problems), result.loaded])
     return result
 
 
@@ -351,25 +338,27 @@ def record_delivery(store: Store, *, ssid: str, school_year: str, method: str,
 def resolve_failure(store: Store, failure_id: int, *, resolved_by: str,
                     now: datetime | None = None) -> None:
     """Mark a failure resolved (the family was reached another way); ``InputError`` if unknown."""
+    table = ssr_delivery_failures
     with store.catalog.write() as con:
-        found = con.sql("SELECT resolved_at FROM ssr_delivery_failures WHERE failure_id = ?",
-                        params=[failure_id]).fetchall()
-        if not found:
+        found = con.execute(select(table.c.resolved_at)
+                            .where(table.c.failure_id == failure_id)).first()
+        if found is None:
             raise InputError(f"there is no bounced or returned SSR numbered {failure_id}")
-        con.sql("UPDATE ssr_delivery_failures SET resolved_at = ?, resolved_by = ? "
-                "WHERE failure_id = ? AND resolved_at IS NULL",
-                params=[now or datetime.now().replace(microsecond=0), resolved_by,
-                        failure_id])
+        con.execute(table.update()
+                    .where(table.c.failure_id == failure_id, table.c.resolved_at.is_(None))
+                    .values(resolved_at=now or datetime.now().replace(microsecond=0),
+                            resolved_by=resolved_by))
 
 
 def failure_of(store: Store, failure_id: int) -> tuple[str, str] | None:
     """(SSID, school year) of a failure, to check access before resolving it."""
-    if "ssr_delivery_failures" not in _tables(store):
+    if not store.exists():
         return None
+    table = ssr_delivery_failures
     with store.catalog.read() as con:
-        rows = con.sql("SELECT ssid, school_year FROM ssr_delivery_failures "
-                       "WHERE failure_id = ?", params=[failure_id]).fetchall()
-    return (rows[0][0], rows[0][1]) if rows else None
+        row = con.execute(select(table.c.ssid, table.c.school_year)
+                          .where(table.c.failure_id == failure_id)).first()
+    return (row[0], row[1]) if row else None
 
 
 DELIVERY_SCHEMA = {"ssid": pl.String, "method": pl.String, "delivered_on": pl.Date,
@@ -378,13 +367,6 @@ DELIVERY_SCHEMA = {"ssid": pl.String, "method": pl.String, "delivered_on": pl.Da
 FAILURE_SCHEMA = {"failure_id": pl.Int64, "ssid": pl.String, "kind": pl.String,
                   "reported_on": pl.Date, "detail": pl.String, "upload_id": pl.Int64,
                   "resolved_at": pl.Datetime("us"), "resolved_by": pl.String}
-
-
-def _tables(store: Store) -> set[str]:
-    if not store.exists():
-        return set()
-    with store.catalog.read() as con:
-        return {r[0] for r in con.sql("SHOW TABLES").fetchall()}
 
 
 def read_log(store: Store, school_year: str, record_type: str | None
@@ -398,20 +380,25 @@ def read_log(store: Store, school_year: str, record_type: str | None
              pl.DataFrame(schema={**FAILURE_SCHEMA, "record_type": pl.String}))
     if not store.exists():
         return empty
+    d, f = ssr_deliveries, ssr_delivery_failures
     with store.catalog.read() as con:
-        tables = {r[0] for r in con.sql("SHOW TABLES").fetchall()}
-        if "ssr_deliveries" not in tables:
-            return empty
-        where = "WHERE school_year = ? AND (? IS NULL OR record_type = ?)"
-        params = [school_year, record_type, record_type]
-        deliveries = con.sql("SELECT ssid, method, delivered_on, recorded_by, recorded_at, "
-                             "upload_id, record_type FROM ssr_deliveries " + where,
-                             params=params).pl()
-        failures = con.sql("SELECT failure_id, ssid, kind, reported_on, detail, upload_id, "
-                           "resolved_at, resolved_by, record_type FROM ssr_delivery_failures "
-                           + where, params=params).pl()
-    return (deliveries.cast({**DELIVERY_SCHEMA, "record_type": pl.String}),  # type: ignore[arg-type]
-            failures.cast({**FAILURE_SCHEMA, "record_type": pl.String}))  # type: ignore[arg-type]
+        deliveries = frame(con, _of_year(
+            select(d.c.ssid, d.c.method, d.c.delivered_on, d.c.recorded_by, d.c.recorded_at,
+                   d.c.upload_id, d.c.record_type), d, school_year, record_type),
+            {**DELIVERY_SCHEMA, "record_type": pl.String})
+        failures = frame(con, _of_year(
+            select(f.c.failure_id, f.c.ssid, f.c.kind, f.c.reported_on, f.c.detail,
+                   f.c.upload_id, f.c.resolved_at, f.c.resolved_by, f.c.record_type),
+            f, school_year, record_type), {**FAILURE_SCHEMA, "record_type": pl.String})
+    return deliveries, failures
+
+
+def _of_year(statement: Select[Any], table: Table, school_year: str,
+             record_type: str | None) -> Select[Any]:
+    statement = statement.where(table.c.school_year == school_year)
+    if record_type is not None:
+        statement = statement.where(table.c.record_type == record_type)
+    return statement
 
 
 UPLOAD_SCHEMA = {"upload_id": pl.Int64, "kind": pl.String, "uploaded_at": pl.Datetime("us"),
@@ -421,9 +408,9 @@ UPLOAD_SCHEMA = {"upload_id": pl.Int64, "kind": pl.String, "uploaded_at": pl.Dat
 
 def uploads(store: Store) -> pl.DataFrame:
     """The upload history, newest first (loaded or refused), of ``UPLOAD_SCHEMA``."""
-    if "ssr_delivery_uploads" not in _tables(store):
+    if not store.exists():
         return pl.DataFrame(schema=UPLOAD_SCHEMA)
+    u = ssr_delivery_uploads
     with store.catalog.read() as con:
-        return con.sql("SELECT * FROM ssr_delivery_uploads "
-                       "ORDER BY uploaded_at DESC, upload_id DESC").pl().cast(
-            UPLOAD_SCHEMA)  # type: ignore[arg-type]
+        return frame(con, select(*(u.c[name] for name in UPLOAD_SCHEMA))
+                     .order_by(u.c.uploaded_at.desc(), u.c.upload_id.desc()), UPLOAD_SCHEMA)

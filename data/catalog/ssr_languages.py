@@ -11,6 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+
+from data.catalog.db import upsert
+from data.catalog.schema import ssr_language_overrides
 from data.problems import InputError
 
 if TYPE_CHECKING:
@@ -20,22 +24,25 @@ OFFERED = ("SPA", "VIE", "FIL", "KOR", "CHI")
 """Languages an SSR is made in besides English (ELPAC.md §7)."""
 
 
-def _tables(store: Store) -> set[str]:
-    with store.catalog.read() as con:
-        return {r[0] for r in con.sql("SHOW TABLES").fetchall()}
+_MANY = 5_000
+"""More SSIDs than this are filtered after reading every override (bound-parameter limits)."""
 
 
 def overrides(store: Store, ssids: list[str] | None = None
               ) -> dict[tuple[str, str, str], tuple[str, ...]]:
     """(SSID, school year, record type) -> SSR languages, for the students asked (or all)."""
-    if not store.exists() or "ssr_language_overrides" not in _tables(store):
+    if not store.exists():
         return {}
+    table = ssr_language_overrides
+    statement = select(table.c.ssid, table.c.school_year, table.c.record_type,
+                       table.c.languages)
+    if ssids is not None and len(ssids) <= _MANY:
+        statement = statement.where(table.c.ssid.in_(ssids))
     with store.catalog.read() as con:
-        rows = con.sql("SELECT ssid, school_year, record_type, languages "
-                       "FROM ssr_language_overrides"
-                       + ("" if ssids is None else " WHERE list_contains(?, ssid)"),
-                       params=None if ssids is None else [ssids]).fetchall()
-    return {(s, y, t): tuple(lang.split(";")) for s, y, t, lang in rows}
+        rows = con.execute(statement).all()
+    wanted = None if ssids is None else set(ssids)
+    return {(s, y, t): tuple(lang.split(";")) for s, y, t, lang in rows
+            if wanted is None or s in wanted}
 
 
 def set_languages(store: Store, ssid: str, school_year: str, record_type: str,
@@ -46,13 +53,16 @@ def set_languages(store: Store, ssid: str, school_year: str, record_type: str,
                          f"not {second!r}")
     languages = "ENG" if second is None else f"ENG;{second}"
     with store.catalog.write() as con:
-        con.sql("INSERT OR REPLACE INTO ssr_language_overrides VALUES (?, ?, ?, ?, ?, ?)",
-                params=[ssid, school_year, record_type, languages, set_by,
-                        now or datetime.now().replace(microsecond=0)])
+        upsert(con, ssr_language_overrides, {
+            "ssid": ssid, "school_year": school_year, "record_type": record_type,
+            "languages": languages, "set_by": set_by,
+            "set_at": now or datetime.now().replace(microsecond=0)})
 
 
 def clear_languages(store: Store, ssid: str, school_year: str, record_type: str) -> None:
     """Go back to the file's SSR languages."""
+    table = ssr_language_overrides
     with store.catalog.write() as con:
-        con.sql("DELETE FROM ssr_language_overrides WHERE ssid = ? AND school_year = ? "
-                "AND record_type = ?", params=[ssid, school_year, record_type])
+        con.execute(table.delete().where(table.c.ssid == ssid,
+                                         table.c.school_year == school_year,
+                                         table.c.record_type == record_type))

@@ -23,7 +23,10 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import polars as pl
+from sqlalchemy import func, select
 
+from data.catalog.db import frame, upsert
+from data.catalog.schema import load_leas, loads, store_meta
 from data.files import fsync, lock_file, writer_lock
 from data.problems import InputError
 from data.results.orgs import ORG_SOURCE_COLUMNS, build_orgs
@@ -36,8 +39,10 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-    import duckdb
+    from sqlalchemy import Connection
 
+_ACTIVE_SCHEMA = {"load_id": pl.Int32, "kind": pl.String, "school_year": pl.String,
+                  "lea_code": pl.String, "report_created_date": pl.Date, "file_name": pl.String}
 ROW_GROUP_SIZE = 131_072
 """Rows per Parquet row group: measured on 9.5 M rows (../shared/TOOLCHAIN.md)."""
 
@@ -77,16 +82,15 @@ def apply(store: Store, pending: list[PendingLoad], *, loaded_by: str | None = N
         store.path.mkdir(parents=True, exist_ok=True)
         store.check_schema()
         collect_garbage(store)
-        with store.catalog.write() as con:
+        with store.catalog.write() as con:  # write: a first load makes the catalog
             current = meta_int(con, "data_version")
-            next_id = con.sql("SELECT coalesce(max(load_id), 0) + 1 FROM loads"
-                              ).fetchall()[0][0]
-            active = con.sql("""
-                SELECT l.load_id, l.kind, l.school_year, ll.lea_code, l.report_created_date,
-                       l.file_name
-                FROM loads l JOIN load_leas ll USING (load_id)
-                WHERE ll.superseded_by IS NULL
-            """).pl()
+            next_id = con.execute(select(func.coalesce(func.max(loads.c.load_id), 0) + 1)
+                                  ).scalar_one()
+            active = frame(con, select(loads.c.load_id, loads.c.kind, loads.c.school_year,
+                                       load_leas.c.lea_code, loads.c.report_created_date,
+                                       loads.c.file_name)
+                           .join(load_leas, load_leas.c.load_id == loads.c.load_id)
+                           .where(load_leas.c.superseded_by.is_(None)), _ACTIVE_SCHEMA)
         ids = list(range(next_id, next_id + len(pending)))
         superseded = supersessions(pending, ids, active)
         new_version = max([current, *store.version_numbers()]) + 1
@@ -101,6 +105,7 @@ def apply(store: Store, pending: list[PendingLoad], *, loaded_by: str | None = N
             stage.replace(final)
             _maybe_fail(fail_after, "rename")
             with store.catalog.write() as con:
+                _check_still(con, current)
                 record_load(con, pending, ids, superseded, new_version, loaded_by)
                 _maybe_fail(fail_after, "catalog")
         except BaseException:
@@ -157,27 +162,43 @@ def _write_version(store: Store, stage: Path, current: int, pending: list[Pendin
             target.parent.rmdir()  # every load of the year was replaced by nothing
 
 
-def record_load(con: duckdb.DuckDBPyConnection, pending: list[PendingLoad], ids: list[int],
+def record_load(con: Connection, pending: list[PendingLoad], ids: list[int],
                 superseded: pl.DataFrame, version: int, loaded_by: str | None) -> None:
     """Write the loads, their LEAs, what they replace and the new data version (one commit)."""
     now = datetime.now().replace(microsecond=0)
     for p, load_id in zip(pending, ids, strict=True):
-        n = sum(lea.n_records for lea in p.leas)
-        con.sql(
-            "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            params=[load_id, p.file_name, p.sha256, p.kind, p.school_year, p.layout_year,
-                    p.report_created_date, n, p.n_rejected, now, loaded_by,
-                    json.dumps(p.extra_names), version])
-        for lea in p.leas:
-            con.sql("INSERT INTO load_leas VALUES (?, ?, ?, NULL)",
-                    params=[load_id, lea.lea_code, lea.n_records])
+        con.execute(loads.insert().values(
+            load_id=load_id, file_name=p.file_name, sha256=p.sha256, kind=p.kind,
+            school_year=p.school_year, layout_year=p.layout_year,
+            report_created_date=p.report_created_date,
+            n_records=sum(lea.n_records for lea in p.leas), n_rejected=p.n_rejected,
+            loaded_at=now, loaded_by=loaded_by, extra_fields=json.dumps(p.extra_names),
+            data_version=version))
+        con.execute(load_leas.insert(), [
+            {"load_id": load_id, "lea_code": lea.lea_code, "n_records": lea.n_records,
+             "superseded_by": None} for lea in p.leas])
     for row in superseded.iter_rows(named=True):
-        con.sql("UPDATE load_leas SET superseded_by = ? WHERE load_id = ? AND lea_code = ?",
-                params=[row["by"], row["load_id"], row["lea_code"]])
-    con.sql("INSERT OR REPLACE INTO store_meta VALUES ('data_version', ?)",
-            params=[str(version)])
-    con.sql("INSERT OR REPLACE INTO store_meta VALUES ('schema_version', ?)",
-            params=[str(SCHEMA_VERSION)])
+        con.execute(load_leas.update()
+                    .where(load_leas.c.load_id == row["load_id"],
+                           load_leas.c.lea_code == row["lea_code"])
+                    .values(superseded_by=row["by"]))
+    upsert(con, store_meta, {"key": "data_version", "value": str(version)})
+    upsert(con, store_meta, {"key": "schema_version", "value": str(SCHEMA_VERSION)})
+
+
+def _check_still(con: Connection, version: int) -> None:
+    """Refuse to commit over a version another process committed since this load began.
+
+    On one machine the writer lock already keeps loads apart; with a shared PostgreSQL
+    catalog, two machines' loads could both build the next version. The row lock (ignored by
+    SQLite, whose write transaction already excludes other writers) makes the check and the
+    commit one step.
+    """
+    found = con.execute(select(store_meta.c.value).where(store_meta.c.key == "data_version")
+                        .with_for_update()).scalar()
+    if int(found or 0) != version:
+        raise InputError("another load was committed while this one was being written; "
+                         "nothing was loaded: run it again")
 
 
 def collect_garbage(store: Store) -> None:
@@ -187,7 +208,7 @@ def collect_garbage(store: Store) -> None:
         shutil.rmtree(store.loads_path, ignore_errors=True)
         return
     with store.catalog.read() as con:
-        known = {r[0] for r in con.sql("SELECT load_id FROM loads").fetchall()}
+        known = set(con.execute(select(loads.c.load_id)).scalars())
     if store.loads_path.exists():
         for path in store.loads_path.glob("load-*.parquet"):
             if int(path.stem.removeprefix("load-")) not in known:
@@ -212,10 +233,10 @@ def _undo_first_load(store: Store, made_dir: bool, made_lock: bool) -> Iterator[
         yield
     except BaseException:
         if first:
-            path = store.catalog.path
-            path.unlink(missing_ok=True)
-            path.with_name(path.name + ".wal").unlink(missing_ok=True)
             store.catalog.forget()
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                path = store.catalog.path
+                path.with_name(path.name + suffix).unlink(missing_ok=True)
             for directory in (store.data_path, store.loads_path, store.staging_path):
                 shutil.rmtree(directory, ignore_errors=True)
             if made_lock:

@@ -2,7 +2,7 @@
 
 Layout of a store directory::
 
-    catalog.duckdb                      the catalog (``data.catalog``): load history, data
+    catalog.sqlite                      the catalog (``data.catalog``): load history, data
                                         version, accounts, rosters, audit, ...
     loads/load-000123.parquet           the rows of one load, as checked (never changed)
     data/v000007/school_year=2024-25/part-0.parquet
@@ -27,13 +27,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
+from sqlalchemy import or_, select
 
-from data.catalog.db import Catalog
+from data.catalog.db import Catalog, frame
+from data.catalog.schema import load_leas, loads, store_meta
 from data.problems import InputError
 from data.toms.normalise import STORE_SCHEMA
 
 if TYPE_CHECKING:
     import duckdb
+    from sqlalchemy import Connection
 
 YEAR_FILES = ("part-0.parquet", "summary.arrow", "summary_index.parquet", "headline.arrow",
               "headline_index.parquet", "orgs.parquet", "ssr.parquet")
@@ -43,6 +46,13 @@ SORT_KEY = ("reporting_lea_code", "tested_school_code", "grade_assessed", "ssid"
 SCHEMA_VERSION = 8
 """Bumped when stored columns change; an older store must be rebuilt (see ``check_schema``)."""
 DEFAULT_STORE = Path("data/store")
+LOAD_HISTORY_SCHEMA = {
+    "load_id": pl.Int32, "file_name": pl.String, "kind": pl.String, "school_year": pl.String,
+    "lea_code": pl.String, "n_records": pl.Int32, "n_rejected": pl.Int32,
+    "report_created_date": pl.Date, "loaded_at": pl.Datetime("us"), "is_current": pl.Boolean,
+    "superseded_by": pl.Int32, "sha256": pl.String, "data_version": pl.Int32}
+"""``Store.loads()``: one row per load and LEA."""
+_NO_VERSION = 2**31 - 1
 
 
 def store_path(path: str | Path | None = None) -> Path:
@@ -120,7 +130,7 @@ class Store:
         if not self.exists():
             return {}
         with self.catalog.read() as con:
-            rows = con.sql("SELECT load_id, extra_fields FROM loads").fetchall()
+            rows = con.execute(select(loads.c.load_id, loads.c.extra_fields)).all()
         return {load_id: json.loads(names) for load_id, names in rows}
 
     def results(self, con: duckdb.DuckDBPyConnection, name: str = "results") -> None:
@@ -141,19 +151,21 @@ class Store:
         """
         if not self.exists():
             return pl.DataFrame()
+        latest = _NO_VERSION if version is None else version
+        done, ll, then = loads.alias("l"), load_leas.alias("ll"), loads.alias("s")
+        statement = (
+            select(done.c.load_id, done.c.file_name, done.c.kind, done.c.school_year,
+                   ll.c.lea_code, ll.c.n_records, done.c.n_rejected,
+                   done.c.report_created_date, done.c.loaded_at,
+                   or_(ll.c.superseded_by.is_(None), then.c.data_version > latest)
+                   .label("is_current"),
+                   ll.c.superseded_by, done.c.sha256, done.c.data_version)
+            .select_from(done.join(ll, ll.c.load_id == done.c.load_id)
+                         .outerjoin(then, then.c.load_id == ll.c.superseded_by))
+            .where(done.c.data_version <= latest)
+            .order_by(done.c.load_id.desc(), ll.c.lea_code))
         with self.catalog.read() as con:
-            return con.sql("""
-                SELECT l.load_id, l.file_name, l.kind, l.school_year, ll.lea_code,
-                       ll.n_records, l.n_rejected, l.report_created_date, l.loaded_at,
-                       (ll.superseded_by IS NULL OR s.data_version > coalesce(?, 2147483647))
-                           AS is_current,
-                       ll.superseded_by, l.sha256, l.data_version
-                FROM loads AS l
-                JOIN load_leas AS ll USING (load_id)
-                LEFT JOIN loads AS s ON s.load_id = ll.superseded_by
-                WHERE l.data_version <= coalesce(?, 2147483647)
-                ORDER BY l.load_id DESC, ll.lea_code
-            """, params=[version, version]).pl()
+            return frame(con, statement, LOAD_HISTORY_SCHEMA)
 
     def load_file(self, load_id: int) -> Path:
         """The file holding one load's rows."""
@@ -166,7 +178,7 @@ class Store:
         return [int(p.name[1:]) for p in self.data_path.glob("v*") if p.name[1:].isdigit()]
 
 
-def meta_int(con: duckdb.DuckDBPyConnection, key: str) -> int:
+def meta_int(con: Connection, key: str) -> int:
     """An integer kept in the catalog's ``store_meta`` (0 when it is not there)."""
-    rows = con.sql("SELECT value FROM store_meta WHERE key = ?", params=[key]).fetchall()
-    return int(rows[0][0]) if rows else 0
+    value = con.execute(select(store_meta.c.value).where(store_meta.c.key == key)).scalar()
+    return int(value) if value is not None else 0

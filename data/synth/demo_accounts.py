@@ -9,9 +9,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import polars as pl
+from sqlalchemy import select
 
 from data.catalog.accounts import Account, Accounts
+from data.catalog.db import upsert
 from data.catalog.rosters import Rosters, group_key
+from data.catalog.schema import store_meta, users
 
 if TYPE_CHECKING:
     from data.results.store import Store
@@ -54,7 +57,7 @@ def create_demo_accounts(store: Store) -> list[Account]:
                                              password=DEMO_PASSWORD, **where))
     _demo_group(store, school, "teacher@demo.example")
     with store.catalog.write() as con:
-        con.sql("INSERT OR REPLACE INTO store_meta VALUES (?, 'yes')", params=[_DEMO_FLAG])
+        upsert(con, store_meta, {"key": _DEMO_FLAG, "value": "yes"})
     return made
 
 
@@ -77,15 +80,13 @@ def demo_accounts(store: Store) -> list[Account]:
     """The demo accounts to list on the sign-in form: only in a store marked as the demo."""
     if not store.exists():
         return []
-    if "users" not in store.catalog.tables():
-        return []
     with store.catalog.read() as con:
-        if not con.sql(
-                "SELECT 1 FROM store_meta WHERE key = ? AND value = 'yes'",
-                params=[_DEMO_FLAG]).fetchall():
+        marked = con.execute(select(store_meta.c.value).where(
+            store_meta.c.key == _DEMO_FLAG, store_meta.c.value == "yes")).first()
+        if marked is None:
             return []
-        emails = [r[0] for r in con.sql(
-            "SELECT email FROM users WHERE email LIKE '%@demo.example' ORDER BY created_at, email"
-        ).fetchall()]
+        emails = list(con.execute(select(users.c.email)
+                                  .where(users.c.email.like("%@demo.example"))
+                                  .order_by(users.c.created_at, users.c.email)).scalars())
     accounts = Accounts(store)
     return [a for a in (accounts.get(e) for e in emails) if a is not None]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 import streamlit as st
+from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from data.catalog import audit
@@ -21,7 +22,7 @@ APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 @pytest.fixture
 def store(store_copy: Store, monkeypatch: pytest.MonkeyPatch) -> Store:
     with store_copy.catalog.write() as con:
-        con.sql("DELETE FROM audit")  # other tests' views of the shared tiny store
+        con.execute(text("DELETE FROM audit"))  # other tests' views of the shared tiny store
     monkeypatch.setenv("ELPAC_STORE", str(store_copy.path))
     monkeypatch.delenv("ELPAC_SCOPE", raising=False)
     st.cache_data.clear()

@@ -7,10 +7,11 @@ from the store's Parquet files and catalog, never through ``queries.store_summar
 from __future__ import annotations
 
 import json
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import duckdb
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
@@ -104,14 +105,12 @@ def test_load_history_matches_the_catalog(monkeypatch: pytest.MonkeyPatch,
     at = run_app(monkeypatch, tiny_store_path)
     shown = pl.from_pandas(at.dataframe[1].value)
 
-    con = duckdb.connect(str(tiny_store_path / "catalog.duckdb"), read_only=True)
-    try:
-        catalog = con.sql("""
-            SELECT load_id, lea_code, n_records, superseded_by
-            FROM load_leas ORDER BY load_id DESC, lea_code
-        """).pl()
-    finally:
-        con.close()
+    # Read with the standard library's sqlite3: independent of the explorer's catalog code.
+    with closing(sqlite3.connect(tiny_store_path / "catalog.sqlite")) as con:
+        rows = con.execute("SELECT load_id, lea_code, n_records, superseded_by "
+                           "FROM load_leas ORDER BY load_id DESC, lea_code").fetchall()
+    catalog = pl.DataFrame(rows, schema=["load_id", "lea_code", "n_records", "superseded_by"],
+                           orient="row")
     assert_frame_equal(
         shown.select("load_id", "lea_code", "n_records"),
         catalog.select("load_id", "lea_code", "n_records"),

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
+from sqlalchemy import text
 
 from data.catalog.accounts import LOCKOUT, MAX_FAILURES, Accounts, SignInError
 from data.problems import InputError
@@ -35,7 +36,7 @@ def test_an_account_round_trips_and_keeps_only_a_hash(accounts: Accounts) -> Non
     assert listed.get_column("email").to_list() == ["ana.ruiz@example-usd.org"]
     assert listed.get_column("assignments").to_list() == [f"lea {LEA}"]
     with accounts.store.catalog.read() as con:
-        stored = con.sql("SELECT * FROM users").fetchall()
+        stored = con.execute(text("SELECT * FROM users")).all()
     assert all(PASSWORD not in str(value) for value in stored[0])
     (digest,) = [v for v in stored[0] if isinstance(v, str) and v.startswith("$argon2id$")]
     assert digest
@@ -131,6 +132,6 @@ def test_assign_and_remove(accounts: Accounts) -> None:
     accounts.remove("ana@example.org")
     assert accounts.get("ana@example.org") is None
     with accounts.store.catalog.read() as con:
-        assert con.sql("SELECT count(*) FROM user_assignments").fetchall() == [(0,)]
+        assert con.execute(text("SELECT count(*) FROM user_assignments")).all() == [(0,)]
     with pytest.raises(InputError, match="no account"):
         accounts.remove("ana@example.org")

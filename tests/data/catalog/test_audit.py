@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 import pytest
+from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
@@ -27,7 +28,7 @@ PASSWORD = "correct horse battery staple"
 def store_copy(store_copy: Store) -> Store:
     """The tiny store's copy with an empty audit log (other tests' views may be in it)."""
     with store_copy.catalog.write() as con:
-        con.sql("DELETE FROM audit")
+        con.execute(text("DELETE FROM audit"))
     return store_copy
 
 

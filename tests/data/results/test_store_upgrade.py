@@ -1,17 +1,17 @@
-"""A store made by an earlier version (without the newer catalog tables) still opens.
+"""A store whose catalog lacks the newer tables still opens.
 
-The first read of a process adds the missing, empty tables (``Store._add_missing_tables``):
-groups, SSR languages, deliveries and portal credentials read as empty instead of failing,
-and the dashboard's report page runs.
+The first read of a process adds the missing, empty tables (``Catalog._prepare``): rosters,
+SSR languages, deliveries and portal credentials read as empty instead of failing, and the
+dashboard's report page runs. (A store whose catalog is still DuckDB: ``test_migrate.py``.)
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 import streamlit as st
+from sqlalchemy import inspect, text
 from streamlit.testing.v1 import AppTest
 
 from data.catalog.rosters import Rosters
@@ -25,12 +25,12 @@ NEWER = ("rosters", "roster_students", "roster_users", "roster_uploads",
 
 @pytest.fixture
 def old_store(store_copy: Store) -> Store:
-    with duckdb.connect(str(store_copy.catalog.path)) as con:
-        tables = {r[0] for r in con.sql("SHOW TABLES").fetchall()}
+    with store_copy.catalog.write() as con:
+        tables = set(inspect(con).get_table_names())
         for table in (*NEWER, *sorted(t for t in tables if t.startswith(("ssr_deliver",
                                                                          "ssr_fail",
                                                                          "portal")))):
-            con.sql(f"DROP TABLE IF EXISTS {table}")
+            con.execute(text(f"DROP TABLE IF EXISTS {table}"))
     store_copy.catalog.forget()
     return store_copy
 
@@ -38,9 +38,7 @@ def old_store(store_copy: Store) -> Store:
 def test_an_older_store_gets_its_missing_tables_on_first_read(old_store: Store) -> None:
     assert Rosters(old_store).list().height == 0
     assert overrides(old_store) == {}
-    with old_store.catalog.read() as con:
-        tables = {r[0] for r in con.sql("SHOW TABLES").fetchall()}
-    assert set(NEWER) <= tables
+    assert set(NEWER) <= old_store.catalog.tables()
 
 
 def test_the_report_page_runs_on_an_older_store(old_store: Store,
