@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from data.results.store import Store
 from data.synth.generator import DemoSpec, build_demo, generate_files
+
+# Property tests: reproducible in CI, exploring on a developer's machine. Each test's own
+# @settings keeps its example count and deadline; a profile sets only what is left. Loaded here,
+# before any test module, because @settings copies the profile when the module is imported.
+# "ci" (CI set, as .ci/run does): the same examples every run, from a hash of the test, so a
+# red CI is the code's doing and reruns identically; no timing health check on a shared machine.
+settings.register_profile("ci", settings.get_profile("ci"), derandomize=True, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+# "default": new random examples every run, failures kept in .hypothesis/ and replayed first,
+# and a failure prints the @reproduce_failure blob that replays it anywhere.
+settings.register_profile("default", settings.get_profile("default"), print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 TINY = DemoSpec(students=600, years="2018-19..2025-26", seed=7)
 """Small but complete: every layout year, Alternate, NT, partial, EXD, movers, NPS."""
