@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -63,3 +64,22 @@ def tree_digest(path: Path) -> dict[str, str]:
 def digest() -> Callable[[Path], dict[str, str]]:
     """The ``tree_digest`` function, as a fixture."""
     return tree_digest
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Clean up what libraries keep for the whole process, before the interpreter exits.
+
+    Left to the exit, each prints a ``ResourceWarning: Implicitly cleaning up
+    <TemporaryDirectory ...>`` traceback after pytest's summary line:
+
+    * Streamlit's AppTest module makes ``TMP_DIR`` when imported and never cleans it up;
+    * kaleido's sync server (``dashboard.charts`` starts one per process for chart images)
+      holds a Chromium and two temporary directories until its own atexit hook, which cleans
+      them in time only if it happens to run before weakref's (atexit order is import order).
+    """
+    kaleido = sys.modules.get("kaleido")
+    if kaleido is not None:
+        kaleido.stop_sync_server(silence_warnings=True)
+    app_test = sys.modules.get("streamlit.testing.v1.app_test")
+    if app_test is not None:
+        app_test.TMP_DIR.cleanup()
