@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from data.results.store import Store
 from data.synth.generator import DemoSpec, build_demo, generate_files
+
+# Property tests: reproducible in CI, exploring on a developer's machine. Each test's own
+# @settings keeps its example count and deadline; a profile sets only what is left. Loaded here,
+# before any test module, because @settings copies the profile when the module is imported.
+# "ci" (CI set, as .ci/run does): the same examples every run, from a hash of the test, so a
+# red CI is the code's doing and reruns identically; no timing health check on a shared machine.
+settings.register_profile("ci", settings.get_profile("ci"), derandomize=True, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+# "default": new random examples every run, failures kept in .hypothesis/ and replayed first,
+# and a failure prints the @reproduce_failure blob that replays it anywhere.
+settings.register_profile("default", settings.get_profile("default"), print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 TINY = DemoSpec(students=600, years="2018-19..2025-26", seed=7)
 """Small but complete: every layout year, Alternate, NT, partial, EXD, movers, NPS."""
@@ -49,3 +64,22 @@ def tree_digest(path: Path) -> dict[str, str]:
 def digest() -> Callable[[Path], dict[str, str]]:
     """The ``tree_digest`` function, as a fixture."""
     return tree_digest
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Clean up what libraries keep for the whole process, before the interpreter exits.
+
+    Left to the exit, each prints a ``ResourceWarning: Implicitly cleaning up
+    <TemporaryDirectory ...>`` traceback after pytest's summary line:
+
+    * Streamlit's AppTest module makes ``TMP_DIR`` when imported and never cleans it up;
+    * kaleido's sync server (``dashboard.charts`` starts one per process for chart images)
+      holds a Chromium and two temporary directories until its own atexit hook, which cleans
+      them in time only if it happens to run before weakref's (atexit order is import order).
+    """
+    kaleido = sys.modules.get("kaleido")
+    if kaleido is not None:
+        kaleido.stop_sync_server(silence_warnings=True)
+    app_test = sys.modules.get("streamlit.testing.v1.app_test")
+    if app_test is not None:
+        app_test.TMP_DIR.cleanup()
