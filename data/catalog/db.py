@@ -13,7 +13,8 @@ block raises, so a change is kept whole or not at all. A catalog that stays busy
 ``BUSY_SECONDS`` raises ``CatalogBusy`` with a sentence, never a driver's traceback.
 
 A store made before the catalog moved to SQL has ``catalog.duckdb``: the first open copies it
-over (``data.catalog.migrate``) and keeps the old file as a backup.
+over (``data.catalog.legacy``) and keeps the old file as a backup; ``copy_catalog`` moves a
+catalog from one database to another (SQLite to PostgreSQL).
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import create_engine, event, func, inspect, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 
-from data.catalog.schema import METADATA
+from data.catalog.legacy import LEGACY_FILE_NAME, TableRows, migrate_legacy, write_rows
+from data.catalog.schema import METADATA, store_meta
 from data.problems import InputError
 
 if TYPE_CHECKING:
@@ -41,8 +43,6 @@ if TYPE_CHECKING:
 ENV_URL = "ELPAC_CATALOG_URL"
 """A PostgreSQL URL puts the catalog there instead of in the store directory."""
 FILE_NAME = "catalog.sqlite"
-LEGACY_FILE_NAME = "catalog.duckdb"
-"""The catalog of stores made before the catalog moved to SQL (copied on first open)."""
 BUSY_SECONDS = 30
 """How long a write waits for another writer before ``CatalogBusy``."""
 
@@ -57,7 +57,7 @@ class Catalog:
     def __init__(self, directory: Path, url: str | None = None) -> None:
         self.directory = Path(directory)
         self.path = self.directory / FILE_NAME
-        self.legacy_path = self.directory / LEGACY_FILE_NAME
+        self.legacy_path = self.directory / LEGACY_FILE_NAME  # copied over on first use
         given = url or os.environ.get(ENV_URL) or ""
         self.url = _driver_url(given) if given else f"sqlite:///{self.path}"
         self.is_sqlite = self.url.startswith("sqlite")
@@ -131,12 +131,10 @@ class Catalog:
         """Once per process: copy a legacy DuckDB catalog over, create missing tables."""
         if self.url in _READY:
             return
-        from data.catalog.migrate import migrate_legacy  # migrate reads DuckDB: only when due
-
         with _LOCK:
             if self.url in _READY:
                 return
-            migrate_legacy(self)
+            migrate_legacy(self.engine(), self.directory)
             try:
                 METADATA.create_all(self.engine(), checkfirst=True)
             except OperationalError as exc:
@@ -177,6 +175,39 @@ def _dialect_insert(conn: Connection, table: Table) -> Any:
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(table)
+
+
+# -- moving a catalog to another database ---------------------------------------------------
+
+def copy_catalog(source: Catalog, target: Catalog) -> dict[str, int]:
+    """Copy every row of ``source`` into an empty ``target``; rows per table.
+
+    ``InputError`` if the target already holds a store (loads or accounts): copying into it
+    would mix two stores.
+    """
+    with target.write() as conn:
+        for table in METADATA.sorted_tables:
+            if table.name != "store_meta" and conn.execute(
+                    select(func.count()).select_from(table)).scalar_one():
+                raise InputError(f"the target catalog already holds {table.name}: copy "
+                                 "only into an empty catalog")
+        rows = read_catalog(source)
+        conn.execute(store_meta.delete())
+        write_rows(conn, rows)
+    return {name: len(values) for name, (_, values) in rows.items()}
+
+
+def read_catalog(catalog: Catalog) -> TableRows:
+    """Every row of every table of a SQL catalog."""
+    out: TableRows = {}
+    with catalog.read() as conn:
+        present = set(catalog.tables())
+        for table in METADATA.sorted_tables:
+            if table.name in present:
+                result = conn.execute(select(table).order_by(*table.primary_key.columns))
+                out[table.name] = (list(result.keys()), [tuple(r) for r in result])
+    return out
+
 
 
 # -- engines -------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ what people make (accounts, sessions, rosters, saved reports, SSR deliveries, la
 overrides, portal credentials, the audit log). It is a SQLite file in the store directory, or
 a PostgreSQL database (``data.catalog.db``); these SQLAlchemy tables describe it for both.
 Tables are created when missing, so adding a table here is all a new feature needs; changing
-a column of an existing table needs a migration (``data.catalog.migrate``).
+a column of an existing table needs a migration (none yet: the first would bring Alembic).
 """
 
 from __future__ import annotations

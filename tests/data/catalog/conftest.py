@@ -22,8 +22,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from data.catalog.db import ENV_URL, Catalog
-from data.catalog.migrate import copy_catalog
+from data.catalog.db import ENV_URL, Catalog, copy_catalog
 from data.results.store import Store
 
 BACKENDS = ("sqlite", "postgresql")

@@ -17,10 +17,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-import data.catalog.migrate
+import data.catalog.legacy
 from data.catalog import audit, portal_credentials, ssr_deliveries
 from data.catalog.accounts import Accounts
-from data.catalog.migrate import read_catalog
+from data.catalog.db import read_catalog
 from data.catalog.rosters import Rosters
 from data.catalog.saved_reports import saved_reports
 from data.catalog.ssr_languages import overrides
@@ -64,7 +64,7 @@ def test_every_row_of_the_old_catalog_is_kept(legacy: Store) -> None:
         kept = [tuple(dict(zip(columns, v, strict=True))[c] for c in old_columns)
                 for v in values]
         if table == "store_meta":
-            kept = [r for r in kept if r[0] != data.catalog.migrate.MIGRATED_KEY]
+            kept = [r for r in kept if r[0] != data.catalog.legacy.MIGRATED_KEY]
         assert sorted(kept, key=repr) == sorted(rows, key=repr), table
 
 
@@ -108,13 +108,13 @@ def test_new_entries_follow_the_old_ones(legacy: Store) -> None:
 
 def test_a_migration_that_fails_half_way_changes_nothing(
         legacy: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    write = data.catalog.migrate.write_rows
+    write = data.catalog.legacy.write_rows
 
     def fail_after_writing(conn, rows):  # noqa: ANN001, ANN202
         write(conn, rows)
         raise OSError("disk full")
 
-    monkeypatch.setattr(data.catalog.migrate, "write_rows", fail_after_writing)
+    monkeypatch.setattr(data.catalog.legacy, "write_rows", fail_after_writing)
     with pytest.raises(OSError, match="disk full"):
         legacy.version()
     assert legacy.catalog.legacy_path.exists()  # still the store's catalog

@@ -1,7 +1,4 @@
-"""Copy a catalog to another database: an old store's DuckDB catalog, or SQLite to PostgreSQL.
-
-An old store's ``catalog.duckdb`` is copied on its first open; ``copy_catalog`` moves a SQLite
-catalog to PostgreSQL (and back).
+"""An old store's DuckDB catalog, copied into today's catalog on first open (issue 11).
 
 Everything goes in one transaction on the new side: a copy that fails half way leaves the new
 catalog without any of it, and the old one untouched. A legacy ``catalog.duckdb`` is renamed
@@ -23,11 +20,12 @@ from data.problems import InputError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
-    from sqlalchemy import Connection
+    from sqlalchemy import Connection, Engine
 
-    from data.catalog.db import Catalog
-
+LEGACY_FILE_NAME = "catalog.duckdb"
+"""The catalog of stores made before the catalog moved to SQL."""
 BACKUP_SUFFIX = ".bak"
 MIGRATED_KEY = "catalog_migrated_from"
 """``store_meta`` key saying where the catalog was copied from, and when."""
@@ -35,61 +33,32 @@ TableRows = dict[str, tuple[list[str], list[tuple[Any, ...]]]]
 """Table name -> (column names, rows)."""
 
 
-def migrate_legacy(catalog: Catalog) -> bool:
-    """Copy the store's ``catalog.duckdb`` into ``catalog`` if it is still there; say if done.
+def migrate_legacy(engine: Engine, directory: Path) -> bool:
+    """Copy ``directory``'s ``catalog.duckdb`` into ``engine``'s database if it is still there.
 
-    Runs under the store's writer lock, so two processes opening an old store at once copy it
-    once. A catalog that already holds a committed copy (a crash after the commit, before the
-    rename) is not copied again.
+    Says whether it was there. Runs under the store's writer lock, so two processes opening an
+    old store at once copy it once. A catalog that already holds a committed copy (a crash
+    after the commit, before the rename) is not copied again.
     """
-    if not catalog.legacy_path.exists():
+    legacy = directory / LEGACY_FILE_NAME
+    if not legacy.exists():
         return False
-    with writer_lock(catalog.directory):
-        if not catalog.legacy_path.exists():  # another process did it while we waited
+    with writer_lock(directory):
+        if not legacy.exists():  # another process did it while we waited
             return False
-        METADATA.create_all(catalog.engine(), checkfirst=True)
-        with catalog.engine().execution_options(elpac_write=True).begin() as conn:
+        METADATA.create_all(engine, checkfirst=True)
+        with engine.execution_options(elpac_write=True).begin() as conn:
             done = conn.execute(select(store_meta.c.value).where(
                 store_meta.c.key == MIGRATED_KEY)).first()
             if done is None:
-                rows = read_duckdb(catalog.legacy_path)
-                write_rows(conn, rows)
-                _mark(conn, f"{catalog.legacy_path.name} on {datetime.now():%Y-%m-%d %H:%M}")
+                write_rows(conn, read_duckdb(legacy))
+                conn.execute(store_meta.insert().values(
+                    key=MIGRATED_KEY, value=f"{legacy.name} on {datetime.now():%Y-%m-%d %H:%M}"))
         for suffix in ("", ".wal"):
-            old = catalog.legacy_path.with_name(catalog.legacy_path.name + suffix)
+            old = legacy.with_name(legacy.name + suffix)
             with contextlib.suppress(FileNotFoundError):
                 old.replace(old.with_name(old.name + BACKUP_SUFFIX))
     return True
-
-
-def copy_catalog(source: Catalog, target: Catalog) -> dict[str, int]:
-    """Copy every row of ``source`` into an empty ``target``; rows per table.
-
-    ``InputError`` if the target already holds a store (loads or accounts): copying into it
-    would mix two stores.
-    """
-    with target.write() as conn:
-        for table in METADATA.sorted_tables:
-            if table.name != "store_meta" and conn.execute(
-                    select(func.count()).select_from(table)).scalar_one():
-                raise InputError(f"the target catalog already holds {table.name}: copy "
-                                     "only into an empty catalog")
-        rows = read_catalog(source)
-        conn.execute(store_meta.delete())
-        write_rows(conn, rows)
-    return {name: len(values) for name, (_, values) in rows.items()}
-
-
-def read_catalog(catalog: Catalog) -> TableRows:
-    """Every row of every table of a SQL catalog."""
-    out: TableRows = {}
-    with catalog.read() as conn:
-        present = set(catalog.tables())
-        for table in METADATA.sorted_tables:
-            if table.name in present:
-                result = conn.execute(select(table).order_by(*table.primary_key.columns))
-                out[table.name] = (list(result.keys()), [tuple(r) for r in result])
-    return out
 
 
 def read_duckdb(path: Any) -> TableRows:
@@ -121,10 +90,6 @@ def write_rows(conn: Connection, rows: TableRows) -> None:
             conn.execute(table.insert(), [dict(zip(columns, v, strict=True)) for v in values])
     if conn.dialect.name == "postgresql":
         _continue_sequences(conn)
-
-
-def _mark(conn: Connection, where: str) -> None:
-    conn.execute(store_meta.insert().values(key=MIGRATED_KEY, value=where))
 
 
 def _continue_sequences(conn: Connection) -> None:
