@@ -30,7 +30,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import case, select
 
-from data.catalog import audit
+from data.catalog import audit, sessions
 from data.catalog.db import frame
 from data.catalog.schema import user_assignments, users
 from data.problems import InputError
@@ -208,6 +208,7 @@ class Accounts:
         with self.store.catalog.write() as con:
             con.execute(users.update().where(users.c.email == account.email).values(
                 password_hash=digest, failed_attempts=0, locked_until=None))
+        sessions.end_all(self.store, account.email)  # whoever knew the old one is signed out
 
     def remove(self, email: str) -> None:
         """Delete an account and its assignments; ``InputError`` if there is none."""
@@ -216,6 +217,7 @@ class Accounts:
             con.execute(user_assignments.delete()
                         .where(user_assignments.c.email == account.email))
             con.execute(users.delete().where(users.c.email == account.email))
+        sessions.end_all(self.store, account.email)
 
     def _existing(self, email: str) -> Account:
         account = self.get(email)

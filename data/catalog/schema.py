@@ -81,6 +81,7 @@ sessions = Table(
     Column("email", String, nullable=False, index=True),
     Column("created_at", DateTime, nullable=False),
     Column("last_seen_at", DateTime, nullable=False),
+    Column("handed_off_at", DateTime),  # when the browser took its cookie (once only)
     Column("revoked_at", DateTime),
 )
 
