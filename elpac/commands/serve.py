@@ -35,7 +35,8 @@ def serve(
     if not port_free(address, port):
         raise fail(f"port {port} on {address} is already in use (another `elpac serve`?): "
                    "stop it, or choose another with --port")
-    app_file = ROOT / "dashboard" / "app.py"
+    # web.py: the dashboard with the routes that keep a sign-in in a cookie (dashboard.web).
+    app_file = ROOT / "dashboard" / "web.py"
     env = dict(os.environ, ELPAC_STORE=str(store_path(store).resolve()))
     # elpac.serve_app imports the dashboard's libraries before Streamlit listens, so the first
     # visitor does not wait for them.

@@ -1,0 +1,67 @@
+"""The dashboard as served: Streamlit's app plus the two routes that keep a sign-in in a cookie.
+
+``elpac serve`` runs this file (``streamlit run dashboard/web.py``: Streamlit finds ``app``
+and serves it with its own routes, OpenID Connect's included). A Streamlit script cannot set
+an HttpOnly cookie, so a sign-in on the dashboard's form sends the browser once to
+``/auth/session`` with a one-time hand-off, and that route sets the cookie and returns to the
+page the user was on. ``/auth/sign-out`` ends the session everywhere and clears the cookie.
+
+The cookie is HttpOnly (no script can read it), SameSite=Strict (no other site's page can send
+it), Secure when the dashboard is reached over HTTPS, and lasts until the browser closes; the
+session behind it also ends after the idle limit.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from queries.store import open_store
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+from streamlit.starlette import App
+
+from queries.sessions import COOKIE, end_session, safe_next, take_hand_off
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+APP_SCRIPT = Path(__file__).with_name("app.py")
+
+
+async def session(request: Request) -> Response:
+    """Exchange a fresh hand-off for the session cookie; go back to where the user was."""
+    cookie = take_hand_off(open_store(), request.query_params.get("h", ""))
+    response = _back(request)
+    if cookie is not None:
+        response.set_cookie(COOKIE, cookie, httponly=True, samesite="strict", path="/",
+                            secure=_secure(request))
+    return response
+
+
+async def sign_out(request: Request) -> Response:
+    """End the browser's session everywhere and clear its cookie."""
+    end_session(open_store(), cookie=request.cookies.get(COOKIE))
+    response = _back(request)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict",
+                           secure=_secure(request))
+    return response
+
+
+def _back(request: Request) -> RedirectResponse:
+    # 303: the browser follows with a GET, and the hand-off link leaves no history entry.
+    response = RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _secure(request: Request) -> bool:
+    """Whether the browser reached us over HTTPS (directly, or through a TLS proxy)."""
+    forwarded = request.headers.get("x-forwarded-proto", "")
+    return request.url.scheme == "https" or forwarded.split(",")[0].strip() == "https"
+
+
+ROUTES = [Route("/auth/session", session, methods=["GET"]),
+          Route("/auth/sign-out", sign_out, methods=["GET", "POST"])]
+app = App(APP_SCRIPT, routes=ROUTES)
