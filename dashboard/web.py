@@ -16,12 +16,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from queries.store import open_store
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from streamlit.starlette import App
 
 from queries.sessions import COOKIE, end_session, safe_next, take_hand_off
+from queries.store import open_store
 
 if TYPE_CHECKING:
     from starlette.requests import Request
