@@ -10,7 +10,18 @@ from __future__ import annotations
 
 import typer
 
-from elpac.commands import demo, export, files, portal, rosters, serve, ssr, ssr_delivery, users
+from elpac.commands import (
+    catalog,
+    demo,
+    export,
+    files,
+    portal,
+    rosters,
+    serve,
+    ssr,
+    ssr_delivery,
+    users,
+)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Summative ELPAC and Summative Alternate ELPAC results explorer.")
@@ -34,6 +45,8 @@ app.add_typer(ssr.app, name="ssr")
 app.add_typer(portal.credentials_app, name="portal-credential")
 # How each SSR reached the family, bounces and returned mail.
 app.add_typer(ssr_delivery.app, name="ssr-delivery")
+# Where the catalog is; moving it to PostgreSQL for several dashboard processes (issue 11).
+app.add_typer(catalog.app, name="catalog")
 
 
 def main() -> None:
