@@ -19,7 +19,7 @@ from data.results.store import Store, store_path
 from queries.longitudinal import read_longitudinal, read_transitions
 from queries.reports import read_report
 from queries.snapshot import Snapshot
-from queries.ssr import read_ssr_curve, read_ssr_status
+from queries.ssr import read_ssr_status
 from queries.store_summary import read_load_history, read_store_summary, read_store_totals
 from queries.students import find_students, read_student
 
@@ -123,14 +123,6 @@ def ssr_status(path: str, version: int, year: str, as_of: date, scope: Scope,
     return read_ssr_status(snapshot(path, version), year=year, as_of=as_of, scope=scope,
                            by=by, leas=list(leas) if leas else None,  # type: ignore[arg-type]
                            test=test)
-
-
-@st.cache_data(max_entries=MAX_ENTRIES, show_spinner=False)
-def ssr_curve(path: str, version: int, year: str, scope: Scope,
-              leas: tuple[str, ...] | None = None) -> pl.DataFrame:
-    """``read_ssr_curve``, cached."""
-    return read_ssr_curve(snapshot(path, version), year=year, scope=scope,
-                          leas=list(leas) if leas else None)
 
 
 STUDENT_TTL_S = 600

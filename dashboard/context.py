@@ -83,11 +83,6 @@ def org_choices(snap: Snapshot, scope: Scope) -> dict[str, SidebarOrg]:
     return choices
 
 
-def lea_choices(snap: Snapshot, scope: Scope) -> dict[str, str]:
-    """The sidebar's organisations as labels (code -> "Name (code)")."""
-    return {code: org.label for code, org in org_choices(snap, scope).items()}
-
-
 def _chosen(key: str, options: list[str]) -> str:
     # The widget's value from the browser (session state) if it is still an option, else the
     # first option, which the widget then shows too (its default). A value the options no
