@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import streamlit as st
 
-from data.results.store import Store, store_path
 from queries.longitudinal import read_longitudinal, read_transitions
 from queries.reports import read_report
 from queries.snapshot import Snapshot
 from queries.ssr import read_ssr_status
+from queries.store import open_store, store_location
 from queries.store_summary import read_load_history, read_store_summary, read_store_totals
 from queries.students import find_students, read_student
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from queries.scope import Scope
     from queries.spec import ReportSpec
+    from queries.store import Store
 
 MAX_ENTRIES = 64
 """Cached results per wrapper: enough for a few users' current pages, bounded."""
@@ -46,12 +47,12 @@ class StoreKey(NamedTuple):
 def _store_at(path: str) -> Store:
     # A Store holds only its paths and opens a short-lived DuckDB connection per call, so one
     # shared handle is thread-safe.
-    return Store(path)
+    return open_store(path)
 
 
 def store() -> Store:
     """Return the store named by ``$ELPAC_STORE`` (default ``data/store``), shared by sessions."""
-    return _store_at(str(store_path().resolve()))
+    return _store_at(str(store_location().resolve()))
 
 
 def store_key() -> StoreKey:
@@ -96,8 +97,8 @@ def report(path: str, version: int, spec: ReportSpec, scope: Scope, suppress: bo
            members: tuple[tuple[str, tuple[str, ...]], ...] = ()) -> pl.DataFrame:
     """``read_report`` (or ``read_longitudinal`` for a longitudinal spec), cached.
 
-    ``members``: a student-group report's groups and their SSIDs, only part of the cache key
-    (groups live in the catalog, not in the data version: a group can gain students).
+    ``members``: a roster report's rosters and their SSIDs, only part of the cache key
+    (rosters live in the catalog, not in the data version: a roster can gain students).
     """
     del members  # only part of the cache key
     snap = snapshot(path, version)

@@ -133,7 +133,7 @@ def describe_scope(scope: Scope) -> str:
     who = f" (student groups {', '.join(scope.groups)})" if scope.groups else ""
     if scope.ssids is not None:
         n = len(scope.ssids)
-        who += f", only the {n:,} student{'' if n == 1 else 's'} of your groups"
+        who += f", only the {n:,} student{'' if n == 1 else 's'} of your rosters"
     pii = "student records visible" if scope.pii else "aggregates only"
     return f"Access: {where}{who}; {pii}."
 

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     from data.results.store import Store
 
-_PII_MESSAGE = ("Student groups list students: your access shows aggregate results only. "
+_PII_MESSAGE = ("Rosters list students: your access shows aggregate results only. "
                 "Ask your LEA administrator for student-level access.")
 TEMPLATE = ",".join(COLUMNS) + "\r\n"
 """The header row of a roster upload (:func:`import_groups`): a template to fill in."""
@@ -93,8 +93,7 @@ def group_students(store: Store, scope: Scope, keys: Iterable[str]) -> dict[str,
         _, school = split_group_key(key)
         ssids = members.get(key)
         if ssids is None or not _visible(scope, school, ssids, leas):
-            raise ScopeError(f"the student group {key.partition(':')[2]!r} is not one of "
-                             "yours")
+            raise ScopeError(f"the roster {key.partition(':')[2]!r} is not one of yours")
         out[key] = ssids
     return out
 
@@ -109,7 +108,8 @@ def may_use(store: Store, scope: Scope) -> MayUse:
         if not _covers_school(scope, school, leas):
             return "this school is not in your access"
         if not scope.allows_ssid(ssid):
-            return "not one of your students (a teacher groups only students of their groups)"
+            return ("not one of your students (a teacher puts only students of their rosters in "
+                    "a roster)")
         return None
 
     return check
@@ -141,8 +141,8 @@ def create_group(store: Store, scope: Scope, *, name: str, school_code: str,
     users = list(users)
     if scope.ssids is not None:
         if any(u.strip().lower() != created_by.strip().lower() for u in users):
-            raise ScopeError("A teacher's group is for the teacher who makes it; ask your LEA "
-                             "administrator to share a group with others.")
+            raise ScopeError("A teacher's roster is for the teacher who makes it; ask your LEA "
+                             "administrator to share a roster with others.")
         users = [created_by]
     made = Rosters(store).create(name, school_code, ssids, created_by=created_by,
                                  users=users, may_use=may_use(store, scope), now=now)
@@ -160,7 +160,7 @@ def import_groups(store: Store, scope: Scope, text: str, *, file_name: str, uplo
     """
     _require_pii(scope)
     if scope.ssids is not None:
-        raise ScopeError("Group uploads are for LEA and site administrators; make your group "
+        raise ScopeError("Roster uploads are for LEA and site administrators; make your roster "
                          "from your students instead.")
     result = Rosters(store).import_csv(text, file_name=file_name, uploaded_by=uploaded_by,
                                        now=now, may_use=may_use(store, scope))
@@ -172,7 +172,7 @@ def import_groups(store: Store, scope: Scope, text: str, *, file_name: str, uplo
 def _own_group(store: Store, scope: Scope, key: str) -> None:
     _require_pii(scope)
     if scope.ssids is not None:
-        raise ScopeError("Only LEA and site administrators assign and remove groups.")
+        raise ScopeError("Only LEA and site administrators assign and remove rosters.")
     group_students(store, scope, [key])
 
 
