@@ -15,7 +15,7 @@ import streamlit as st
 
 from dashboard import identity, local_sign_in
 from dashboard.context import PageStop, finish_run, start_run
-from data.problems import InputError
+from queries.errors import InputError
 
 if TYPE_CHECKING:
     from streamlit.navigation.page import StreamlitPage
@@ -32,8 +32,8 @@ REPORT = st.Page("app_pages/report.py", title="Custom report", icon=":material/t
                  url_path="report")
 STUDENTS = st.Page("app_pages/students.py", title="Students", icon=":material/person_search:",
                    url_path="students")
-GROUPS = st.Page("app_pages/groups.py", title="Student groups", icon=":material/groups:",
-                 url_path="groups")
+ROSTERS = st.Page("app_pages/rosters.py", title="Rosters", icon=":material/groups:",
+                  url_path="rosters")
 SCORE_REPORTS = st.Page("app_pages/score_reports.py", title="Score reports",
                         icon=":material/picture_as_pdf:", url_path="score-reports")
 EXPORTS = st.Page("app_pages/exports.py", title="Exports", icon=":material/download:",
@@ -51,16 +51,16 @@ DELIVERY = st.Page("app_pages/ssr_delivery.py", title="SSR delivery",
 def pages_for(scope: Scope) -> dict[str, list[StreamlitPage]]:
     """The menu of a scope: Students pages only with student records, Store contents statewide.
 
-    Students and Student groups need student records.
+    Students and Rosters need student records.
 
     Only the menu: each page and every query still checks the scope itself (a hidden page's
     address shows the home page instead).
     """
-    return {"Results": [GLANCE, REPORT, *([STUDENTS, GROUPS] if scope.pii else [])],
+    return {"Results": [GLANCE, REPORT, *([STUDENTS, ROSTERS] if scope.pii else [])],
             "Data": [*([SCORE_REPORTS] if scope.pii else []), EXPORTS, LOADS,
                      *([DELIVERY] if scope.pii else []),
                      *([STORE] if scope.statewide else []),
-                     *([AUDIT] if identity.may_audit() else [])]}
+                     *([AUDIT] if identity.current_user().audits else [])]}
 
 
 PAGES = pages_for(identity.current_scope())

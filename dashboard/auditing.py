@@ -1,17 +1,17 @@
-"""Dashboard events for the audit log (``data.catalog.audit``): profile views and exports.
+"""Dashboard events for the audit log (``queries.audit``): profile views and exports.
 
-Who: the signed-in e-mail, else ``local:<operating-system user>`` (a local install).
+Who: the session's user (``identity.current_user``): the signed-in e-mail, else
+``local:<operating-system user>`` (a local install).
 """
 
 from __future__ import annotations
 
-import getpass
 from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from dashboard import cached, identity
-from data.catalog import audit
+from queries.audit import record_event
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -19,22 +19,9 @@ if TYPE_CHECKING:
 _VIEWED = "audit_viewed_ssids"
 
 
-def who() -> str:
-    """The user an entry is about."""
-    email = identity.signed_in_email()
-    if email:
-        return email
-    try:
-        return f"local:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "local"
-
-
 def record(action: str, *, detail: str = "", n_rows: int | None = None) -> None:
     """Add an entry for this session's user, with their scope in words."""
-    audit.record(cached.store(), who(), action,
-                 scope=identity.describe(identity.current_scope()), detail=detail,
-                 n_rows=n_rows)
+    record_event(cached.store(), identity.current_user(), action, detail=detail, n_rows=n_rows)
 
 
 def viewed_student(ssid: str) -> None:
@@ -49,16 +36,14 @@ def on_download(make: Callable[[], bytes], *, name: str, detail: str, n_rows: in
                 ) -> Callable[[], bytes]:
     """``make`` for a download button, recording the export when the file is made.
 
-    The user, scope and store are taken now: the button builds the file later, on click,
-    possibly outside this script run.
+    The user and store are taken now: the button builds the file later, on click, possibly
+    outside this script run.
     """
-    store, user = cached.store(), who()
-    scope = identity.describe(identity.current_scope())
+    store, user = cached.store(), identity.current_user()
 
     def build() -> bytes:
         data = make()
-        audit.record(store, user, "export", scope=scope, detail=f"{name}; {detail}",
-                     n_rows=n_rows)
+        record_event(store, user, "export", detail=f"{name}; {detail}", n_rows=n_rows)
         return data
 
     return build

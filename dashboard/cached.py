@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import streamlit as st
 
-from data.results.store import Store, store_path
 from queries.longitudinal import read_longitudinal, read_transitions
 from queries.reports import read_report
 from queries.snapshot import Snapshot
-from queries.ssr import read_ssr_curve, read_ssr_status
+from queries.ssr import read_ssr_status
+from queries.store import open_store, store_location
 from queries.store_summary import read_load_history, read_store_summary, read_store_totals
 from queries.students import find_students, read_student
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from queries.scope import Scope
     from queries.spec import ReportSpec
+    from queries.store import Store
 
 MAX_ENTRIES = 64
 """Cached results per wrapper: enough for a few users' current pages, bounded."""
@@ -46,12 +47,12 @@ class StoreKey(NamedTuple):
 def _store_at(path: str) -> Store:
     # A Store holds only its paths and opens a short-lived DuckDB connection per call, so one
     # shared handle is thread-safe.
-    return Store(path)
+    return open_store(path)
 
 
 def store() -> Store:
     """Return the store named by ``$ELPAC_STORE`` (default ``data/store``), shared by sessions."""
-    return _store_at(str(store_path().resolve()))
+    return _store_at(str(store_location().resolve()))
 
 
 def store_key() -> StoreKey:
@@ -96,8 +97,8 @@ def report(path: str, version: int, spec: ReportSpec, scope: Scope, suppress: bo
            members: tuple[tuple[str, tuple[str, ...]], ...] = ()) -> pl.DataFrame:
     """``read_report`` (or ``read_longitudinal`` for a longitudinal spec), cached.
 
-    ``members``: a student-group report's groups and their SSIDs, only part of the cache key
-    (groups live in the catalog, not in the data version: a group can gain students).
+    ``members``: a roster report's rosters and their SSIDs, only part of the cache key
+    (rosters live in the catalog, not in the data version: a roster can gain students).
     """
     del members  # only part of the cache key
     snap = snapshot(path, version)
@@ -123,14 +124,6 @@ def ssr_status(path: str, version: int, year: str, as_of: date, scope: Scope,
     return read_ssr_status(snapshot(path, version), year=year, as_of=as_of, scope=scope,
                            by=by, leas=list(leas) if leas else None,  # type: ignore[arg-type]
                            test=test)
-
-
-@st.cache_data(max_entries=MAX_ENTRIES, show_spinner=False)
-def ssr_curve(path: str, version: int, year: str, scope: Scope,
-              leas: tuple[str, ...] | None = None) -> pl.DataFrame:
-    """``read_ssr_curve``, cached."""
-    return read_ssr_curve(snapshot(path, version), year=year, scope=scope,
-                          leas=list(leas) if leas else None)
 
 
 STUDENT_TTL_S = 600

@@ -14,7 +14,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import cached, identity, local_sign_in
-from data.problems import InputError
+from queries.errors import InputError
 
 if TYPE_CHECKING:
     from queries.scope import Scope
@@ -81,11 +81,6 @@ def org_choices(snap: Snapshot, scope: Scope) -> dict[str, SidebarOrg]:
     for name, code, lea in schools.select("name", "school_code", "lea_code").iter_rows():
         choices.setdefault(code, SidebarOrg(f"{name} ({code})", "school", lea))
     return choices
-
-
-def lea_choices(snap: Snapshot, scope: Scope) -> dict[str, str]:
-    """The sidebar's organisations as labels (code -> "Name (code)")."""
-    return {code: org.label for code, org in org_choices(snap, scope).items()}
 
 
 def _chosen(key: str, options: list[str]) -> str:
@@ -201,4 +196,20 @@ def page_context() -> PageContext:
     if isinstance(context, PageContext):
         return context
     st.info(context or "The page was opened outside the dashboard's entrypoint.")
+    stop()
+
+
+def require_student_records(ctx: PageContext, what: str, *, every_group: bool = False) -> None:
+    """Stop the page, with the same sentence everywhere, when the scope sees no student record.
+
+    ``what`` says why the page needs them ("Rosters list students"). ``every_group`` also
+    stops a scope limited to some student groups (a page about every student of a school).
+    Only the page: the queries it calls refuse such a scope too.
+    """
+    scope = ctx.scope
+    if scope.pii and (scope.all_students or not every_group):
+        return
+    shows = "some student groups only" if scope.pii else "aggregate results only"
+    st.info(f"{what}: your account shows {shows}. Ask your LEA ELPAC coordinator for access "
+            "to student records.")
     stop()

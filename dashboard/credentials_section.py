@@ -1,10 +1,10 @@
 """The parent-portal credential of an LEA: its status and a confirmed *Generate* button.
 
 The SIS vendor's parent portal fetches SSRs from ``elpac portal-api`` (``elpac.portal_api``) with
-this credential (``data.catalog.portal_credentials``). Generating one replaces the LEA's
-credential: every earlier
-one stops working at once. The new credential is shown once, in this run only: it is taken out
-of session state as it is drawn, so the next interaction no longer shows it.
+this credential (``queries.portal_credentials``, which decides who may see and make it).
+Generating one replaces the LEA's credential: every earlier one stops working at once. The new
+credential is shown once, in this run only: it is taken out of session state as it is drawn,
+so the next interaction no longer shows it.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from data.catalog import portal_credentials as portal
-from data.problems import InputError
+from queries.errors import REFUSALS, as_sentence
+from queries.portal_credentials import make_portal_credential, read_portal_credential
 
 if TYPE_CHECKING:
-    from data.results.store import Store
+    from queries.access import User
+    from queries.store import Store
 
 _CONFIRM = "portal_confirm_generate"
 _NEW = "portal_new_credential"
@@ -29,17 +30,17 @@ def _ask(lea_code: str | None) -> None:
     st.session_state[_CONFIRM] = lea_code
 
 
-def _generate(store: Store, lea_code: str, user_email: str) -> None:
+def _generate(store: Store, user: User, lea_code: str) -> None:
     st.session_state[_CONFIRM] = None
     try:
-        token = portal.generate_credential(store, lea_code, created_by=user_email)
-    except InputError as exc:
+        token = make_portal_credential(store, user, lea_code)
+    except REFUSALS as exc:
         st.session_state[_ERROR] = str(exc)
         return
     st.session_state[_NEW] = (lea_code, token)
 
 
-def credential_section(store: Store, lea_code: str, lea_name: str, user_email: str) -> None:
+def credential_section(store: Store, user: User, lea_code: str, lea_name: str) -> None:
     """Draw the LEA's parent-portal credential status and the button that makes a new one."""
     state = st.session_state
     st.subheader("Parent-portal credential")
@@ -57,7 +58,11 @@ def credential_section(store: Store, lea_code: str, lea_name: str, user_email: s
         st.warning("Copy it now: it will not be shown again (the explorer keeps only a hash "
                    "of it). Every earlier credential of this LEA has stopped working.",
                    icon=":material/warning:")
-    info = portal.credential_info(store, lea_code)
+    try:
+        info = read_portal_credential(store, user, lea_code)
+    except REFUSALS as exc:
+        st.info(as_sentence(exc), icon=":material/lock:")
+        return
     if info is None:
         st.info(f"{lea_name} has no parent-portal credential yet.", icon=":material/info:")
     else:
@@ -74,5 +79,5 @@ def credential_section(store: Store, lea_code: str, lea_name: str, user_email: s
                icon=":material/warning:")
     buttons = st.container(horizontal=True)
     buttons.button("Yes, generate it", key="portal_generate_yes", type="primary",
-                   on_click=_generate, args=(store, lea_code, user_email))
+                   on_click=_generate, args=(store, user, lea_code))
     buttons.button("Cancel", key="portal_generate_no", on_click=_ask, args=(None,))

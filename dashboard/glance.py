@@ -1,7 +1,8 @@
-"""What the At a glance page shows, worked out from query results (no widgets here).
+"""What the At a glance page shows, worked out from query results; one section drawn here.
 
-Kept apart from the page so the page reads top to bottom and these pieces can be tested on
-their own. Every figure comes from ``queries`` through ``dashboard.cached``.
+The section is Reaching parents (:func:`reaching_parents`, which has no widget). Kept apart
+from the page so the page reads top to bottom and these pieces can be tested on their own.
+Every figure comes from ``queries`` (through ``dashboard.cached`` where cached).
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ import streamlit as st
 from dashboard.chart_labels import BLUES
 from dashboard.charts import level_bars_html
 from dashboard.context import STATE
-from data.domain import GRADES
-from queries.labels import TESTS, level_names
+from queries.labels import GRADES, TESTS, level_names
 from queries.spec import ReportSpec
+from queries.ssr_delivery import read_coverage, total_coverage
 
 if TYPE_CHECKING:
     from dashboard.context import PageContext
@@ -27,6 +28,13 @@ FIRST_DATED_YEAR = "2023-24"
 """The first school year whose files give each SSR's release date (ELPAC.md, field 61)."""
 SSR_BREAKDOWNS = {"lea": "LEA", "school": "School", "grade": "Grade",
                   "language": "Language"}
+REACHED = (("Released", "n_released", "SSRs released by today."),
+           ("Delivered", "n_delivered", "A delivery recorded (portal, e-mail, mail or in "
+            "person) and nothing came back since."),
+           ("Bounced or returned", "n_failed", "An e-mail bounced or a letter came back, and "
+            "the family has not been reached since."),
+           ("Not yet delivered", "n_not_delivered", "Released, with no delivery recorded."))
+"""The Reaching parents figures: label, coverage column, what it counts."""
 CHART_ROWS = 30
 """At most this many bars: a large LEA has hundreds of schools; the table lists them all."""
 SSR_COLUMNS = {
@@ -213,3 +221,35 @@ def level_chart(levels: pl.DataFrame, test: str) -> str:
     names = level_names(test, "overall")
     rows = [(str(row[0]), list(row[2:])) for row in levels.iter_rows()]
     return level_bars_html(rows, names, f"{TESTS[test]}: overall performance levels")
+
+
+def reaching_parents(ctx: PageContext, test: str) -> None:
+    """SSRs delivered, bounced or returned (``queries.ssr_delivery``), with a link to act.
+
+    Student-level tracking: only for scopes with student records and no demographic limit.
+    Years before 2023-24 carry no release date: nothing is "released", so nothing to follow
+    up. Per LEA or school only: statewide it would read every student's record on each visit.
+    """
+    if not (ctx.scope.pii and ctx.scope.all_students and ctx.lea_code is not None
+            and ctx.year >= FIRST_DATED_YEAR):
+        return
+    st.subheader("Reaching parents")
+    # As of today, not the page's date: deliveries are recorded after the newest file.
+    st.caption("As of today: SSRs released, and what the LEA recorded of getting them home.")
+    # One query, by school; the LEA's figures are its sum.
+    by_school = read_coverage(ctx.snap, scope=ctx.scope, year=ctx.year, test=test,
+                              by="school", lea=ctx.lea_code,
+                              school=ctx.lea if ctx.org_level == "school" else None)
+    reached = total_coverage(by_school).row(0, named=True)
+    for column, (label, key, note) in zip(st.columns(4), REACHED, strict=True):
+        column.metric(label, f"{reached[key]:,}", help=note)
+    if by_school.height > 1:
+        with st.expander(f"By school ({by_school.height})"):
+            # A static table: an interactive grid drawn this early slows the page's first
+            # paint (README, benchmarks).
+            st.table(by_school.sort("name").select(
+                pl.col("name").alias("School"), pl.col("school_code").alias("CDS code"),
+                *[pl.col(key).alias(label) for label, key, _ in REACHED],
+                pl.col("pct_delivered").round(1).alias("Delivered (%)")), hide_index=True)
+    st.page_link("app_pages/ssr_delivery.py", label="Record deliveries, see who is waiting",
+                 icon=":material/outgoing_mail:")

@@ -1,11 +1,12 @@
-"""Who is using the dashboard, and what they may see: the one place identity becomes a Scope.
+"""Who is using the dashboard: the one place identity becomes a Scope and a ``User``.
 
-Scopes are enforced in ``queries`` (every query takes one); here we only decide which scope a
-session gets. Sources, first match wins:
+Scopes and rights are enforced in ``queries`` (every query takes a scope, and the permission
+rules are ``queries.access``'s); here we only decide which scope and which rights the
+configuration gives a session (:func:`current_user`). Sources, first match wins:
 
 1. a signed-in user (``st.user``, OpenID Connect via ``st.login``) listed in the secrets'
    ``[access.users."<email>"]`` table: ``statewide``, ``counties``, ``leas``, ``schools``,
-   ``groups``, ``pii``, and ``loads`` (may load files: :func:`can_load`);
+   ``groups``, ``pii``, and ``loads`` (an LEA coordinator's rights: :func:`current_user`);
 2. when the store holds local accounts (``elpac users add``) and OpenID Connect is not set
    up: the account the session signed in with (``dashboard.local_sign_in``), its role and
    assignments as a scope (``queries.access``); nothing before signing in;
@@ -20,14 +21,16 @@ either, unless ``[access.default]`` grants something: the entrypoint asks it to 
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
+from dataclasses import replace
 from typing import Any
 
 import streamlit as st
 
 from dashboard import cached, local_sign_in
-from queries.access import describe_scope, scope_of
+from queries.access import User, describe_scope, scope_of, user_of
 from queries.scope import Scope
 
 LOCAL_DEFAULT = Scope.state(pii=True)
@@ -105,63 +108,57 @@ def current_scope() -> Scope:
     return LOCAL_DEFAULT
 
 
-def can_load() -> bool:
-    """Whether this session may load files into the store (the Data loads page).
+def who() -> str:
+    """How the audit log and the catalog name this session's user.
 
-    The same sources as :func:`current_scope`, in the same order, with a ``loads`` boolean
-    (``[access.users."<email>"] loads = true``). It must be granted explicitly: only the plain
-    local install, with no access configuration at all, may load without it.
+    The signed-in e-mail, else ``local:<operating-system user>`` (nobody signs in).
+    """
+    email = signed_in_email()
+    if email:
+        return email
+    try:
+        return f"local:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "local"
+
+
+def current_user() -> User:
+    """The acting user of this session: name, scope and the rights the configuration grants.
+
+    Query functions decide with it (``queries.access``); pages only ask them. The sources are
+    those of :func:`current_scope`, in the same order. A local account's rights are its
+    role's (``queries.access.user_of``). Elsewhere ``loads`` (may load files, make the parent-
+    portal credential, change SSR languages) must be granted explicitly
+    (``[access.users."<email>"] loads = true``, or ``"loads": true`` in ``$ELPAC_SCOPE``): only
+    the plain local install, with no access configuration at all, has it without. The audit
+    log is read by statewide users with load rights, and without sign-in by statewide scopes.
     """
     access = _secrets_access()
     email = user_email()
+    name = who()
     if email is not None:
+        account = local_sign_in.account_of(email)
         users = access.get("users", {})
         if email in users:
-            return bool(users[email].get("loads", False))
-        account = local_sign_in.account_of(email)
-        return account is not None and account.role in local_sign_in.LOADING_ROLES
+            scope, loads = _scope_from(users[email]), bool(users[email].get("loads", False))
+            role = account.role if account is not None else None
+            return User(name, scope, email=email, loads=loads, role=role,
+                        audits=role == "lea_admin" or (scope.statewide and loads))
+        if account is None:
+            return User(name, Scope(), email=email)
+        return replace(user_of(account, cached.store()), name=name, email=email)
     if auth_configured():
-        return False
+        # Not signed in on a shared server: the default scope at most, and no rights.
+        return User(name, current_scope())
     if local_sign_in.in_use():
         account = local_sign_in.account()
-        return account is not None and account.role in local_sign_in.LOADING_ROLES
+        return user_of(account, cached.store()) if account is not None else User(name, Scope())
     raw = os.environ.get("ELPAC_SCOPE")
-    if raw:
-        return bool(json.loads(raw).get("loads", False))
-    if "default" in access:
-        return bool(dict(access["default"]).get("loads", False))
-    return True
-
-
-def may_audit() -> bool:
-    """Whether this session may read the audit log (the menu's check: no account list read)."""
-    if auth_configured():
-        email = user_email()
-        account = local_sign_in.account_of(email) if email else None
-        if account is not None and account.role == "lea_admin":
-            return True
-        return current_scope().statewide and can_load()
-    if not local_sign_in.in_use():
-        return current_scope().statewide
-    account = local_sign_in.account()
-    return account is not None and account.role in local_sign_in.LOADING_ROLES
-
-
-def audited_users() -> list[str] | None:
-    """Whose audit entries this session may read: ``None`` for everyone's, ``[]`` for none.
-
-    State administrators and a plain local install see every entry; an LEA administrator
-    sees the entries of the accounts assigned to their LEAs or those LEAs' schools, and their
-    own. Everyone else sees none.
-    """
-    if not may_audit():
-        return []
-    email = user_email() if auth_configured() else None
-    account = (local_sign_in.account_of(email) if email else
-               None if auth_configured() else local_sign_in.account())
-    if account is not None and account.role == "lea_admin":
-        return local_sign_in.accounts_of_leas(account.leas) + [account.email]
-    return None
+    table = json.loads(raw) if raw else dict(access["default"]) if "default" in access else None
+    if table is not None:
+        scope = _scope_from(table)
+        return User(name, scope, loads=bool(table.get("loads", False)), audits=scope.statewide)
+    return User(name, LOCAL_DEFAULT, loads=True, audits=True)
 
 
 def describe(scope: Scope) -> str:

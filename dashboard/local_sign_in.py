@@ -1,4 +1,4 @@
-"""Sign-in with the store's local accounts (``data.catalog.accounts``): no identity provider needed.
+"""Sign-in with the store's local accounts (``queries.accounts``): no identity provider needed.
 
 Used when sign-in with OpenID Connect is not configured and the store holds at least one
 account (``elpac users add``): every session must then sign in with an e-mail and password,
@@ -15,17 +15,22 @@ from datetime import datetime, timedelta
 
 import streamlit as st
 
-from data.catalog.accounts import ROLES, Account, Accounts, SignInError
-from data.problems import InputError
-from data.results.store import Store, store_path
-from data.synth.demo_accounts import DEMO_PASSWORD, demo_accounts
+from queries.accounts import (
+    DEMO_PASSWORD,
+    Account,
+    SignInError,
+    has_accounts,
+    list_demo_accounts,
+    read_account,
+    sign_in,
+)
+from queries.labels import ROLE_NAMES
+from queries.store import open_store, store_location
 
 EMAIL_KEY = "auth_local_email"
 SEEN_KEY = "auth_local_seen"
 _NOTICE = "auth_local_notice"
 DEFAULT_IDLE_MINUTES = 30
-LOADING_ROLES = ("state_admin", "lea_admin")
-"""Roles that may load Student Score Data Files (CERS: LEA-level coordinators)."""
 
 
 def idle_limit() -> timedelta:
@@ -39,40 +44,21 @@ def idle_limit() -> timedelta:
 
 @st.cache_data(ttl=5, show_spinner=False)
 def _has_accounts(path: str) -> bool:
-    try:
-        return Accounts(Store(path)).list().height > 0
-    except InputError:
-        return False
+    return has_accounts(open_store(path))
 
 
 @st.cache_data(ttl=5, show_spinner=False)
 def _account(path: str, email: str) -> Account | None:
-    return Accounts(Store(path)).get(email)
+    return read_account(open_store(path), email)
 
 
 @st.cache_data(ttl=5, show_spinner=False)
 def _demo(path: str) -> list[Account]:
-    try:
-        return demo_accounts(Store(path))
-    except InputError:
-        return []
-
-
-def accounts_of_leas(leas: tuple[str, ...]) -> list[str]:
-    """E-mails of the accounts assigned to these LEAs or to their schools."""
-    prefixes = {lea[:7] for lea in leas}
-    accounts = Accounts(Store(_path()))
-    found = []
-    for email in accounts.list().get_column("email"):
-        other = accounts.get(email)
-        if other is not None and (set(other.leas) & set(leas) or any(
-                school[:7] in prefixes for school in other.schools)):
-            found.append(other.email)
-    return found
+    return list_demo_accounts(open_store(path))
 
 
 def _path() -> str:
-    return str(store_path())
+    return str(store_location())
 
 
 def in_use() -> bool:
@@ -88,10 +74,7 @@ def account() -> Account | None:
 
 def account_of(email: str) -> Account | None:
     """The local account of an e-mail signed in elsewhere (OpenID Connect), if there is one."""
-    try:
-        return _account(_path(), email)
-    except InputError:  # not an e-mail address: no account
-        return None
+    return _account(_path(), email)  # None too for what is not an e-mail address
 
 
 def keep_alive(now: datetime | None = None) -> None:
@@ -121,7 +104,7 @@ def _submit(email: str | None = None, password: str | None = None) -> None:
         email = str(state.get("auth_local_form_email", ""))
         password = str(state.get("auth_local_form_password", ""))
     try:
-        signed = Accounts(Store(_path())).sign_in(email, password or "")
+        signed = sign_in(open_store(_path()), email, password or "")
     except SignInError as exc:
         state[_NOTICE] = str(exc)
     else:
@@ -137,7 +120,7 @@ def sidebar() -> None:
     signed = account()
     if signed is not None:
         st.sidebar.caption(f"Signed in as {signed.name} ({signed.email}): "
-                           f"{ROLES[signed.role]}.")
+                           f"{ROLE_NAMES[signed.role]}.")
         st.sidebar.button("Sign out", key="auth_local_sign_out", on_click=sign_out)
         return
     with st.sidebar.form("auth_local_form", border=True):
@@ -151,9 +134,9 @@ def sidebar() -> None:
         st.sidebar.error(notice, icon=":material/lock:")
     demo = _demo(_path())
     if demo:
-        # Only the synthetic demo store has these (data.catalog.accounts.create_demo_accounts).
+        # Only the synthetic demo store has these (data.synth.demo_accounts).
         st.sidebar.caption(f"Demo store: try each role (password `{DEMO_PASSWORD}`).")
         for each in demo:
-            st.sidebar.button(f"{ROLES[each.role]}: {each.email}", key=f"auth_demo_{each.role}",
-                              on_click=_submit, args=(each.email, DEMO_PASSWORD),
-                              width="stretch")
+            st.sidebar.button(f"{ROLE_NAMES[each.role]}: {each.email}",
+                              key=f"auth_demo_{each.role}", on_click=_submit,
+                              args=(each.email, DEMO_PASSWORD), width="stretch")

@@ -19,17 +19,16 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import streamlit as st
 
-from dashboard import identity
-from dashboard import rosters as student_groups
-from data.catalog import saved_reports as saved_reports_table
-from data.domain import GRADES
-from data.problems import InputError
-from data.results.store import Store
-from data.student_groups import DIMENSIONS, GROUPS
+from dashboard import identity, rosters
+from queries.errors import InputError, ScopeError
 from queries.labels import (
     COMPLETENESS_NAMES,
     DIMENSION_NAMES,
+    DIMENSION_OF_GROUP,
     GRADE_NAMES,
+    GRADES,
+    GROUP_CHOICES,
+    GROUP_DIMENSIONS,
     MEASURE_NAMES,
     ORG_LEVEL_NAMES,
     REPORT_TYPES,
@@ -37,8 +36,9 @@ from queries.labels import (
 )
 from queries.report_size import estimate_report_size
 from queries.rosters import group_students
-from queries.scope import ScopeError
+from queries.saved_reports import delete_saved_report, list_saved_reports, save_report
 from queries.spec import BREAKDOWNS, ReportSpec, Subgroup
+from queries.store import open_store
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -61,17 +61,14 @@ TYPE_OF_MEASURE = {"overall": "yearly", "oral": "composite", "written": "composi
                    "listening": "domain", "speaking": "domain", "reading": "domain",
                    "writing": "domain"}
 _CODE_COLUMN = {"county": "county_code", "lea": "lea_code", "school": "school_code"}
-# Groups a filter or subgroup can use: every breakdown dimension's (not "all" students).
-GROUP_CHOICES = {g.id: f"{DIMENSIONS[g.dimension]}: {g.name}" for g in GROUPS
-                 if g.dimension in DIMENSIONS}
-_DIMENSION_OF = {g.id: g.dimension for g in GROUPS}
 # Option labels as dicts, not lambdas: session state (AppTest keeps widgets' format
 # functions there) must pickle (.streamlit/config.toml, enforceSerializableSessionState).
 _SHORT_TESTS = {t: name.replace("Summative ", "") for t, name in TESTS.items()}
 _BREAKDOWN_NAMES = {"": "No breakdown", **{b: DIMENSION_NAMES[b] for b in BREAKDOWNS}}
 _POPULATIONS = {"all": "All students", "cohort": "Cohort"}
-LEVEL_NAMES = {**ORG_LEVEL_NAMES, "group": "Student groups"}
-"""The builder's organisation levels: CERS's, and the user's student groups (rosters)."""
+LEVEL_NAMES = {**ORG_LEVEL_NAMES, "group": "Rosters"}
+"""The builder's organisation levels: CERS's, and the user's rosters (level key ``group``, as
+saved reports and shared links spell it)."""
 
 
 def org_choices(snap: Snapshot, scope: Scope, level: str, *, lea: str | None = None
@@ -79,11 +76,11 @@ def org_choices(snap: Snapshot, scope: Scope, level: str, *, lea: str | None = N
     """Organisations of one level the scope may see (code -> "Name (code)").
 
     ``lea`` narrows schools to that LEA's (the sidebar's LEA keeps the list short statewide).
-    Student groups (``group``) are keyed by ``data.catalog.rosters.group_key`` and shown as
+    Rosters (level ``group``) are keyed by ``queries.rosters.group_key`` and shown as
     "Name (school name)".
     """
     if level == "group":
-        return student_groups.group_choices(snap, scope)
+        return rosters.roster_choices(snap, scope)
     if level == "state":
         return {"00": "California"} if scope.allows_state() else {}
     orgs = scope.visible_orgs(snap.orgs_of(snap.years)).filter(pl.col("org_level") == level)
@@ -119,8 +116,8 @@ def spec_state(spec: ReportSpec) -> dict[str, Any]:
 
 def _by_dimension(ids: list[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
     # Within a dimension any chosen group (OR), across dimensions all (AND): ReportSpec's rule.
-    return tuple((d, tuple(i for i in ids if _DIMENSION_OF[i] == d)) for d in DIMENSIONS
-                 if any(_DIMENSION_OF[i] == d for i in ids))
+    return tuple((d, tuple(i for i in ids if DIMENSION_OF_GROUP[i] == d))
+                 for d in GROUP_DIMENSIONS if any(DIMENSION_OF_GROUP[i] == d for i in ids))
 
 
 def state_spec(state: Mapping[str, Any]) -> tuple[ReportSpec | None, list[str]]:
@@ -160,7 +157,7 @@ def state_spec(state: Mapping[str, Any]) -> tuple[ReportSpec | None, list[str]]:
             subgroups=tuple(subgroups), completeness=state.get("report_completeness", "all"),
             comparison=bool(state.get("report_comparison")), expand=expand,
             longitudinal=kind == "longitudinal",
-            # A student group follows the same students every year: it has no cohort.
+            # A roster follows the same students every year: it has no cohort.
             cohort=kind == "longitudinal" and level != "group"
             and state.get("report_population") == "cohort")
     except ValueError as exc:
@@ -253,7 +250,7 @@ def builder(ctx: PageContext) -> None:
         top[1].selectbox("Test", list(TESTS), key="report_test",
                          format_func=_SHORT_TESTS.__getitem__)
         kind = state["report_type"]
-        # The level first: a student group has no cohort (the Students choice below).
+        # The level first: a roster has no cohort (the Students choice below).
         levels = [lv for lv in LEVEL_NAMES if org_choices(ctx.snap, ctx.scope, lv)]
         _keep_valid("report_org_level", levels, many=False)
         level = state["report_org_level"]
@@ -263,8 +260,8 @@ def builder(ctx: PageContext) -> None:
             top[2].selectbox("Measure", measures, key="report_measure",
                              format_func=MEASURE_NAMES.__getitem__)
         if kind == "longitudinal" and level == "group":
-            top[3].caption("Student groups follow the same students every year: no cohort "
-                           "to choose.")
+            top[3].caption("Rosters follow the same students every year: no cohort to "
+                           "choose.")
         elif kind == "longitudinal":
             top[3].segmented_control(
                 "Students", ["all", "cohort"], key="report_population", required=True,
@@ -281,7 +278,7 @@ def builder(ctx: PageContext) -> None:
             where[1].multiselect(
                 "Organisations", list(choices), key="report_orgs",
                 format_func=choices.__getitem__, placeholder="Choose organisations",
-                help="Your student groups (the Student groups page)." if level == "group" else
+                help="Your rosters (the Rosters page)." if level == "group" else
                      "Only organisations your account covers."
                      + (" Schools of the sidebar's LEA." if level == "school" and lea else ""))
             if level in ("lea", "school"):
@@ -297,7 +294,7 @@ def builder(ctx: PageContext) -> None:
                           format_func=COMPLETENESS_NAMES.__getitem__)
         what[3].selectbox("Break down by", list(_BREAKDOWN_NAMES), key="report_breakdown",
                           format_func=_BREAKDOWN_NAMES.__getitem__)
-        st.checkbox("Add comparison rows (each group's school, LEA, county and state)"
+        st.checkbox("Add comparison rows (each roster's school, LEA, county and state)"
                     if level == "group" else
                     "Add comparison rows (each organisation's LEA, county and state)",
                     key="report_comparison")
@@ -331,7 +328,7 @@ def _groups_editors() -> None:
 
 
 def group_members(ctx: PageContext, spec: ReportSpec) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """A group report's students (part of its cache key: a group can gain students)."""
+    """A roster report's students (part of its cache key: a roster can gain students)."""
     if spec.org_level != "group":
         return ()
     members = group_students(ctx.snap.store, ctx.scope, spec.orgs)
@@ -360,10 +357,6 @@ def _estimate(ctx: PageContext, spec: ReportSpec | None, problems: list[str]) ->
 
 # -- saved reports -------------------------------------------------------------------------
 
-def _owner() -> str:
-    return identity.signed_in_email() or "local"
-
-
 def _save(path: str) -> None:
     state = st.session_state
     spec = last_run()
@@ -372,8 +365,8 @@ def _save(path: str) -> None:
         state["report_saved_message"] = "Run a report first, then save it."
         return
     try:
-        saved_reports_table.save_report(Store(path), _owner(), name,
-                                        replace(spec, name=name).to_params()["report"])
+        save_report(open_store(path), identity.current_user(), name,
+                    replace(spec, name=name).to_params()["report"])
     except InputError as exc:
         state["report_saved_message"] = f"The report was not saved: {exc}."
         return
@@ -399,7 +392,7 @@ def _delete(path: str) -> None:
     state = st.session_state
     name = state.get("report_saved_pick")
     if name:
-        saved_reports_table.delete_report(Store(path), _owner(), name)
+        delete_saved_report(open_store(path), identity.current_user(), name)
         state["report_saved_message"] = f"Deleted “{name}”."
         state.pop("report_saved_pick", None)
 
@@ -411,7 +404,7 @@ def saved_reports(ctx: PageContext) -> None:
     (``read_report`` applies it), so a saved report never shows more than that scope allows.
     """
     state = st.session_state
-    saved = dict(saved_reports_table.saved_reports(Store(ctx.path), _owner())
+    saved = dict(list_saved_reports(open_store(ctx.path), identity.current_user())
                  .select("name", "params").iter_rows())
     with st.expander(f"Saved reports ({len(saved)})"):
         name, save = st.columns([3, 1], vertical_alignment="bottom")

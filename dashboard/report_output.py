@@ -3,7 +3,8 @@
 :func:`report_table` shapes a ``read_report`` frame for one measure; the page shows it with
 :func:`column_config` and the downloads write it, so screen and files always agree. Headers
 come from ``queries.labels``; cells a spreadsheet could run as formulas are neutralised
-(``data.toms.export``), and suppressed score cells are written ``*`` as in the research files.
+(``queries.spreadsheets``), and suppressed score cells are written ``*`` as in the research
+files.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import polars as pl
 import streamlit as st
 
 from dashboard import chart_export, charts
-from data.toms.export import neutralised
 from documents import pdf
 from queries.labels import (
     DATA_STATUS_NAMES,
@@ -30,6 +30,7 @@ from queries.labels import (
     level_names,
 )
 from queries.metrics import SUPPRESSION_THRESHOLD
+from queries.spreadsheets import spreadsheet_safe
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -116,7 +117,8 @@ def export_frame(table: pl.DataFrame, *, test: str, measure: str, counts: bool
     """The table as a file holds it: labelled headers, ``*`` in suppressed score cells.
 
     Score cells become text (1 decimal for means and percents) so a suppressed cell can hold
-    ``*``; every text cell is neutralised against spreadsheet formulas.
+    ``*``. Written with ``queries.spreadsheets.csv_bytes`` or :func:`excel_bytes`, which
+    neutralise every text cell against spreadsheet formulas.
     """
     levels = level_columns(test, measure, counts=counts)
     out = []
@@ -133,26 +135,18 @@ def export_frame(table: pl.DataFrame, *, test: str, measure: str, counts: bool
         if col == "n_measure":
             label = f"With a {MEASURE_NAMES[measure]} score"
         out.append(expr.alias(label))
-    frame = table.select(out)
-    text = [c for c, t in frame.schema.items() if t == pl.String]
-    return frame.with_columns(neutralised(frame.select(text)))
-
-
-def csv_bytes(frame: pl.DataFrame) -> bytes:
-    """An export frame as UTF-8 CSV with a byte-order mark (so Excel reads the accents)."""
-    buffer = io.BytesIO()
-    buffer.write("\ufeff".encode())
-    frame.write_csv(buffer, null_value="", line_terminator="\r\n")
-    return buffer.getvalue()
+    return table.select(out)
 
 
 def excel_bytes(frame: pl.DataFrame, *, title: str, about: list[str]) -> bytes:
     """An export frame as an Excel workbook: the table, then a sheet saying what it is.
 
-    Numbers stay numbers; text (and ``*``) is written as text, never read as a formula.
+    Numbers stay numbers; text (and ``*``) is written as text, never read as a formula
+    (``queries.spreadsheets.spreadsheet_safe``, and xlsxwriter told not to read formulas).
     """
     import xlsxwriter
 
+    frame = spreadsheet_safe(frame)
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {
         "in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
@@ -273,8 +267,8 @@ def transitions(moves: pl.DataFrame, report: pl.DataFrame, spec: ReportSpec,
         st.info("No student was tested with scores in the same organisation in two "
                 "consecutive chosen years.")
         return
-    # Organisations are told apart by their keys, not their CDS code: two student groups of
-    # one school share it (queries.reports: a group's school_code is its group key).
+    # Organisations are told apart by their keys, not their CDS code: two rosters of one
+    # school share it (queries.reports: a roster's school_code is its group key).
     org_keys = ["org_level", "county_code", "lea_code", "school_code"]
     names = report.select(*org_keys, "name", "cds_code").unique(subset=org_keys)
     moves = moves.join(names, on=org_keys, how="left")

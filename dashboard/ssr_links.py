@@ -2,7 +2,7 @@
 
 An SSR is made when asked for (HTML at once; the PDF is printed by Chromium when the button is
 clicked, about a second) from the record the profile shows; every download is audited. An LEA
-coordinator (an account that may load files) may change the SSR languages, as TOMS allows.
+coordinator may change the SSR languages, as TOMS allows (``queries.ssr_languages`` decides).
 """
 
 from __future__ import annotations
@@ -11,20 +11,28 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from dashboard import auditing, cached, identity
-from data.catalog.ssr_languages import OFFERED, clear_languages, set_languages
+from dashboard import auditing, identity
 from documents import pdf
 from documents.i18n import LANGUAGE_NAMES
 from documents.ssr import file_name, languages_of, render_html, render_pdf
-from queries.labels import RECORD_TYPE_OF_TEST
+from queries.errors import REFUSALS, as_sentence
+from queries.labels import RECORD_TYPE_OF_TEST, SSR_SECOND_LANGUAGES
 from queries.ssr_documents import NoReportError, read_ssr_content
+from queries.ssr_languages import (
+    AS_IN_FILE,
+    ENGLISH_ONLY,
+    may_change_ssr_languages,
+    set_ssr_languages,
+)
 
 if TYPE_CHECKING:
     from dashboard.context import PageContext
+    from queries.access import User
 
 _TEST_OF_TYPE = {v: k for k, v in RECORD_TYPE_OF_TEST.items()}
-_CHOICES = {"": "As in the score file", "ENG": "English only",
-            **{code: f"English and {LANGUAGE_NAMES[code]}" for code in OFFERED}}
+_CHOICES = {AS_IN_FILE: "As in the score file", ENGLISH_ONLY: "English only",
+            **{code: f"English and {LANGUAGE_NAMES[code]}" for code in SSR_SECOND_LANGUAGES}}
+_NOTICE = "ssr_lang_notice"
 SSR_PDF_NEEDS_CHROMIUM = (
     "SSR PDFs are printed by Chromium, which is not installed on this server: to offer them, "
     f"{pdf.INSTALL_CHROMIUM}. The web pages below print from any browser.")
@@ -72,24 +80,23 @@ def reporting_section(ctx: PageContext, record: dict[str, Any]) -> None:
                 name=html_name, detail="student score report", n_rows=1))
     st.caption("Two pages: the overall score and what it means, then the oral and written "
                "language scores, the domains and the score history.")
-    if identity.can_load():
-        _language_choice(ctx, record)
+    user = identity.current_user()
+    if may_change_ssr_languages(user):
+        _language_choice(ctx, user, record, test)
 
 
-def _language_choice(ctx: PageContext, record: dict[str, Any]) -> None:
+def _language_choice(ctx: PageContext, user: User, record: dict[str, Any], test: str) -> None:
     key = f"ssr_lang_{record['ssid']}_{record['school_year']}_{record['record_type']}"
 
     def changed() -> None:
-        choice = st.session_state[key]
-        store = cached.store()
-        if choice == "":
-            clear_languages(store, record["ssid"], record["school_year"],
-                            record["record_type"])
-        else:
-            set_languages(store, record["ssid"], record["school_year"],
-                          record["record_type"], None if choice == "ENG" else choice,
-                          set_by=auditing.who())
+        try:
+            set_ssr_languages(ctx.snap, user, record["ssid"], year=record["school_year"],
+                              test=test, languages=st.session_state[key])
+        except REFUSALS as exc:
+            st.session_state[_NOTICE] = as_sentence(exc)
 
     st.selectbox("SSR languages", list(_CHOICES), format_func=_CHOICES.__getitem__, key=key,
                  on_change=changed, index=None, placeholder="Change the SSR languages",
                  help="As TOMS allows an LEA coordinator: the SSRs made here follow it.")
+    if notice := st.session_state.pop(_NOTICE, None):
+        st.error(f"The SSR languages were not changed: {notice}", icon=":material/error:")

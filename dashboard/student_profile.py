@@ -14,19 +14,19 @@ import polars as pl
 import streamlit as st
 
 from dashboard.chart_labels import level_style
-from data.domain import RECORD_TYPE_ALTERNATE
-from data.results.summary import DOMAINS
 from queries.labels import (
     ALTERNATE_LEVELS,
     ATTEMPTEDNESS_NAMES,
     CONDITION_CODES,
     DOMAIN_LEVELS,
+    DOMAINS,
     GRADE_NAMES,
     INCLUDE_INDICATOR_NAMES,
     MEASURE_NAMES,
     NO_CONDITION_CODE,
     NOT_ATTEMPTED,
     OPPORTUNITY_STATUS_NAMES,
+    RECORD_TYPE_ALTERNATE,
     RECORD_TYPE_NAMES,
     RECORD_TYPE_SHORT_NAMES,
     SSR_LANGUAGE_NAMES,

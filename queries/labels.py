@@ -5,8 +5,13 @@ Level names follow the SSRs and CERS (ELPAC.md §1.2, §1.4, §2).
 
 from __future__ import annotations
 
-from data.domain import GRADES, RECORD_TYPE_ALTERNATE, RECORD_TYPE_SUMMATIVE
-from data.student_groups import DIMENSIONS, GROUP_BY_ID
+from data.catalog.accounts import ROLES
+from data.catalog.ssr_languages import OFFERED
+from data.domain import GRADES as GRADES  # KN, 01 ... 12: every grade code in order
+from data.domain import RECORD_TYPE_ALTERNATE as RECORD_TYPE_ALTERNATE  # 23: overall only
+from data.domain import RECORD_TYPE_SUMMATIVE
+from data.results.summary import DOMAINS as DOMAINS  # the four domains, level 1-3 each
+from data.student_groups import DIMENSIONS, GROUP_BY_ID, GROUPS
 
 TESTS: dict[str, str] = {"summative": "Summative ELPAC", "alternate": "Summative Alternate ELPAC"}
 RECORD_TYPE_OF_TEST: dict[str, str] = {"summative": RECORD_TYPE_SUMMATIVE,
@@ -50,8 +55,18 @@ def grade_name(grade: str) -> str:
 
 
 GRADE_NAMES: dict[str, str] = {g: grade_name(g) for g in (*GRADES, "13")}
+"""Every grade code, ``KN`` to ``12`` in order, then ``13`` (all grades)."""
 GROUP_NAMES: dict[str, str] = {gid: g.name for gid, g in GROUP_BY_ID.items()}
 DIMENSION_NAMES: dict[str, str] = {**DIMENSIONS, "grade": "Grade"}
+GROUP_DIMENSIONS: dict[str, str] = dict(DIMENSIONS)
+"""The state's demographic dimensions (ethnicity, economic status, ...), in breakdown order."""
+DIMENSION_OF_GROUP: dict[str, str] = {g.id: g.dimension for g in GROUPS}
+GROUP_CHOICES: dict[str, str] = {g.id: f"{DIMENSIONS[g.dimension]}: {g.name}" for g in GROUPS
+                                 if g.dimension in DIMENSIONS}
+"""The demographic student groups a filter can use, as pickers show them ("Dimension: name").
+
+Every breakdown dimension's groups (not "all students"). *Student groups* are only these, the
+state's; the groups users make of their students are *rosters* (``queries.rosters``)."""
 ORG_LEVEL_NAMES = {"state": "State", "county": "County", "lea": "LEA", "school": "School"}
 TYPE_ID_NAMES = {"04": "State", "03": "County", "02": "District",
                  "09": "Direct Funded Charter School", "01": "School",
@@ -63,6 +78,7 @@ SUPPRESSED = "*"
 
 RECORD_TYPE_NAMES: dict[str, str] = {RECORD_TYPE_SUMMATIVE: TESTS["summative"],
                                      RECORD_TYPE_ALTERNATE: TESTS["alternate"]}
+
 CONDITION_CODES: dict[str, tuple[str, str]] = {
     "NT": ("Not Tested", "Eligible but did not test, and was still an English learner at the "
            "end of the testing window; no score and no Student Score Report."),
@@ -104,6 +120,23 @@ SSR_LANGUAGE_NAMES: dict[str, str] = {"ENG": "English", "SPA": "Spanish",
                                       "VIE": "Vietnamese", "FIL": "Filipino", "KOR": "Korean",
                                       "CHI": "Chinese (Traditional)"}
 """The SSR languages (ELPAC.md §7; codes as ``data.domain.CEDS_TO_SSR_LANGUAGE`` gives)."""
+SSR_SECOND_LANGUAGES: tuple[str, ...] = OFFERED
+"""Languages an SSR is made in besides English (ELPAC.md §7): an override's choices."""
+
+# -- accounts and the audit log ---------------------------------------------------------------
+
+ROLE_NAMES: dict[str, str] = dict(ROLES)
+"""A local account's role, as the sign-in sidebar and the roster pickers name it."""
+AUDIT_ACTION_NAMES: dict[str, str] = {
+    "sign_in": "Signed in",
+    "sign_in_refused": "Sign-in refused",
+    "view_student": "Viewed a student",
+    "export": "Exported",
+    "portal_credential": "Made a parent-portal credential",
+    "groups": "Changed rosters",
+}
+"""What each audit entry's action is, as the Audit page says it. The key ``groups`` is what
+roster changes were stored under before rosters had their name: kept so old entries read."""
 
 # -- the custom report (Custom report page; CERS's Custom Aggregate Report) -------------------
 

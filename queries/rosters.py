@@ -1,10 +1,17 @@
-"""Student groups (rosters, ``data.catalog.rosters``) as a user's scope allows them.
+"""Rosters (``data.catalog.rosters``) as a user's scope allows them.
 
-A group is visible to a scope when the scope covers its school and, for a scope limited to
-some students (a teacher), when every student of the group is one of them: a teacher sees
-the groups assigned to them and those they built from their own students, never another
-teacher's group that reaches beyond theirs. Who may put a student in a group follows the same
-rule (``may_use``). Group members are student-level data: only a scope with PII sees them.
+A roster is a group of one school's students that a user makes ("Creating Groups" in CERS),
+such as a class; *student groups* are only the state's demographic groups
+(``queries.labels``). Rosters keep the catalog's names (``group_key``, the ``groups`` audit
+action) so stored rows still read.
+
+A roster is visible to a scope when the scope covers its school and, for a scope limited to
+some students (a teacher), when every student of the roster is one of them: a teacher sees
+the rosters assigned to them and those they built from their own students, never another
+teacher's roster that reaches beyond theirs. Who may put a student in a roster follows the
+same rule (``may_use``). Only whole-organisation scopes with student records manage rosters
+(:func:`manages_rosters`: uploads, assignments, deletion). Roster members are student-level
+data: only a scope with PII sees them.
 """
 
 from __future__ import annotations
@@ -14,9 +21,11 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from data.catalog import audit
-from data.catalog.rosters import ImportResult, MayUse, Rosters, group_key, split_group_key
+from data.catalog.accounts import Accounts
+from data.catalog.rosters import COLUMNS, ImportResult, MayUse, Rosters, group_key, split_group_key
 from data.problems import InputError
 from queries.access import describe_scope
+from queries.labels import ROLE_NAMES
 from queries.scope import Scope, ScopeError
 
 if TYPE_CHECKING:
@@ -25,8 +34,10 @@ if TYPE_CHECKING:
 
     from data.results.store import Store
 
-_PII_MESSAGE = ("Student groups list students: your access shows aggregate results only. "
+_PII_MESSAGE = ("Rosters list students: your access shows aggregate results only. "
                 "Ask your LEA administrator for student-level access.")
+TEMPLATE = ",".join(COLUMNS) + "\r\n"
+"""The header row of a roster upload (:func:`import_groups`): a template to fill in."""
 
 
 def _school_leas(store: Store) -> dict[str, str]:
@@ -82,14 +93,13 @@ def group_students(store: Store, scope: Scope, keys: Iterable[str]) -> dict[str,
         _, school = split_group_key(key)
         ssids = members.get(key)
         if ssids is None or not _visible(scope, school, ssids, leas):
-            raise ScopeError(f"the student group {key.partition(':')[2]!r} is not one of "
-                             "yours")
+            raise ScopeError(f"the roster {key.partition(':')[2]!r} is not one of yours")
         out[key] = ssids
     return out
 
 
 def may_use(store: Store, scope: Scope) -> MayUse:
-    """Whether the scope's user may put a student of a school in a group (``None``: yes)."""
+    """Whether the scope's user may put a student of a school in a roster (``None``: yes)."""
     leas: dict[str, str] = {}
 
     def check(school: str, ssid: str) -> str | None:
@@ -98,14 +108,18 @@ def may_use(store: Store, scope: Scope) -> MayUse:
         if not _covers_school(scope, school, leas):
             return "this school is not in your access"
         if not scope.allows_ssid(ssid):
-            return "not one of your students (a teacher groups only students of their groups)"
+            return ("not one of your students (a teacher puts only students of their rosters in "
+                    "a roster)")
         return None
 
     return check
 
 
 def _audited(store: Store, scope: Scope, who: str, detail: str, n_rows: int) -> None:
-    """Who changed which group: group names and sizes, never the students' SSIDs."""
+    """Who changed which roster: names and sizes, never the students' SSIDs.
+
+    Under the action key ``groups``, as before rosters had their name (old entries read).
+    """
     audit.record(store, who or "unknown", "groups", scope=describe_scope(scope),
                  detail=detail, n_rows=n_rows)
 
@@ -127,8 +141,8 @@ def create_group(store: Store, scope: Scope, *, name: str, school_code: str,
     users = list(users)
     if scope.ssids is not None:
         if any(u.strip().lower() != created_by.strip().lower() for u in users):
-            raise ScopeError("A teacher's group is for the teacher who makes it; ask your LEA "
-                             "administrator to share a group with others.")
+            raise ScopeError("A teacher's roster is for the teacher who makes it; ask your LEA "
+                             "administrator to share a roster with others.")
         users = [created_by]
     made = Rosters(store).create(name, school_code, ssids, created_by=created_by,
                                  users=users, may_use=may_use(store, scope), now=now)
@@ -146,7 +160,7 @@ def import_groups(store: Store, scope: Scope, text: str, *, file_name: str, uplo
     """
     _require_pii(scope)
     if scope.ssids is not None:
-        raise ScopeError("Group uploads are for LEA and site administrators; make your group "
+        raise ScopeError("Roster uploads are for LEA and site administrators; make your roster "
                          "from your students instead.")
     result = Rosters(store).import_csv(text, file_name=file_name, uploaded_by=uploaded_by,
                                        now=now, may_use=may_use(store, scope))
@@ -158,7 +172,7 @@ def import_groups(store: Store, scope: Scope, text: str, *, file_name: str, uplo
 def _own_group(store: Store, scope: Scope, key: str) -> None:
     _require_pii(scope)
     if scope.ssids is not None:
-        raise ScopeError("Only LEA and site administrators assign and remove groups.")
+        raise ScopeError("Only LEA and site administrators assign and remove rosters.")
     group_students(store, scope, [key])
 
 
@@ -185,5 +199,60 @@ def remove_group(store: Store, scope: Scope, key: str, *, by: str = "") -> None:
     _audited(store, scope, by, f"deleted {key}", 0)
 
 
-__all__ = ["InputError", "assign_group", "create_group", "group_students", "import_groups",
-           "may_use", "remove_group", "unassign_group", "visible_groups"]
+def manages_rosters(scope: Scope) -> bool:
+    """Whether the scope manages rosters: uploads, assignments and deletion.
+
+    Whole organisations with student records (a state, LEA or site administrator, a local
+    install); a teacher (a scope that lists SSIDs) only makes rosters of their own students.
+
+    Examples
+    --------
+    >>> manages_rosters(Scope.lea("19647330000000", pii=True))
+    True
+    >>> manages_rosters(Scope(schools=("19647331932334",), ssids=("1014222837",), pii=True))
+    False
+    """
+    return scope.pii and scope.ssids is None
+
+
+def assignable_accounts(store: Store, scope: Scope, leas_of: dict[str, str]) -> dict[str, str]:
+    """Accounts an administrator may give rosters to: e-mail -> "Name <e-mail> (role)".
+
+    Statewide, every account that sees students; else those assigned to an LEA or school the
+    scope covers (``leas_of``: each school's LEA). Aggregate-only viewers are left out: a
+    roster lists students they may not see.
+    """
+    out = {}
+    listed = Accounts(store).list()
+    for email, name, role, assignments in listed.select(
+            "email", "name", "role", "assignments").iter_rows():
+        if role == "viewer":
+            continue
+        pairs = [a.split(" ", 1) for a in assignments.split(", ") if " " in a]
+        covered = scope.statewide or any(
+            (kind == "lea" and scope.allows_lea(code[:2], code))
+            or (kind == "school" and scope.allows_school(code[:2], leas_of.get(code, ""), code))
+            or (kind == "county" and scope.allows_county(code))
+            for kind, code in pairs)
+        if covered:
+            out[email] = f"{name} <{email}> ({ROLE_NAMES.get(role, role)})"
+    return out
+
+
+def roster_uploads(store: Store, scope: Scope, *, me: str, leas_of: dict[str, str]
+                   ) -> pl.DataFrame:
+    """Roster uploads the user may see, newest first: all statewide, else their area's.
+
+    Their area's: the uploads of ``me`` and of :func:`assignable_accounts`.
+    """
+    history = Rosters(store).uploads()
+    if scope.statewide:
+        return history
+    who = {me, *assignable_accounts(store, scope, leas_of)}
+    return history.filter(pl.col("uploaded_by").is_in(sorted(who)))
+
+
+__all__ = ["TEMPLATE", "InputError", "assign_group", "assignable_accounts", "create_group",
+           "group_key", "group_students", "import_groups", "manages_rosters", "may_use",
+           "remove_group", "roster_uploads", "split_group_key", "unassign_group",
+           "visible_groups"]

@@ -139,18 +139,3 @@ def read_ssr_status(snap: Snapshot, *, year: str, as_of: date, scope: Scope,
         out = (out.join(names, on=keys, how="left")
                .with_columns(pl.coalesce("name", "own").alias("name")).drop("own"))
     return out.sort(keys) if keys else out
-
-
-def read_ssr_curve(snap: Snapshot, *, year: str, scope: Scope, test: str = "summative",
-                   leas: list[str] | None = None,
-                   schools: list[str] | None = None) -> pl.DataFrame:
-    """Cumulative SSRs released by date: ``released_on``, ``n_released``, ``pct_released``."""
-    rows = _rows(snap, year, test, scope, leas, schools)
-    total = rows.get_column("n_students").sum()
-    per_day = (rows.drop_nulls("released_on").group_by("released_on")
-               .agg(pl.col("n_students").sum()).sort("released_on"))
-    return per_day.with_columns(
-        pl.col("n_students").cum_sum().cast(pl.Int64).alias("n_released")).with_columns(
-        (pl.col("n_released") / total * 100 if total else pl.lit(None, pl.Float64))
-        .alias("pct_released"),
-        pl.lit(total, pl.Int64).alias("n_eligible")).drop("n_students")

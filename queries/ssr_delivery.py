@@ -49,6 +49,12 @@ STATUS_NAMES = {"delivered": "Delivered", "bounced": "E-mail bounced",
 """Each status in words (the page, the CSV and the CLI say the same)."""
 METHOD_NAMES = {"portal": "SIS parent portal", "email": "E-mail", "mail": "Mail",
                 "in_person": "In person"}
+"""How an SSR got home (``data.catalog.ssr_deliveries.METHODS``), in words."""
+METHODS: tuple[str, ...] = distribution.METHODS
+UPLOAD_COLUMNS: dict[str, tuple[str, ...]] = {"deliveries": distribution.DELIVERY_COLUMNS,
+                                              "failures": distribution.FAILURE_COLUMNS}
+"""The columns of a deliveries CSV and of a bounces-and-returns CSV (:func:`import_deliveries`,
+:func:`import_failures`)."""
 UNREACHED = ("bounced", "returned", "not_delivered")
 """The statuses of students whose parents have not been reached."""
 COUNT_COLUMNS = ("n_eligible", "n_released", "n_delivered", "n_failed", "n_not_delivered")

@@ -1,7 +1,10 @@
 """Imports flow one way: ``dashboard`` -> ``queries`` -> ``data`` (STYLE.md, rule 1).
 
 ``data/`` and ``queries/`` must run without Streamlit (the CLI, the benchmarks and the tests
-use them), and a lower layer never imports a higher one.
+use them), a lower layer never imports a higher one, and the dashboard reaches ``data/`` only
+through ``queries/`` (issue 10: what it needs from below, refusals and labels included, has a
+``queries`` name). No module uses another module's private (``_x``) names: a helper another
+module needs is made public where it belongs. Tests may (monkeypatching is fine).
 """
 
 from __future__ import annotations
@@ -16,8 +19,12 @@ ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN: dict[str, set[str]] = {
     "data": {"streamlit", "queries", "dashboard"},
     "queries": {"streamlit", "dashboard"},
+    "dashboard": {"data"},
 }
 """Layer -> top-level packages its modules must not import."""
+
+PACKAGES = ("data", "queries", "documents", "dashboard", "elpac")
+"""The project's own code, where no module may use another's private names."""
 
 
 def imported_packages(source: str, module: str) -> set[str]:
@@ -104,3 +111,73 @@ def test_no_python_functions_inside_polars(layer: str) -> None:
                                                                   "map_batches"):
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert offenders == []
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def private_uses(source: str, module: str) -> set[str]:
+    """Other modules' private names a module uses: ``from m import _x``, or ``m._x`` where
+    ``m`` is a name it imported (a module, or a class or function from one).
+
+    Returned as ``module._x``, resolved as :func:`imported_packages` resolves relative
+    imports. A module's own private names, and dunder names, are not counted.
+    """
+    tree = ast.parse(source)
+    found: set[str] = set()
+    imported: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                package = module.split(".")[: -node.level]
+                target = ".".join([*package, node.module or ""]).strip(".")
+            else:
+                target = node.module or ""
+            for alias in node.names:
+                if _private(alias.name):
+                    found.add(f"{target}.{alias.name}")
+                imported[alias.asname or alias.name] = f"{target}.{alias.name}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                local = alias.asname or alias.name.partition(".")[0]
+                imported[local] = alias.name if alias.asname else local
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and _private(node.attr)
+                and isinstance(node.value, ast.Name) and node.value.id in imported):
+            found.add(f"{imported[node.value.id]}.{node.attr}")
+    return found
+
+
+def project_modules() -> list[Path]:
+    return [path for package in PACKAGES for path in sorted((ROOT / package).rglob("*.py"))]
+
+
+def test_no_module_uses_another_modules_private_names() -> None:
+    uses = sorted(f"{path.relative_to(ROOT)}: {name}" for path in project_modules()
+                  for name in private_uses(path.read_text(encoding="utf-8"), module_name(path)))
+    assert uses == [], "make each helper public in the module where it belongs"
+
+
+@pytest.mark.parametrize(
+    ("source", "module", "expected"),
+    [
+        ("from queries.reports import _grades, read_report", "queries.x",
+         {"queries.reports._grades"}),
+        ("from .cli import _snapshot as snap", "elpac.distribution_cli", {"elpac.cli._snapshot"}),
+        ("from queries import reports\nreports._row_groups(1)", "queries.x",
+         {"queries.reports._row_groups"}),
+        ("import data.catalog.audit as audit\naudit._tables()", "queries.x",
+         {"data.catalog.audit._tables"}),
+        ("from data.results.store import Store\nStore._lock", "queries.x",
+         {"data.results.store.Store._lock"}),
+        ("def f():\n    from dashboard import cached\n    return cached._store_at('x')",
+         "dashboard.x", {"dashboard.cached._store_at"}),
+        # Not counted: one's own private names, dunders, attributes of local values.
+        ("def _own():\n    pass\n_own()", "queries.x", set()),
+        ("from queries import scope\nscope.__doc__", "queries.x", set()),
+        ("def f(store):\n    return store._lock()", "data.x", set()),
+    ],
+)
+def test_private_uses_finds_every_form(source: str, module: str, expected: set[str]) -> None:
+    assert private_uses(source, module) == expected

@@ -385,8 +385,13 @@ def test_generate_refuses_an_lea_without_results(store_copy: Store) -> None:
 def _section(store_dir: str, lea: str) -> None:
     from dashboard.credentials_section import credential_section
     from data.results.store import Store
+    from queries.access import User
+    from queries.scope import Scope
 
-    credential_section(Store(store_dir), lea, "Test Unified", "lea.admin@example.org")
+    # The LEA's coordinator (queries.portal_credentials decides who may).
+    admin = User("lea.admin@example.org", Scope.lea(lea, pii=True),
+                 email="lea.admin@example.org", loads=True)
+    credential_section(Store(store_dir), admin, lea, "Test Unified")
 
 
 def test_credential_section_generates_after_confirmation(store_copy: Store,

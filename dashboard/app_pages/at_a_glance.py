@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import polars as pl
 import streamlit as st
 
 from dashboard import cached, glance
 from dashboard.context import page_context, stop
 from queries.labels import TESTS
-from queries.ssr_delivery import read_coverage, total_coverage
-
-REACHED = (("Released", "n_released", "SSRs released by today."),
-           ("Delivered", "n_delivered", "A delivery recorded (portal, e-mail, mail or in "
-            "person) and nothing came back since."),
-           ("Bounced or returned", "n_failed", "An e-mail bounced or a letter came back, and "
-            "the family has not been reached since."),
-           ("Not yet delivered", "n_not_delivered", "Released, with no delivery recorded."))
 
 ctx = page_context()
 st.title("At a glance")
 test = st.segmented_control("Test", list(TESTS), format_func=TESTS.__getitem__,
                             default="summative", key="glance_test") or "summative"
-# A teacher's numbers count their groups' students only: say so where the school is named.
-whose = "" if ctx.scope.ssids is None else "the students of your groups at "
+# A teacher's numbers count their rosters' students only: say so where the school is named.
+whose = "" if ctx.scope.ssids is None else "the students of your rosters at "
 st.caption(f"{TESTS[test]}, {whose}{ctx.lea_name}, {ctx.year}.")
 if banner := glance.partial_banner(ctx):
     st.warning(banner, icon=":material/hourglass_top:")
@@ -63,31 +54,8 @@ else:
                      column_config=glance.SSR_COLUMNS)
 
 # --- Reaching parents: SSRs delivered, bounced or returned (queries.ssr_delivery) ---
-# Student-level tracking: only for scopes with student records and no demographic limit.
-# Years before 2023-24 carry no release date: nothing is "released", so nothing to follow up.
-# Per LEA or school only: statewide it would read every student's record on each visit.
-if (shown is not None and ctx.scope.pii and ctx.scope.all_students
-        and ctx.lea_code is not None and ctx.year >= glance.FIRST_DATED_YEAR):
-    st.subheader("Reaching parents")
-    # As of today, not the date above: deliveries are recorded after the newest file.
-    st.caption("As of today: SSRs released, and what the LEA recorded of getting them home.")
-    # One query, by school; the LEA's figures are its sum.
-    by_school = read_coverage(ctx.snap, scope=ctx.scope, year=ctx.year, test=test,
-                              by="school", lea=ctx.lea_code,
-                              school=ctx.lea if ctx.org_level == "school" else None)
-    reached = total_coverage(by_school).row(0, named=True)
-    for column, (label, key, note) in zip(st.columns(4), REACHED, strict=True):
-        column.metric(label, f"{reached[key]:,}", help=note)
-    if by_school.height > 1:
-        with st.expander(f"By school ({by_school.height})"):
-            # A static table: an interactive grid drawn this early slows the page's first
-            # paint (README, benchmarks).
-            st.table(by_school.sort("name").select(
-                pl.col("name").alias("School"), pl.col("school_code").alias("CDS code"),
-                *[pl.col(key).alias(label) for label, key, _ in REACHED],
-                pl.col("pct_delivered").round(1).alias("Delivered (%)")), hide_index=True)
-    st.page_link("app_pages/ssr_delivery.py", label="Record deliveries, see who is waiting",
-                 icon=":material/outgoing_mail:")
+if shown is not None:
+    glance.reaching_parents(ctx, test)
 
 # --- Tested this year against last, and the level distribution ---
 st.subheader("Students tested")

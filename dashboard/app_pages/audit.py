@@ -1,4 +1,7 @@
-"""Audit: who signed in, viewed a student or exported what (LEA and state administrators)."""
+"""Audit: who signed in, viewed a student or exported what (LEA and state administrators).
+
+Whose entries a user may read is decided by ``queries.audit.read_audit``; the page only asks.
+"""
 
 from __future__ import annotations
 
@@ -9,26 +12,31 @@ import streamlit as st
 
 from dashboard import auditing, cached, identity
 from dashboard.context import stop
-from data.catalog import audit
-from data.toms.export import neutralised
+from queries.access import reads_every_audit_entry
+from queries.audit import read_audit
+from queries.errors import ScopeError
+from queries.labels import AUDIT_ACTION_NAMES
+from queries.spreadsheets import csv_bytes
 
 st.title("Audit")
-if not identity.may_audit():
-    st.info("The audit log is for LEA and state administrators.")
+user = identity.current_user()
+try:
+    everyone = reads_every_audit_entry(user)
+except ScopeError as exc:
+    st.info(str(exc))
     stop()
-users = identity.audited_users()
 st.caption("Sign-ins, student profiles viewed and exports, newest first"
-           + ("" if users is None else ": the accounts of your LEAs") + ".")
+           + ("" if everyone else ": the accounts of your LEAs") + ".")
 today = date.today()
 start, end = st.date_input("Between", value=(today - timedelta(days=30), today),
                            key="audit_dates", format="YYYY-MM-DD", width=260) or (today, today)
-entries = audit.read(cached.store(), users=users, since=datetime.combine(start, time.min),
+entries = read_audit(cached.store(), user, since=datetime.combine(start, time.min),
                      until=datetime.combine(end, time.max))
 people = sorted(set(entries.get_column("user_email")))
 chosen = st.multiselect("Users", people, key="audit_users", placeholder="Everyone")
 if chosen:
     entries = entries.filter(pl.col("user_email").is_in(chosen))
-shown = entries.with_columns(pl.col("action").replace_strict(audit.ACTIONS))
+shown = entries.with_columns(pl.col("action").replace_strict(AUDIT_ACTION_NAMES))
 st.dataframe(shown, hide_index=True, width="stretch", column_config={
     "logged_at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm:ss"),
     "user_email": st.column_config.TextColumn("User"),
@@ -42,6 +50,6 @@ text = shown.select(pl.all().cast(pl.String))
 name = f"elpac-audit-{start:%Y%m%d}-{end:%Y%m%d}.csv"
 st.download_button(
     "Download CSV", key="audit_csv", on_click="ignore", file_name=name, mime="text/csv",
-    data=auditing.on_download(lambda: text.with_columns(neutralised(text)).write_csv().encode(),
-                              name=name, detail="audit log", n_rows=shown.height),
+    data=auditing.on_download(lambda: csv_bytes(text), name=name, detail="audit log",
+                              n_rows=shown.height),
     icon=":material/download:")

@@ -8,8 +8,9 @@ import streamlit as st
 from dashboard import auditing, cached, chart_labels, charts, report_form
 from dashboard import report_output as out
 from dashboard.context import page_context, stop
+from queries.errors import ScopeError
 from queries.metrics import SUPPRESSION_THRESHOLD
-from queries.scope import ScopeError
+from queries.spreadsheets import csv_bytes
 
 st.title("Custom report")
 ctx = page_context()
@@ -63,7 +64,7 @@ xlsx_name = out.file_name("report", spec, org, "xlsx")
 downloads = st.container(horizontal=True)
 downloads.download_button(
     "Download CSV", key="report_csv", on_click="ignore",
-    data=auditing.on_download(lambda: out.csv_bytes(files), name=csv_name,
+    data=auditing.on_download(lambda: csv_bytes(files), name=csv_name,
                               detail=f"report {spec.to_params()['report']}", n_rows=files.height),
     file_name=csv_name, mime="text/csv",
     icon=":material/download:")
@@ -91,10 +92,10 @@ st.plotly_chart(figure, key="report_chart", config={"displaylogo": False})
 st.caption("Every number in this chart is in the table above.")
 out.image_downloads(figure, out.file_name("chart", spec, org, ""), key="report_chart")
 
-# A cohort, or a student group (the same students every year): where each level went.
+# A cohort, or a roster (the same students every year): where each level went.
 if spec.cohort or (spec.longitudinal and spec.org_level == "group"):
     st.subheader("Level transitions")
-    st.caption(("Students of the group" if spec.org_level == "group" else "Students")
+    st.caption(("Students of the roster" if spec.org_level == "group" else "Students")
                + " tested with scores in the organisation in both years, by their overall "
                "level in the first year (rows) and the next (columns).")
     try:

@@ -87,7 +87,14 @@ def file_name_facts(name: str) -> tuple[str | None, str | None, str | None]:
     return None, (k[1].lower() if k else None), year
 
 
-def _decode(raw: bytes) -> tuple[str, str]:
+def decode_text(raw: bytes) -> tuple[str, str]:
+    """A text file's bytes as text and the encoding read: UTF-8 (BOM or not), else cp1252.
+
+    Examples
+    --------
+    >>> decode_text("Peña".encode("cp1252"))
+    ('Peña', 'cp1252')
+    """
     try:
         return raw.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
@@ -171,7 +178,7 @@ def _read_text(path: Path, raw: bytes) -> tuple[SourceFile, pl.DataFrame, pl.Dat
 
 
 def _parse_text(path: Path, raw: bytes) -> tuple[SourceFile, pl.DataFrame, pl.DataFrame]:
-    text, encoding = _decode(raw)
+    text, encoding = decode_text(raw)
     lines = text[:200_000].splitlines()
     if len(text) > 200_000:
         lines = lines[:-1]  # the cut may split the last line; the header comes first anyway

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 # (dashboard/app.py): a store without accounts opens as a single analyst's install, who sees
 # them all, Audit included (the signed-in administrator's Audit is checked below too).
 PAGES = {"": "At a glance", "report": "Custom report", "students": "Students",
-         "groups": "Student groups", "score-reports": "Score reports", "exports": "Exports",
+         "rosters": "Rosters", "score-reports": "Score reports", "exports": "Exports",
          "loads": "Data loads", "delivery": "SSR delivery", "store": "Store contents",
          "audit": "Audit"}
 

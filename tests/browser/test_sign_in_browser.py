@@ -47,7 +47,7 @@ ROLE_VIEWS = {
     "lea_admin": ("Access: 1 LEAs; student records visible.", True, True),
     "site_admin": ("Access: 1 schools; student records visible.", True, False),
     "viewer": ("Access: 1 LEAs; aggregates only.", False, False),
-    "teacher": (re.compile(r"^Access: 1 schools, only the \d+ students of your groups; "
+    "teacher": (re.compile(r"^Access: 1 schools, only the \d+ students of your rosters; "
                            r"student records visible\.$"), True, False),
 }
 

@@ -19,11 +19,12 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import uploads
-from dashboard.uploads import Upload, check_uploads, load_uploads
 from data.results.ingest import ingest
 from data.results.store import Store
 from data.toms.read import file_name_facts
+from queries import data_loads
+from queries.access import User
+from queries.data_loads import Upload, check_uploads, load_uploads
 from queries.scope import Scope
 
 if TYPE_CHECKING:
@@ -36,6 +37,8 @@ UPLOADER = "data_loads_files_0"
 LOS_ANGELES = "19"
 """County of the tiny demo's file with four LEAs and every kind of record."""
 OWN_LEA = "19619690000000"
+OPERATOR = User.operator("local:test")
+"""A local install's operator: may load any LEA's files."""
 
 
 @pytest.fixture(autouse=True)
@@ -445,7 +448,7 @@ def test_an_lea_limited_user_is_refused_another_leas_file(
     assert digest(store_copy.path) == before
 
 
-# -- the helper the page calls (dashboard/uploads.py) --------------------------------------
+# -- the query functions the page calls (queries/data_loads.py) ---------------------------
 
 
 def test_the_helper_refuses_another_leas_records_even_under_this_leas_name(
@@ -453,19 +456,19 @@ def test_the_helper_refuses_another_leas_records_even_under_this_leas_name(
     store = Store(tmp_path / "store")
     source = tiny_file(tiny_files, "2025-26")
     frame = read_toms(source)
-    scope = Scope.lea(OWN_LEA)
+    user = User("lea@x.org", Scope.lea(OWN_LEA), loads=True)
     # A TOMS file name carrying this LEA's code: the records still name three other LEAs.
     renamed = source.name.replace(f"County{LOS_ANGELES}LosAngeles", f"{OWN_LEA}")
     assert file_name_facts(renamed)[0] == OWN_LEA
     for name in (source.name, renamed):
-        result = load_uploads([Upload(name, source.read_bytes())], store=store, scope=scope)
+        result = load_uploads([Upload(name, source.read_bytes())], store=store, user=user)
         assert not result.loaded
         (sentence,) = result.file_problems
         assert "it holds records of LEA 19670200000000, 19701130000000, 19767330000000" in sentence
         assert not store.path.exists()
 
     own = frame.filter(pl.col("FinalTestedDistrictCode") == OWN_LEA)
-    result = load_uploads([Upload(source.name, toms_bytes(own))], store=store, scope=scope)
+    result = load_uploads([Upload(source.name, toms_bytes(own))], store=store, user=user)
 
     assert result.loaded, result.file_problems
     records = stored_records(store.path)
@@ -485,7 +488,7 @@ def test_the_helper_never_half_loads_a_bad_file(store_copy: Store,
                  ReportCreatedDate=pl.lit("2026-08-20"))))]
     before = digest(store_copy.path)
 
-    result = load_uploads(batch, store=store_copy, scope=Scope.state())
+    result = load_uploads(batch, store=store_copy, user=OPERATOR)
 
     assert not result.loaded
     assert result.row_problems.height == 2
@@ -503,7 +506,7 @@ def test_row_problems_csv_is_safe_to_open_in_a_spreadsheet(
     frame = set_cell(frame, line, "Gender", "=HYPERLINK(1)")
 
     report = check_uploads([Upload(source.name, toms_bytes(frame))], store=store_copy,
-                           scope=Scope.state())
+                           user=OPERATOR)
     written = pl.read_csv(io.BytesIO(report.problems_csv()), infer_schema=False)
 
     assert written.columns == ["file", "sheet", "row", "field", "value", "reason"]
@@ -514,12 +517,12 @@ def test_row_problems_csv_is_safe_to_open_in_a_spreadsheet(
 
 def test_the_same_file_name_twice_is_refused(tmp_path: Path) -> None:
     report = check_uploads([Upload("a.csv", b"x"), Upload("dir/a.csv", b"y")],
-                           store=Store(tmp_path / "store"), scope=Scope.state())
+                           store=Store(tmp_path / "store"), user=OPERATOR)
     assert report.file_problems == ["a.csv: chosen twice; remove one copy and check again."]
     assert report.verdict(skip_bad_rows=True)[0] is False
 
 
 def test_the_helpers_examples_run() -> None:
-    failures, tried = doctest.testmod(uploads, raise_on_error=False)
+    failures, tried = doctest.testmod(data_loads, raise_on_error=False)
     assert tried >= 5
     assert failures == 0

@@ -160,7 +160,7 @@ def test_the_demo_teacher_sees_their_group_only(store_copy: Store,
     assert not at.exception
     assert at.session_state[EMAIL_KEY] == "teacher@demo.example"
     sidebar = " ".join(str(m.value) for m in [*at.sidebar.markdown, *at.sidebar.caption])
-    assert f"only the {len(members)} students of your groups" in sidebar
+    assert f"only the {len(members)} students of your rosters" in sidebar
 
 
 def test_a_store_of_real_accounts_lists_none(store: Store) -> None:

@@ -404,6 +404,7 @@ def test_csv_and_excel_hold_the_table(tiny_store_path: Path) -> None:
     from queries.reports import read_report
     from queries.scope import Scope
     from queries.snapshot import Snapshot
+    from queries.spreadsheets import csv_bytes
 
     spec = ReportSpec(years=(YEAR,), orgs=(LEA,), org_level="lea", breakdown="ethnicity",
                       subgroups=(Subgroup("=HYPERLINK(1)", (("gender", ("004",)),)),))
@@ -413,7 +414,7 @@ def test_csv_and_excel_hold_the_table(tiny_store_path: Path) -> None:
     files = report_output.export_frame(shown, test="summative", measure="overall",
                                        counts=False)
 
-    csv = pl.read_csv(io.BytesIO(report_output.csv_bytes(files)), infer_schema=False)
+    csv = pl.read_csv(io.BytesIO(csv_bytes(files)), infer_schema=False)
     excel = pl.read_excel(io.BytesIO(report_output.excel_bytes(files, title="T",
                                                                about=["a", "b"])))
     for frame in (csv, excel):

@@ -154,7 +154,7 @@ def test_a_report_link_outside_the_teachers_groups_shows_no_other_student(
 
 def test_at_a_glance_counts_the_teachers_students_and_says_so(klass: Class) -> None:
     at = signed_in()
-    assert any("the students of your groups at" in c.value for c in at.caption)
+    assert any("the students of your rosters at" in c.value for c in at.caption)
     enrolled = next(m for m in at.metric if m.label == "Students enrolled")
     mine = klass.records.filter(pl.col("ssid").is_in(klass.mine)
                                 & (pl.col("record_type") == "21")

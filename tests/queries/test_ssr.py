@@ -1,4 +1,4 @@
-"""Student Score Report status and release curve against the records (ELPAC.md §7).
+"""Student Score Report status against the records (ELPAC.md §7).
 
 Denominator: students with an SSR (``SSREligible`` Y). Released as of a date when the SSR's
 available date is on or before it. Students count under their *enrolled* LEA and school, where
@@ -18,7 +18,7 @@ from polars.testing import assert_frame_equal
 from data.results.store import Store
 from queries.scope import Scope
 from queries.snapshot import Snapshot
-from queries.ssr import read_ssr_curve, read_ssr_status
+from queries.ssr import read_ssr_status
 
 STATE = Scope.state()
 RECORD_TYPE = {"summative": "21", "alternate": "23"}
@@ -79,19 +79,6 @@ def expected_status(rows: pl.DataFrame, as_of: date, by: list[str]) -> pl.DataFr
     return pl.DataFrame(out, schema={**dict.fromkeys(by, pl.String), **STATUS})
 
 
-def expected_curve(rows: pl.DataFrame) -> pl.DataFrame:
-    dates = sorted(d for d in rows.get_column("ssr_available_date").to_list() if d)
-    total = rows.height
-    out, running = [], 0
-    for d in sorted(set(dates)):
-        running += dates.count(d)
-        out.append((d, running, running / total * 100, total))
-    return pl.DataFrame(out, schema={"released_on": pl.Date, "n_released": pl.Int64,
-                                     "pct_released": pl.Float64, "n_eligible": pl.Int64},
-                        orient="row")
-
-
-CURVE_VALUES = ["released_on", "n_released", "pct_released"]
 BREAKDOWNS = {None: [], "lea": ["county_code", "lea_code"],
               "school": ["county_code", "lea_code", "school_code"], "grade": ["grade"],
               "language": ["languages"]}
@@ -135,29 +122,6 @@ def test_status_in_an_lea_scope(tiny: Snapshot, tiny_store_path: Path) -> None:
     assert_frame_equal(got.select(expected.columns), expected)
 
 
-@pytest.mark.parametrize("test", ["summative", "alternate"])
-def test_curve_matches_the_records(tiny: Snapshot, tiny_store_path: Path, test: str) -> None:
-    rows = eligible(tiny_store_path, "2024-25", test)
-    assert rows.height > 0
-    got = read_ssr_curve(tiny, year="2024-25", scope=STATE, test=test)
-    expected = expected_curve(rows)
-    # n_eligible's type is test_curve_schema's business.
-    assert_frame_equal(got.select(CURVE_VALUES), expected.select(CURVE_VALUES))
-    assert got.get_column("n_eligible").to_list() == expected.get_column("n_eligible").to_list()
-
-
-def test_curve_schema(tiny: Snapshot) -> None:
-    # A fixed schema (STYLE.md rule 3), the same count type as read_ssr_status, also when
-    # the scope holds no SSR at all.
-    schema = {"released_on": pl.Date, "n_released": pl.Int64, "pct_released": pl.Float64,
-              "n_eligible": pl.Int64}
-    some = read_ssr_curve(tiny, year="2024-25", scope=STATE)
-    none = read_ssr_curve(tiny, year="2024-25", scope=Scope.school("99999999999999"))
-    assert none.height == 0
-    assert dict(some.schema) == schema
-    assert dict(none.schema) == schema
-
-
 def test_a_year_before_release_dates(tiny: Snapshot, tiny_store_path: Path) -> None:
     # 2022-23 files have no SSRAvailableDate (new in 2023-24): eligible, none released.
     rows = eligible(tiny_store_path, "2022-23", "summative")
@@ -170,7 +134,6 @@ def test_a_year_before_release_dates(tiny: Snapshot, tiny_store_path: Path) -> N
     by_lea = read_ssr_status(tiny, year="2022-23", as_of=date(2023, 9, 15), scope=STATE,
                              by="lea")
     assert not by_lea.get_column("has_release_dates").any()
-    assert read_ssr_curve(tiny, year="2022-23", scope=STATE).height == 0
 
 
 def test_unknown_year_is_refused(tiny: Snapshot) -> None:
@@ -266,21 +229,6 @@ def test_hand_built_scope_is_the_enrolled_lea(hand_built: Snapshot) -> None:
     assert got.select("n_eligible", "n_released").row(0) == (2, 2)
     got = read_ssr_status(hand_built, year="2024-25", as_of=MAY_31, scope=Scope.lea(A))
     assert got.select("n_eligible", "n_released").row(0) == (6, 4)
-
-
-def test_hand_built_curve(hand_built: Snapshot) -> None:
-    got = read_ssr_curve(hand_built, year="2024-25", scope=STATE)
-    expected = pl.DataFrame(
-        [(date(2025, 5, 22), 4, 4 / 9 * 100), (date(2025, 5, 23), 5, 5 / 9 * 100),
-         (date(2025, 5, 30), 6, 6 / 9 * 100), (date(2025, 6, 2), 7, 7 / 9 * 100),
-         (date(2025, 6, 6), 8, 8 / 9 * 100)],
-        schema={"released_on": pl.Date, "n_released": pl.Int64, "pct_released": pl.Float64},
-        orient="row")
-    assert_frame_equal(got.select(CURVE_VALUES), expected)
-    assert got.get_column("n_eligible").to_list() == [9] * 5  # the not-yet-released one too
-    in_b = read_ssr_curve(hand_built, year="2024-25", scope=Scope.lea(B))
-    assert in_b.select("released_on", "n_released", "n_eligible").rows() == [
-        (date(2025, 5, 22), 2, 2)]
 
 
 def test_hand_built_alternate(hand_built: Snapshot) -> None:

@@ -1,8 +1,8 @@
-"""An LEA administrator makes a student group in Chromium and reports on it (issue 5).
+"""An LEA administrator makes a roster in Chromium and reports on it (issue 5).
 
 Against ``elpac serve`` on the tiny store with the demo accounts: sign in, paste SSIDs on the
-Student groups page, see the group with its students, then choose it as the organisation of
-a Custom report and read its row.
+Rosters page, see the roster with its students, then choose it as the organisation of a Custom
+report and read its row.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
-def test_an_lea_administrator_makes_a_group_and_reports_on_it(
+def test_an_lea_administrator_makes_a_roster_and_reports_on_it(
         page: Page, accounts_server: str, accounts_store: Path,
         screenshot: Callable[[Page, str], Path]) -> None:
     store = Store(accounts_store)
@@ -39,25 +39,25 @@ def test_an_lea_administrator_makes_a_group_and_reports_on_it(
     sidebar = page.get_by_test_id("stSidebar")
     sidebar.get_by_role("button", name=": lea.admin@demo.example").click()
     wait_for_app(page)
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Student groups").click()
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Rosters").click()
     wait_for_app(page)
-    page.get_by_role("radio", name="New group", exact=True).click()
+    page.get_by_role("radio", name="New roster", exact=True).click()
     wait_for_app(page)
     choose(page, "School", f"{school_name(here)} ({school})")
-    page.get_by_role("textbox", name="Group name").fill("Browser ELD 2")
+    page.get_by_role("textbox", name="Roster name").fill("Browser ELD 2")
     page.get_by_role("textbox", name="SSIDs").fill("\n".join(ssids))
     # Ctrl+Enter applies a text area's value (as a click elsewhere would).
     page.get_by_role("textbox", name="SSIDs").press("Control+Enter")
     wait_for_app(page)
-    page.get_by_role("button", name="Make the group").click()
+    page.get_by_role("button", name="Make the roster").click()
     wait_for_app(page)
-    expect(page.get_by_text("The group “Browser ELD 2”")).to_be_visible()
+    expect(page.get_by_text("The roster “Browser ELD 2”")).to_be_visible()
     expect(page.get_by_text(f"now has {len(ssids)} students")).to_be_visible()
-    screenshot(page, "groups_made")
+    screenshot(page, "rosters_made")
 
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Custom report").click()
     wait_for_app(page)
-    choose(page, "Level", "Student groups")
+    choose(page, "Level", "Rosters")
     add(page, "Organisations", f"Browser ELD 2 ({school_name(here)})")
     page.get_by_role("button", name="Run report").click()
     wait_for_app(page)
@@ -70,7 +70,7 @@ def test_an_lea_administrator_makes_a_group_and_reports_on_it(
     assert int(shown[0]["Tested with scores"]) == records.filter(
         pl.col("include_indicator") == "Y").height
     assert shown[0]["CDS code"] == school
-    screenshot(page, "groups_report")
+    screenshot(page, "rosters_report")
 
 
 def school_name(records: pl.DataFrame) -> str:

@@ -1,9 +1,9 @@
 """Uploaded Student Score Data Files: check them, report what a load would do, then load them.
 
 The Data loads page is a thin view over this module. Everything that decides something lives
-here, where tests call it directly: who may load which LEA's records, what a file would
-replace, whether the batch may load in the chosen mode, and the sentences people read.
-Nothing here imports Streamlit, and nothing is cached (``dashboard.cached`` is the only cache).
+here, where tests call it directly: who may load (``queries.access.require_loads``) and which
+LEA's records (``queries.access.lea_veto``), what a file would replace, whether the batch may
+load in the chosen mode, and the sentences people read.
 
 Uploaded bytes are written to a private temporary directory (``mkdtemp``: mode 0700) only for
 the length of one check or one load, then deleted: the files carry student names and SSIDs.
@@ -24,14 +24,15 @@ import polars as pl
 from data import domain
 from data.problems import InputError, empty_row_problems
 from data.results.ingest import FIRST_YEAR, FileOutcome, IngestResult, ingest, school_year_of
-from data.toms.export import neutralised
+from queries.access import lea_veto, require_loads
 from queries.snapshot import FINAL_AFTER
+from queries.spreadsheets import csv_bytes
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from data.results.loading import PendingLoad
     from data.results.store import Store
+    from queries.access import User
     from queries.scope import Scope
 
 ACCEPTED_TYPES = ("csv", "txt", "tsv", "xlsx")
@@ -158,8 +159,7 @@ class Report:
 
     def problems_csv(self) -> bytes:
         """Every row problem as CSV, safe to open in a spreadsheet (no cell runs a formula)."""
-        text = self.row_problems.select(pl.col(pl.String))
-        return self.row_problems.with_columns(neutralised(text)).write_csv().encode()
+        return csv_bytes(self.row_problems)
 
 
 def release_of(school_year: str, created: date | None) -> str:
@@ -190,30 +190,6 @@ def school_years(today: date | None = None) -> list[str]:
                                                        -1)]
 
 
-def lea_veto(scope: Scope) -> Callable[[PendingLoad], str | None] | None:
-    """The rule an account limited to some LEAs loads under: only those LEAs' records.
-
-    A record is *for* the LEA the file is loaded under and for the LEA of the file's kind
-    (enrolled or tested); both must be in the scope, so a renamed file cannot slip another
-    LEA's records in. Statewide accounts have no veto.
-    """
-    if scope.statewide:
-        return None
-
-    def veto(pending: PendingLoad) -> str | None:
-        own = "enrolled_lea_code" if pending.kind == "enrolled" else "tested_lea_code"
-        named = set(pending.frame.get_column("source_lea_code").drop_nulls().to_list())
-        named |= set(pending.frame.get_column(own).drop_nulls().to_list())
-        others = sorted(c for c in named if not scope.allows_lea(c[:2], c))
-        if not others:
-            return None
-        return (f"it holds records of LEA {', '.join(others)}, which your account does not "
-                "cover, so it was not loaded. Load only your own LEA's files, or ask your "
-                "dashboard administrator to add those LEAs to your account.")
-
-    return veto
-
-
 def for_the_page(message: str, folder: str | None = None) -> str:
     """An ingest message as the page says it: File options instead of CLI flags, no paths.
 
@@ -229,19 +205,20 @@ def for_the_page(message: str, folder: str | None = None) -> str:
     return message
 
 
-def check_uploads(uploads: list[Upload], *, store: Store, scope: Scope,
+def check_uploads(uploads: list[Upload], *, store: Store, user: User,
                   options: FileOptions | None = None) -> Report:
     """Check uploaded files without loading anything: the validation report.
 
     Rows are checked as "load the good rows" would, so the report lists every row problem and
     :meth:`Report.verdict` decides per mode; whole-file problems and another LEA's records
-    (:func:`lea_veto`) refuse the batch in either mode.
+    (``queries.access.lea_veto``) refuse the batch in either mode. ``ScopeError`` if the user
+    may not load files at all.
     """
-    return _run(uploads, store=store, scope=scope, options=options or FileOptions(), dry_run=True,
-                skip_bad_rows=True)
+    return _run(uploads, store=store, user=user, options=options or FileOptions(),
+                dry_run=True, skip_bad_rows=True)
 
 
-def load_uploads(uploads: list[Upload], *, store: Store, scope: Scope,
+def load_uploads(uploads: list[Upload], *, store: Store, user: User,
                  options: FileOptions | None = None, skip_bad_rows: bool = False,
                  loaded_by: str | None = None,
                  progress: Callable[[str], None] | None = None) -> Report:
@@ -249,15 +226,17 @@ def load_uploads(uploads: list[Upload], *, store: Store, scope: Scope,
 
     The files are checked again here, under the same rules as :func:`check_uploads`: the
     check the page showed is never trusted, so the store only takes what passes now.
+    ``ScopeError`` if the user may not load files at all.
     """
-    return _run(uploads, store=store, scope=scope, options=options or FileOptions(),
+    return _run(uploads, store=store, user=user, options=options or FileOptions(),
                 dry_run=False, skip_bad_rows=skip_bad_rows, loaded_by=loaded_by,
                 progress=progress)
 
 
-def _run(uploads: list[Upload], *, store: Store, scope: Scope, options: FileOptions,
+def _run(uploads: list[Upload], *, store: Store, user: User, options: FileOptions,
          dry_run: bool, skip_bad_rows: bool, loaded_by: str | None = None,
          progress: Callable[[str], None] | None = None) -> Report:
+    require_loads(user, "Loading Student Score Data Files")
     say = progress or (lambda _: None)
     # Only base names: a browser may send a path, and nothing may leave the private folder.
     names = [Path(u.name).name for u in uploads]
@@ -278,7 +257,7 @@ def _run(uploads: list[Upload], *, store: Store, scope: Scope, options: FileOpti
         try:
             result = ingest(paths, store=store, year=options.year, kind=options.kind,
                             date_order=options.date_order, skip_bad_rows=skip_bad_rows,
-                            dry_run=dry_run, loaded_by=loaded_by, veto=lea_veto(scope))
+                            dry_run=dry_run, loaded_by=loaded_by, veto=lea_veto(user.scope))
         except (InputError, ValueError) as exc:
             return _refusal([for_the_page(str(exc), folder)])
         except OSError as exc:

@@ -1,10 +1,11 @@
-"""AppTest of student groups: the Student groups page, the Students page's "save as a group"
-and the Custom report's Student groups level (dashboard/app_pages/groups.py, students.py,
-report_form.py), through the router, on a private copy of the tiny store.
+"""AppTest of rosters: the Rosters page, the Students page's "save as a roster" and the
+Custom report's Rosters level (dashboard/app_pages/rosters.py, students.py, report_form.py),
+through the router, on a private copy of the tiny store.
 
-Who is in a group is checked in the catalog (``data.catalog.rosters.Rosters``, a reader); which
-students may be grouped and every report number are computed here with Polars straight from
-the store's Parquet files, never through ``queries``.
+Who is in a roster is checked in the catalog (``data.catalog.rosters.Rosters``, a reader);
+which students may be in one and every report number are computed here with Polars straight
+from the store's Parquet files, never through ``queries``. Widget keys keep their ``groups_``
+names.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from data.results.store import Store
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
-PAGE = "app_pages/groups.py"
+PAGE = "app_pages/rosters.py"
 LEA = "19619690000000"
 """Meadow Acres Unified, the demo LEA administrator's LEA."""
 SCHOOL = "19619693907856"
@@ -77,7 +78,7 @@ def signed_in(role: str | None = None, *, email: str | None = None, page: str = 
     return ok(at)
 
 
-def new_group(at: AppTest, name: str, ssids: str, *, school: str = SCHOOL,
+def new_roster(at: AppTest, name: str, ssids: str, *, school: str = SCHOOL,
               users: tuple[str, ...] = ()) -> AppTest:
     at.segmented_control(key="groups_view").set_value("new").run()
     at.text_input(key="groups_new_name").input(name)
@@ -98,7 +99,7 @@ def frame(at: AppTest, *columns: str) -> pl.DataFrame:
     return pl.from_pandas(table)
 
 
-def groups_table(at: AppTest) -> pl.DataFrame:
+def rosters_table(at: AppTest) -> pl.DataFrame:
     return frame(at, "name", "school_name")
 
 
@@ -115,24 +116,24 @@ def csv_of(rows: list[tuple[str, str, str, str]]) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode()
 
 
-# -- the Student groups page --------------------------------------------------------------
+# -- the Rosters page ----------------------------------------------------------------------
 
-def test_an_lea_administrator_makes_a_group_from_ssids(store: Store) -> None:
+def test_an_lea_administrator_makes_a_roster_from_ssids(store: Store) -> None:
     kids = pupils(store)[:3]
     at = signed_in("lea_admin")
     assert [i.value for i in at.info] == [
-        "No student group yet. Make one (New group), upload a CSV, or save a Students list "
-        "as a group."]
+        "No roster yet. Make one (New roster), upload a CSV, or save a Students list as a "
+        "roster."]
     # Pasted any way a spreadsheet gives them: a line each, commas, spaces.
-    at = new_group(at, "Period 1", f"{kids[0]}\n{kids[1]}, {kids[2]}\n",
+    at = new_roster(at, "Period 1", f"{kids[0]}\n{kids[1]}, {kids[2]}\n",
                    users=("site.admin@demo.example",))
 
-    assert messages(at) == (["The group “Period 1” at Carver Middle now has 3 students, "
+    assert messages(at) == (["The roster “Period 1” at Carver Middle now has 3 students, "
                              "assigned to site.admin@demo.example."], [])
     assert Rosters(store).members(group_key("Period 1", SCHOOL)) == kids
-    # The page opens on the list, the new group chosen, with its students.
+    # The page opens on the list, the new roster chosen, with its students.
     assert at.segmented_control(key="groups_view").value == "list"
-    shown = groups_table(at).row(0, named=True)
+    shown = rosters_table(at).row(0, named=True)
     assert shown == {"name": "Period 1", "school_name": "Carver Middle", "school_code": SCHOOL,
                      "n_students": 3, "users": "site.admin@demo.example",
                      "created_by": "lea.admin@demo.example"}
@@ -144,11 +145,11 @@ def test_an_lea_administrator_makes_a_group_from_ssids(store: Store) -> None:
 def test_a_bad_ssid_is_named_and_nothing_is_made(store: Store) -> None:
     kids = pupils(store)
     elsewhere = pupils(store, OTHER_SCHOOL)[0]
-    at = new_group(signed_in("lea_admin"), "Period 2", f"{kids[0]}\n{elsewhere}\n12ab")
+    at = new_roster(signed_in("lea_admin"), "Period 2", f"{kids[0]}\n{elsewhere}\n12ab")
 
     successes, (error,) = messages(at)
     assert successes == []
-    assert error.startswith("The group was not made: 2 of the SSIDs cannot be in it.")
+    assert error.startswith("The roster was not made: 2 of the SSIDs cannot be in it.")
     assert (f"- SSID `{elsewhere}`: no student with this SSID at this school in the newest "
             "year") in error
     assert "- SSID `12ab`: not a 10-digit SSID" in error
@@ -203,11 +204,11 @@ def test_a_good_csv_loads_and_shows_in_the_history(store: Store) -> None:
     # A fresh, empty uploader; the list has both groups.
     assert [u.key for u in at.get("file_uploader")] == ["groups_upload_1"]
     at.segmented_control(key="groups_view").set_value("list").run()
-    assert groups_table(ok(at)).select("name", "n_students", "users").rows() == [
+    assert rosters_table(ok(at)).select("name", "n_students", "users").rows() == [
         ("Period 4", 4, TEACHER), ("Reading club", 1, "")]
 
 
-def test_a_teacher_sees_only_their_groups_and_groups_only_their_students(store: Store
+def test_a_teacher_sees_only_their_rosters_and_uses_only_their_students(store: Store
                                                                          ) -> None:
     kids = pupils(store)
     mine, theirs = kids[:3], kids[3:6]
@@ -217,40 +218,40 @@ def test_a_teacher_sees_only_their_groups_and_groups_only_their_students(store: 
                  created_by="lea.admin@demo.example", users=["site.admin@demo.example"])
     at = signed_in(email=TEACHER)
 
-    assert groups_table(at).select("name", "n_students").rows() == [("Period 1", 3)]
+    assert rosters_table(at).select("name", "n_students").rows() == [("Period 1", 3)]
     listed = members_table(at)
     assert sorted(set(listed.get_column("ssid"))) == mine
     # No upload, no assigning or deleting.
-    assert at.segmented_control(key="groups_view").options == ["Groups", "New group"]
+    assert at.segmented_control(key="groups_view").options == ["Rosters", "New roster"]
     assert not [b for b in at.button if b.key in ("groups_assign", "groups_delete")]
 
     # A student of another teacher's group is refused, and nothing is made.
-    at = new_group(at, "Small group", f"{mine[0]}\n{theirs[0]}")
+    at = new_roster(at, "Small group", f"{mine[0]}\n{theirs[0]}")
     successes, (error,) = messages(at)
     assert successes == []
-    assert (f"- SSID `{theirs[0]}`: not one of your students (a teacher groups only "
-            "students of their groups)") in error
+    assert (f"- SSID `{theirs[0]}`: not one of your students (a teacher puts only "
+            "students of their rosters in a roster)") in error
     assert mine[0] not in error
     # Nor can they join another teacher's group by its name (it would give them its students).
-    at = new_group(at, "Period 2", mine[0])
-    assert messages(at) == ([], [f"The group was not made: a group named 'Period 2' already "
+    at = new_roster(at, "Period 2", mine[0])
+    assert messages(at) == ([], [f"The roster was not made: a group named 'Period 2' already "
                                  f"exists at school {SCHOOL}: choose another name."])
     assert Rosters(store).members(group_key("Period 2", SCHOOL)) == theirs
     assert set(Rosters(store).list().get_column("name")) == {"Period 1", "Period 2"}
 
     # Their own students make a group of theirs.
-    at = new_group(at, "Small group", f"{mine[0]} {mine[1]}")
-    assert messages(at) == (["The group “Small group” at Carver Middle now has 2 students, "
+    at = new_roster(at, "Small group", f"{mine[0]} {mine[1]}")
+    assert messages(at) == (["The roster “Small group” at Carver Middle now has 2 students, "
                              f"assigned to {TEACHER}."], [])
     made = Rosters(store).list().filter(pl.col("name") == "Small group").row(0, named=True)
     assert (made["n_students"], made["users"], made["created_by"]) == (2, TEACHER, TEACHER)
 
 
-def test_a_teacher_without_groups_is_told_whom_to_ask(store: Store) -> None:
+def test_a_teacher_without_rosters_is_told_whom_to_ask(store: Store) -> None:
     at = signed_in(email=TEACHER)
     assert [i.value for i in at.info] == [
-        "No student group is assigned to you yet, so there are no students to show or to "
-        "group. Ask your LEA administrator to give you your class groups."]
+        "No roster is assigned to you yet, so there are no students to show or to put in a "
+        "roster. Ask your LEA administrator to give you your class rosters."]
     assert not at.dataframe
 
 
@@ -269,7 +270,7 @@ def test_an_administrator_assigns_unassigns_and_deletes(store: Store) -> None:
     at.button(key="groups_assign").click().run()
     ok(at)
     assert Rosters(store).members_of(TEACHER) == [(SCHOOL, s) for s in kids]
-    assert groups_table(at).get_column("users").to_list() == [TEACHER]
+    assert rosters_table(at).get_column("users").to_list() == [TEACHER]
 
     at.selectbox(key="groups_unassign_user").select(TEACHER).run()
     at.button(key="groups_unassign").click().run()
@@ -284,12 +285,12 @@ def test_an_administrator_assigns_unassigns_and_deletes(store: Store) -> None:
     at.button(key="groups_delete_yes").click().run()
     assert Rosters(store).list().height == 0
     assert [s.value for s in ok(at).success] == [
-        "The group “Period 5” was deleted; its students' results stay in the store."]
+        "The roster “Period 5” was deleted; its students' results stay in the store."]
 
 
 # -- the Students page -------------------------------------------------------------------
 
-def test_the_students_list_is_saved_as_a_group(monkeypatch: pytest.MonkeyPatch,
+def test_the_students_list_is_saved_as_a_roster(monkeypatch: pytest.MonkeyPatch,
                                                store_copy: Store) -> None:
     at = open_local(monkeypatch, store_copy.path, "app_pages/students.py",
                {"leas": [LEA], "pii": True})
@@ -303,7 +304,7 @@ def test_the_students_list_is_saved_as_a_group(monkeypatch: pytest.MonkeyPatch,
     at.text_input(key="students_group_name").input("Carver ELs").run()
     at.button(key="students_group_save").click().run()
 
-    assert messages(ok(at)) == ([f"The group “Carver ELs” at Carver Middle now has "
+    assert messages(ok(at)) == ([f"The roster “Carver ELs” at Carver Middle now has "
                                  f"{len(wanted)} students."], [])
     assert Rosters(store_copy).members(group_key("Carver ELs", SCHOOL)) == wanted
 
@@ -322,7 +323,7 @@ def expected(store: Store, ssids: list[str], year: str, lea: str | None = None
 
 @pytest.mark.parametrize("scope", [None, {"leas": [LEA], "pii": True}],
                          ids=["statewide", "lea"])
-def test_a_report_on_a_student_group(monkeypatch: pytest.MonkeyPatch, store_copy: Store,
+def test_a_report_on_a_roster(monkeypatch: pytest.MonkeyPatch, store_copy: Store,
                                      scope: dict[str, Any] | None) -> None:
     kids = pupils(store_copy)
     key = group_key("Period 1", SCHOOL)
@@ -330,7 +331,7 @@ def test_a_report_on_a_student_group(monkeypatch: pytest.MonkeyPatch, store_copy
                  created_by="lea.admin@demo.example")
     year = "2023-24"  # some of the group were at other schools, or not yet in the LEA
     at = open_local(monkeypatch, store_copy.path, "app_pages/report.py", scope)
-    assert at.selectbox(key="report_org_level").options[-1] == "Student groups"
+    assert at.selectbox(key="report_org_level").options[-1] == "Rosters"
     at.selectbox(key="report_org_level").select("group").run()
     assert at.multiselect(key="report_orgs").options == ["Period 1 (Carver Middle)"]
     at.multiselect(key="report_orgs").select(key)
@@ -376,7 +377,7 @@ def matched(store: Store, ssids: list[str], years: tuple[str, str]) -> int:
     return scored(years[0]).join(scored(years[1]), on="ssid").height
 
 
-def test_groups_over_years_have_no_cohort_and_stay_apart(monkeypatch: pytest.MonkeyPatch,
+def test_rosters_over_years_have_no_cohort_and_stay_apart(monkeypatch: pytest.MonkeyPatch,
                                                          store_copy: Store) -> None:
     here, there = pupils(store_copy), pupils(store_copy, OTHER_SCHOOL)[:12]
     groups = {group_key("Period 1", SCHOOL): here[:12], group_key("Period 2", SCHOOL): here[12:],
@@ -425,7 +426,7 @@ def test_groups_over_years_have_no_cohort_and_stay_apart(monkeypatch: pytest.Mon
         picker = at.selectbox(key="report_transition_pick")
 
 
-def test_a_new_group_takes_the_school_chosen_when_the_button_is_pressed(
+def test_a_new_roster_takes_the_school_chosen_when_the_button_is_pressed(
         monkeypatch: pytest.MonkeyPatch) -> None:
     # The button's arguments carry the school of the run that drew it; a click right after
     # choosing another school must still make the group at the chosen one (the name and
@@ -440,7 +441,7 @@ def test_a_new_group_takes_the_school_chosen_when_the_button_is_pressed(
 
     monkeypatch.setattr(group_actions, "create_group", record)
     monkeypatch.setattr(group_actions.cached, "store", lambda: None)
-    monkeypatch.setattr(group_actions.auditing, "who", lambda: "lea@x.org")
+    monkeypatch.setattr(group_actions.identity, "who", lambda: "lea@x.org")
     st.session_state.clear()
     st.session_state.update({"groups_new_school": "19619690000002",
                              "groups_new_name": "Period 3", "groups_new_ssids": "1000000001"})
