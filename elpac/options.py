@@ -19,6 +19,7 @@ from data.results.store import Store, store_path
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from queries.access import User
     from queries.scope import Scope
     from queries.snapshot import Snapshot
 
@@ -100,14 +101,34 @@ def operator_scope(store: Path | None, user: str | None) -> Scope:
     return scope if scope is not None else Scope.state(pii=True)
 
 
+def acting(store: Path | None, user: str | None) -> User:
+    """Who a command acts as: the ``--user`` account, else the operator (everything).
+
+    ``InputError`` for an unknown account. The rights that come with it (load files, make the
+    parent-portal credential, change SSR languages, read the audit log) are decided in
+    ``queries.access``, as for the dashboard.
+    """
+    from queries.access import User, user_of
+
+    if user is None:
+        return User.operator(operator_name())
+    from data.catalog.accounts import Accounts
+
+    the_store = Store(store_path(store))
+    account = Accounts(the_store).get(user)
+    if account is None:
+        raise InputError(f"there is no account for {user.strip().lower()} "
+                         "(elpac users list shows them)")
+    return user_of(account, the_store)
+
+
 def audit_export(store: Path | None, user: str | None, scope: Scope, target: Path,
                  detail: str, n_rows: int) -> None:
-    """Record a command-line export in the store's audit log (``data.catalog.audit``)."""
-    from data.catalog import audit
-    from queries.access import describe_scope
+    """Record a command-line export in the store's audit log, as the dashboard does."""
+    from queries.audit import record_event
 
-    audit.record(Store(store_path(store)), acting_user(user), "export",
-                 scope=describe_scope(scope), detail=f"{target.name}; {detail}", n_rows=n_rows)
+    record_event(Store(store_path(store)), acting(store, user), "export",
+                 detail=f"{target.name}; {detail}", n_rows=n_rows)
 
 
 def target_path(out: Path, name: str) -> Path:

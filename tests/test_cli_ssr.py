@@ -112,3 +112,23 @@ def test_change_a_students_ssr_languages(store_copy: Store) -> None:
                     *where)
     assert code == 1
     assert "No Summative ELPAC Student Score Report" in out
+
+
+def test_only_a_coordinator_may_change_ssr_languages_from_the_command_line(
+        store_copy: Store) -> None:
+    # The rule is queries.ssr_languages', as on the Students page: with --user, the account's.
+    year, records = eligible(store_copy)
+    row = records.filter(pl.col("ssr_languages") == "ENG;SPA").sort("ssid").row(0, named=True)
+    school, lea = row["enrolled_school_code"], row["enrolled_lea_code"]
+    accounts = Accounts(store_copy)
+    for email, role, where in (("viewer@x.org", "viewer", {"leas": (lea,)}),
+                               ("site@x.org", "site_admin", {"schools": (school,)}),
+                               ("lea@x.org", "lea_admin", {"leas": (lea,)})):
+        accounts.add(email, name=email, role=role, password="correct horse battery", **where)
+    args = ["language", "--ssid", row["ssid"], "--year", year, "--lang", "ENG", "--store",
+            str(store_copy.path)]
+    for refused in ("viewer@x.org", "site@x.org"):
+        code, out = run(*args, "--user", refused)
+        assert code == 1
+        assert "SSR languages" in out
+    assert run(*args, "--user", "lea@x.org") == (0, f"{row['ssid']} {year}: SSRs in ENG\n")

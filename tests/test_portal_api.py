@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 
 from data.catalog import audit
 from data.catalog import portal_credentials as portal
+from data.catalog.accounts import Accounts
 from data.problems import InputError
 from data.results.store import Store
 from elpac.commands.portal import credentials_app
@@ -370,6 +371,29 @@ def test_generate_and_show_commands(store_copy: Store, picked: Picked) -> None:
     assert f"elpac_{token.split('_')[1]}_…" in shown.stdout
     assert f"made by {ADMIN}" in shown.stdout
     assert token.split("_", 2)[2] not in shown.stdout
+
+
+def test_generate_and_show_with_user_apply_the_accounts_rights(store_copy: Store,
+                                                                picked: Picked) -> None:
+    # queries.portal_credentials decides, as on the Score reports page.
+    accounts = Accounts(store_copy)
+    accounts.add("viewer@x.org", name="V", role="viewer", password="correct horse battery",
+                 leas=(picked.lea,))
+    accounts.add("coord@x.org", name="C", role="lea_admin", password="correct horse battery",
+                 leas=(picked.lea,))
+    store = ["--store", str(store_copy.path)]
+    for command in ("generate", "show"):
+        refused = CliRunner().invoke(credentials_app, [command, "--lea", picked.lea, "--user",
+                                                       "viewer@x.org", *store])
+        assert refused.exit_code == 1
+        assert "credential" in refused.stderr
+    made = CliRunner().invoke(credentials_app, ["generate", "--lea", picked.lea, "--user",
+                                                "coord@x.org", *store])
+    assert made.exit_code == 0, made.output
+    assert portal.verify(store_copy, made.stdout.strip()) == picked.lea
+    shown = CliRunner().invoke(credentials_app, ["show", "--lea", picked.lea, "--user",
+                                                 "coord@x.org", *store])
+    assert "made by coord@x.org" in shown.stdout
 
 
 def test_generate_refuses_an_lea_without_results(store_copy: Store) -> None:

@@ -14,7 +14,7 @@ import typer
 
 from data.problems import InputError
 from data.results.store import Store, store_path
-from elpac.options import StoreOption, fail, operator_name
+from elpac.options import StoreOption, UserOption, acting, fail
 
 LeaOption = Annotated[str, typer.Option("--lea", help="The LEA (14-digit CDS code).")]
 
@@ -71,18 +71,22 @@ def generate(
     by: Annotated[str | None, typer.Option(
         "--by", help="Who made it, for the record (default: the operating-system user).",
         show_default=False)] = None,
+    user: UserOption = None,
     store: StoreOption = None,
 ) -> None:
     """Make the LEA's parent-portal credential; every earlier one stops working."""
-    from data.catalog.portal_credentials import generate_credential
+    from queries.access import User
+    from queries.portal_credentials import make_portal_credential
+    from queries.scope import ScopeError
 
-    if by is None:
-        by = operator_name()
     the_store = Store(store_path(store))
     try:
+        who = acting(store, user)
+        if by is not None and user is None:  # the operator names who it is made for the record
+            who = User.operator(by.strip())
         _check_lea_has_results(the_store, lea.strip())
-        token = generate_credential(the_store, lea, created_by=by.strip())
-    except InputError as exc:
+        token = make_portal_credential(the_store, who, lea.strip())
+    except (InputError, ScopeError) as exc:
         raise fail(str(exc)) from None
     typer.echo(token)
     typer.echo(f"This is the parent-portal credential of LEA {lea.strip()}. Give it to the "
@@ -91,13 +95,15 @@ def generate(
 
 
 @credentials_app.command("show")
-def show(lea: LeaOption, store: StoreOption = None) -> None:
+def show(lea: LeaOption, user: UserOption = None, store: StoreOption = None) -> None:
     """When and by whom the LEA's current credential was made (never the credential)."""
-    from data.catalog.portal_credentials import credential_info
+    from queries.portal_credentials import read_portal_credential
+    from queries.scope import ScopeError
 
     try:
-        info = credential_info(Store(store_path(store)), lea)
-    except InputError as exc:
+        info = read_portal_credential(Store(store_path(store)), acting(store, user),
+                                      lea.strip())
+    except (InputError, ScopeError) as exc:
         raise fail(str(exc)) from None
     if info is None:
         typer.echo(f"LEA {lea.strip()} has no parent-portal credential "

@@ -13,10 +13,10 @@ from elpac.options import (
     TestOption,
     UserOption,
     YearOption,
+    acting,
     audit_export,
     echo_count,
     fail,
-    operator_name,
     operator_scope,
     snapshot,
     target_path,
@@ -124,25 +124,17 @@ def ssr_language(
     store: StoreOption = None,
 ) -> None:
     """Change a student's SSR languages, as an LEA coordinator can in TOMS."""
-    from data.catalog.ssr_languages import clear_languages, set_languages
-    from queries.labels import RECORD_TYPE_OF_TEST
     from queries.scope import ScopeError
     from queries.ssr_documents import read_ssr_content
+    from queries.ssr_languages import AS_IN_FILE, ENGLISH_ONLY, set_ssr_languages
 
     try:
         snap = snapshot(store)
-        scope = operator_scope(store, user)
-        # Only a student whose SSR the account may have: the same check as making it.
-        content = read_ssr_content(snap, ssid, scope=scope, year=year, test=test)
-        record_type = RECORD_TYPE_OF_TEST[test]
-        if lang.strip().lower() == "file":
-            clear_languages(snap.store, content.ssid, year, record_type)
-        else:
-            code = _ssr_language(lang)
-            set_languages(snap.store, content.ssid, year, record_type,
-                          None if code == "ENG" else code,
-                          set_by=user or operator_name())
-        after = read_ssr_content(snap, ssid, scope=scope, year=year, test=test)
+        who = acting(store, user)
+        code = AS_IN_FILE if lang.strip().lower() == "file" else _ssr_language(lang)
+        set_ssr_languages(snap, who, ssid, year=year, test=test,
+                          languages=ENGLISH_ONLY if code == "ENG" else code)
+        after = read_ssr_content(snap, ssid, scope=who.scope, year=year, test=test)
     except (InputError, ScopeError, ValueError) as exc:
         raise fail(str(exc)) from None
     typer.echo(f"{after.ssid} {year}: SSRs in {', '.join(after.languages)}")
