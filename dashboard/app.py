@@ -8,14 +8,13 @@ school year and LEA (``dashboard.context``), and ``st.navigation``. Each file in
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from dashboard import identity, local_sign_in
 from dashboard.context import PageStop, finish_run, start_run
-from queries.errors import InputError
+from dashboard.errors import show_error
 
 if TYPE_CHECKING:
     from streamlit.navigation.page import StreamlitPage
@@ -63,37 +62,48 @@ def pages_for(scope: Scope) -> dict[str, list[StreamlitPage]]:
                      *([AUDIT] if identity.current_user().audits else [])]}
 
 
-PAGES = pages_for(identity.current_scope())
+EVERY_PAGE = [GLANCE, REPORT, STUDENTS, ROSTERS, SCORE_REPORTS, EXPORTS, LOADS, DELIVERY, STORE,
+              AUDIT]
 
-page = st.navigation(PAGES)
-if not identity.auth_configured() and local_sign_in.in_use():
-    local_sign_in.keep_alive()
-    local_sign_in.sidebar()
-elif identity.auth_configured():
-    if identity.user_email() is None:
-        st.sidebar.button("Sign in", on_click=st.login, type="primary", key="app_sign_in")
-    else:
-        st.sidebar.button(f"Sign out ({identity.user_email()})", on_click=st.logout,
-                          key="app_sign_out")
-start_run()
+
+def sign_in_widgets(local: bool) -> None:
+    """The sidebar's sign-in: the local accounts' form, or OpenID Connect's buttons."""
+    if local:
+        local_sign_in.sidebar()
+    elif identity.auth_configured():
+        if identity.user_email() is None:
+            st.sidebar.button("Sign in", on_click=st.login, type="primary", key="app_sign_in")
+        else:
+            st.sidebar.button(f"Sign out ({identity.user_email()})", on_click=st.logout,
+                              key="app_sign_out")
+
+
+# Everything before the page reads the catalog too (who is signed in, the menu, the sidebar):
+# a failure there is the app's sentence, like a page's, never Streamlit's error box.
 try:
-    page.run()
+    local = not identity.auth_configured() and local_sign_in.in_use()
+    if local:
+        local_sign_in.resolve()
+    signed_out = local and local_sign_in.account() is None
+    # Signed out, every page's address still opens (the page asks to sign in, and after the
+    # sign-in the browser comes back to it); signed in, the menu of the scope.
+    page = (st.navigation(EVERY_PAGE, position="hidden") if signed_out
+            else st.navigation(pages_for(identity.current_scope())))
+    sign_in_widgets(local)
+    start_run()
+except Exception as exc:  # noqa: BLE001 - shown as a sentence (show_error)
+    show_error(exc, "the sidebar")
+    st.stop()
+try:
+    if signed_out:
+        st.info("Sign in with your e-mail and password (in the sidebar) to see this page.",
+                icon=":material/lock:")
+    else:
+        page.run()
 except PageStop:
     pass  # the page has said why it ends there
-except (InputError, ValueError) as exc:
-    # Query-layer errors are sentences written for users (a report outside the store's years,
-    # a scope that does not cover the request...): show them as they are.
-    message = str(exc)
-    st.error(f"{message[:1].upper()}{message[1:]}", icon=":material/error:")
-except Exception:
-    # Anything else is a bug. Developers (and AppTest) keep the traceback; with the project's
-    # config (showErrorDetails "none") users get a sentence and the server log the details.
-    if st.get_option("client.showErrorDetails") not in ("none", False):
-        raise
-    logging.getLogger("elpac.dashboard").exception("page %s failed", page.url_path)
-    st.error("Something went wrong on this page. Reload it; if it happens again, tell your "
-             "ELPAC data administrator the time it happened (the server log has the details).",
-             icon=":material/error:")
+except Exception as exc:  # noqa: BLE001 - shown as a sentence (show_error)
+    show_error(exc, f"page {page.url_path}")
 finally:
     # After the page (or its error): the sidebar's pickers, drawn last (context.sidebar).
     finish_run()

@@ -59,7 +59,7 @@ def test_a_deep_link_opened_signed_out_returns_there_after_sign_in(
     page.goto(f"{accounts_server}/students")
     wait_for_app(page)
     expect(page.get_by_text("Page not found")).to_have_count(0)
-    expect(page.get_by_text("Sign in to see this page")).to_be_visible()
+    expect(page.get_by_text("to see this page")).to_be_visible()
     sign_in_as(page, LEA_ADMIN)
     assert page.url.rstrip("/").endswith("/students")
     expect(page.get_by_role("textbox", name="SSID or name")).to_be_visible()

@@ -14,11 +14,13 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard.local_sign_in import EMAIL_KEY, SEEN_KEY
+from dashboard.local_sign_in import EMAIL_KEY, TOKEN_KEY
 from data.catalog.accounts import MAX_FAILURES, Accounts
 from data.catalog.rosters import Rosters
+from data.catalog.schema import sessions as sessions_table
 from data.results.store import Store
 from data.synth.demo_accounts import DEMO_GROUP, DEMO_GROUP_SIZE, create_demo_accounts
+from queries.sessions import end_session, session_account
 from queries.spec import ReportSpec
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
@@ -57,8 +59,7 @@ def test_nothing_is_shown_before_signing_in(store: Store) -> None:
     at = open_app()
     assert not at.exception
     assert [i.value for i in at.info] == [
-        "Sign in with your e-mail and password (in the sidebar) to see your organisation's "
-        "results."]
+        "Sign in with your e-mail and password (in the sidebar) to see this page."]
     assert not at.get("metric")
     with pytest.raises(KeyError):
         at.selectbox(key="ctx_lea")
@@ -112,11 +113,32 @@ def test_lockout_after_repeated_failures(store: Store) -> None:
 def test_an_idle_session_is_signed_out(store: Store) -> None:
     at = sign_in(open_app(), "coord@example.org", PASSWORD)
     assert at.get("metric")
-    at.session_state[SEEN_KEY] = datetime.now() - timedelta(minutes=31)
+    # As if this session's last run was 31 minutes ago (the catalog keeps when).
+    with store.catalog.write() as con:
+        con.execute(sessions_table.update().values(
+            last_seen_at=datetime.now() - timedelta(minutes=31)))
     at.run()
     assert EMAIL_KEY not in at.session_state
     assert not at.get("metric")
-    assert "signed out after 30 minutes without activity" in at.sidebar.error[0].value
+    assert "idle for more than 30 minutes" in at.sidebar.error[0].value
+
+
+def test_signing_in_begins_a_session_that_signing_out_ends(store: Store) -> None:
+    at = sign_in(open_app(), "coord@example.org", PASSWORD)
+    token = at.session_state[TOKEN_KEY]
+    assert session_account(store, token=token, idle=timedelta(minutes=30)) == (
+        "coord@example.org")
+    at.button(key="auth_local_sign_out").click().run()
+    assert session_account(store, token=token, idle=timedelta(minutes=30)) is None
+
+
+def test_a_session_ended_elsewhere_signs_this_one_out(store: Store) -> None:
+    at = sign_in(open_app(), "coord@example.org", PASSWORD)
+    end_session(store, token=at.session_state[TOKEN_KEY])  # signed out in another tab
+    at.run()
+    assert EMAIL_KEY not in at.session_state
+    assert not at.get("metric")
+    assert "in another tab" in at.sidebar.error[0].value
 
 
 def test_a_removed_account_loses_access(store: Store) -> None:
