@@ -7,14 +7,13 @@ every export built is audited. Widget keys are ``exports_*``.
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from dashboard import auditing
+from dashboard import file_downloads
 from dashboard.context import stop
+from queries.downloads import finish
 from queries.errors import InputError
 from queries.extracts import (
     build_district_export,
@@ -33,10 +32,8 @@ if TYPE_CHECKING:
 KINDS = {"district": "District/School export", "ssdf": "Student Score Data File",
          "research": "Research file"}
 FORMATS = {"csv": "CSV", "xlsx": "Excel", "toms": "TOMS text (caret-delimited)"}
-MIME = {"csv": "text/csv", "toms": "text/plain",
-        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 BUILT = "exports_file"
-"""Session key of the last file built: its request, name, bytes, rows and sheets."""
+"""Session key of the last file built: its request, name, download, rows and sheets."""
 
 
 def district_options(ctx: PageContext) -> dict[str, object]:
@@ -115,31 +112,31 @@ def build(ctx: PageContext, kind: str, options: dict[str, object], name: str,
         def progress(fraction: float, text: str) -> None:
             bar.progress(fraction, text=text)
 
+        # Built into a private download on disk, streamed from there (file_downloads).
+        target = file_downloads.new_file(name, detail=", ".join(
+            f"{k}={v}" for k, v in sorted(options.items()) if v not in (None, "")))
         try:
-            with tempfile.TemporaryDirectory() as tmp:
-                out = Path(tmp) / name
-                common = {"scope": ctx.scope, "progress": progress}
-                if kind == "district":
-                    built = build_district_export(ctx.snap, out, year=ctx.year,
-                                                  lea=ctx.lea_code,  # type: ignore[arg-type]
-                                                  **common, **options)  # type: ignore[arg-type]
-                elif kind == "ssdf":
-                    built = build_ssdf_extract(ctx.snap, out, years=[ctx.year], lea=ctx.lea_code,
-                                               **common, **options)  # type: ignore[arg-type]
-                else:
-                    # Suppressed under 11, as the public files (the caption says so).
-                    built = build_research_file(ctx.snap, out, year=ctx.year, lea=ctx.lea_code,
-                                                scope=ctx.scope, progress=progress,
-                                                test=str(options["test"]), suppress=True)
-                data = out.read_bytes()
+            out = target.path
+            common = {"scope": ctx.scope, "progress": progress}
+            if kind == "district":
+                built = build_district_export(ctx.snap, out, year=ctx.year,
+                                              lea=ctx.lea_code,  # type: ignore[arg-type]
+                                              **common, **options)  # type: ignore[arg-type]
+            elif kind == "ssdf":
+                built = build_ssdf_extract(ctx.snap, out, years=[ctx.year], lea=ctx.lea_code,
+                                           **common, **options)  # type: ignore[arg-type]
+            else:
+                # Suppressed under 11, as the public files (the caption says so).
+                built = build_research_file(ctx.snap, out, year=ctx.year, lea=ctx.lea_code,
+                                            scope=ctx.scope, progress=progress,
+                                            test=str(options["test"]), suppress=True)
         except (InputError, ValueError) as exc:  # ScopeError is a ValueError
             status.update(label="The export could not be built", state="error")
             st.error(str(exc))
             return
         status.update(label=f"Built {name}", state="complete", expanded=False)
-    auditing.record("export", n_rows=built.n_rows, detail=f"{name}; " + ", ".join(
-        f"{k}={v}" for k, v in sorted(options.items()) if v not in (None, "")))
-    st.session_state[BUILT] = {"request": request, "name": name, "data": data,
+    target = finish(target, n_rows=built.n_rows)
+    st.session_state[BUILT] = {"request": request, "name": name, "download": target,
                                "n_rows": built.n_rows, "sheets": len(built.sheets)}
 
 
@@ -154,8 +151,6 @@ def offer(kind: str, request: tuple[object, ...], fmt: str) -> None:
         else:
             sheets = f", on {built['sheets']} sheets" if built["sheets"] > 1 else ""
             st.success(f"{built['n_rows']:,} {rows}{sheets}: `{built['name']}`")
-            st.download_button(f"Download {built['name']}", built["data"],
-                               file_name=built["name"], mime=MIME[fmt], on_click="ignore",
-                               key="exports_download", icon=":material/download:")
+            file_downloads.offer(built["download"])
     elif built:
         st.caption("The choices changed since the last build: build the export again.")

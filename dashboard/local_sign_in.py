@@ -16,8 +16,7 @@ most every few seconds, so a removed account loses access quickly.
 from __future__ import annotations
 
 import json
-import os
-from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
 import streamlit as st
@@ -37,10 +36,14 @@ from queries.sessions import (
     begin_session,
     end_session,
     hand_off_link,
+    idle_limit,
     safe_next,
     session_account,
 )
 from queries.store import open_store, store_location
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 EMAIL_KEY = "auth_local_email"
 TOKEN_KEY = "auth_local_token"
@@ -49,16 +52,6 @@ _DEAD_COOKIE = "auth_local_dead_cookie"
 _GO = "auth_local_go"
 """Where to send the browser once: the cookie hand-off after a sign-in, or clearing it."""
 _NOTICE = "auth_local_notice"
-DEFAULT_IDLE_MINUTES = 30
-
-
-def idle_limit() -> timedelta:
-    """How long a session may stay idle before it is signed out."""
-    try:
-        minutes = float(os.environ.get("ELPAC_IDLE_MINUTES", DEFAULT_IDLE_MINUTES))
-    except ValueError:
-        minutes = DEFAULT_IDLE_MINUTES
-    return timedelta(minutes=max(1.0, minutes))
 
 
 @st.cache_data(ttl=5, show_spinner=False)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from dashboard import auditing
+from dashboard import file_downloads
 from dashboard import student_profile as profile
 from dashboard.context import stop
 from documents import pdf
@@ -95,29 +95,29 @@ def make_file(ctx: PageContext, chosen: Choices, items: list[tuple[SsrContent, s
     slug = "".join(ch if ch.isalnum() else "-" for ch in where.lower()).strip("-")
     stem = (f"ssr-{ctx.year}-{chosen.test}-{slug}" + (f"-grade-{grade.lower()}" if grade else "")
             + (f"-{language.lower()}" if language else ""))
+    name = f"{stem}.pdf" if chosen.output == "merged" else (
+        f"{stem}-{'pdf' if chosen.output == 'zip_pdf' else 'html'}.zip")
+    # Written into a private download on disk as it is printed, streamed from there.
+    target = file_downloads.new_file(name, detail=f"{len(items)} student score reports",
+                                     n_rows=len(items))
     try:
-        if chosen.output == "merged":
-            data, name, mime = bulk_pdf(items, progress=progress), f"{stem}.pdf", \
-                "application/pdf"
-        else:
-            fmt = "pdf" if chosen.output == "zip_pdf" else "html"
-            data, name, mime = bulk_zip(items, fmt=fmt, progress=progress), \
-                f"{stem}-{fmt}.zip", "application/zip"
+        with target.path.open("wb") as out:
+            if chosen.output == "merged":
+                bulk_pdf(items, out, progress=progress)
+            else:
+                bulk_zip(items, out, fmt="pdf" if chosen.output == "zip_pdf" else "html",
+                         progress=progress)
     except InputError as exc:
         bar.empty()
         st.error(str(exc), icon=":material/error:")
         stop()
     bar.progress(1.0, text=f"{len(items):,} reports ready in "
                  f"{time.monotonic() - started:.0f} s")
-    st.session_state[RESULT] = (name, mime, data, len(items))
+    st.session_state[RESULT] = target
 
 
 def download() -> None:
-    """The last file made, to download (audited when it is downloaded)."""
-    if not st.session_state.get(RESULT):
-        return
-    name, mime, data, n = st.session_state[RESULT]
-    st.download_button(f"Download {name} ({len(data) / 1e6:.1f} MB)", data=auditing.on_download(
-        lambda: data, name=name, detail=f"{n} student score reports", n_rows=n),
-        file_name=name, mime=mime, key="score_reports_download", on_click="ignore",
-        type="primary", icon=":material/download:")
+    """The last file made, to download (audited when it is fetched)."""
+    made = st.session_state.get(RESULT)
+    if made:
+        file_downloads.offer(made)

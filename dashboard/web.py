@@ -9,6 +9,12 @@ page the user was on. ``/auth/sign-out`` ends the session everywhere and clears 
 The cookie is HttpOnly (no script can read it), SameSite=Strict (no other site's page can send
 it), Secure when the dashboard is reached over HTTPS, and lasts until the browser closes; the
 session behind it also ends after the idle limit.
+
+``/download/<token>`` streams a file a page built (``queries.downloads``) from disk, so a large
+extract is never held in the server's memory.
+
+Routes are plain functions: Starlette runs them in its thread pool, so their catalog reads do
+not hold up other requests.
 """
 
 from __future__ import annotations
@@ -16,11 +22,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from streamlit.starlette import App
 
-from queries.sessions import COOKIE, end_session, safe_next, take_hand_off
+from queries.accounts import has_accounts
+from queries.downloads import find_download, record_fetch
+from queries.sessions import (
+    COOKIE,
+    end_session,
+    idle_limit,
+    safe_next,
+    session_account,
+    take_hand_off,
+)
 from queries.store import open_store
 
 if TYPE_CHECKING:
@@ -29,7 +44,7 @@ if TYPE_CHECKING:
 APP_SCRIPT = Path(__file__).with_name("app.py")
 
 
-async def session(request: Request) -> Response:
+def session(request: Request) -> Response:
     """Exchange a fresh hand-off for the session cookie; go back to where the user was."""
     cookie = take_hand_off(open_store(), request.query_params.get("h", ""))
     response = _back(request)
@@ -39,13 +54,33 @@ async def session(request: Request) -> Response:
     return response
 
 
-async def sign_out(request: Request) -> Response:
+def sign_out(request: Request) -> Response:
     """End the browser's session everywhere and clear its cookie."""
     end_session(open_store(), cookie=request.cookies.get(COOKIE))
     response = _back(request)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict",
                            secure=_secure(request))
     return response
+
+
+def download(request: Request) -> Response:
+    """Stream a built file to the browser that may have it; else say it is gone."""
+    store = open_store()
+    requester = None
+    if has_accounts(store):  # a file an account built is that account's only
+        requester = session_account(store, cookie=request.cookies.get(COOKIE),
+                                    idle=idle_limit()) or ""
+    found = find_download(store.path, request.path_params["token"], requester=requester)
+    if found is None:
+        return PlainTextResponse("This download is no longer here (files are kept for an hour) "
+                                 "or is not yours: build it again on its page.",
+                                 status_code=404, headers=_PRIVATE)
+    record_fetch(store, found)
+    return FileResponse(found.path, filename=found.name, headers=_PRIVATE,
+                        content_disposition_type="attachment")
+
+
+_PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
 def _back(request: Request) -> RedirectResponse:
@@ -63,5 +98,6 @@ def _secure(request: Request) -> bool:
 
 
 ROUTES = [Route("/auth/session", session, methods=["GET"]),
-          Route("/auth/sign-out", sign_out, methods=["GET", "POST"])]
+          Route("/auth/sign-out", sign_out, methods=["GET", "POST"]),
+          Route("/download/{token}", download, methods=["GET"])]
 app = App(APP_SCRIPT, routes=ROUTES)

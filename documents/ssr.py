@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import io
 import re
+import tempfile
 import zipfile
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -115,21 +116,30 @@ def _printed_chunks(items: list[tuple[SsrContent, str]], chunk: int,
                 progress(min(start + chunk, len(items)), len(items))
 
 
-def bulk_pdf(contents: Iterable[tuple[SsrContent, str]], *,
-             progress: Callable[[int, int], None] | None = None, chunk: int = 200) -> bytes:
-    """Many SSRs as one merged PDF, in order (two pages each); ``progress(done, total)``.
+def bulk_pdf(contents: Iterable[tuple[SsrContent, str]], out: BinaryIO, *,
+             progress: Callable[[int, int], None] | None = None, chunk: int = 200) -> None:
+    """Write many SSRs to ``out`` as one merged PDF, in order (two pages each).
 
-    Merged with pikepdf (qpdf), which keeps far less of each chunk in memory than pypdf did
-    (measured: 25 chunks of 200 SSRs, +0.16 GB against +0.53 GB, in the same time).
+    ``progress(done, total)`` after each chunk. Each printed chunk waits in a temporary file,
+    not in memory, and the merge (pikepdf, qpdf) reads the pages from there as it writes: a
+    whole school's file is never held in memory at once.
     """
     import pikepdf
 
-    merged = pikepdf.Pdf.new()
-    for pdf in _printed_chunks(list(contents), chunk, progress):
-        merged.pages.extend(pikepdf.Pdf.open(io.BytesIO(pdf)).pages)
-    out = io.BytesIO()
-    merged.save(out)
-    return out.getvalue()
+    with tempfile.TemporaryDirectory(prefix="elpac-ssr-") as folder:
+        merged = pikepdf.Pdf.new()
+        opened = []
+        try:
+            for n, pdf in enumerate(_printed_chunks(list(contents), chunk, progress)):
+                part = Path(folder) / f"chunk-{n:05d}.pdf"
+                part.write_bytes(pdf)
+                opened.append(pikepdf.Pdf.open(part))
+                merged.pages.extend(opened[-1].pages)
+            merged.save(out)
+        finally:
+            merged.close()
+            for each in opened:
+                each.close()
 
 
 def _joined(items: list[tuple[SsrContent, str]]) -> str:
@@ -146,16 +156,16 @@ def _joined(items: list[tuple[SsrContent, str]]) -> str:
     return head + "\n".join(bodies) + "\n</body>\n</html>\n"
 
 
-def bulk_zip(contents: Iterable[tuple[SsrContent, str]], *, fmt: str = "pdf",
-             progress: Callable[[int, int], None] | None = None, chunk: int = 200) -> bytes:
-    """Many SSRs as a zip of one file per student and language (PDF or HTML).
+def bulk_zip(contents: Iterable[tuple[SsrContent, str]], out: BinaryIO, *, fmt: str = "pdf",
+             progress: Callable[[int, int], None] | None = None, chunk: int = 200) -> None:
+    """Write many SSRs to ``out`` as a zip of one file per student and language (PDF or HTML).
 
-    PDFs are printed a chunk at a time and split into their two-page reports.
+    PDFs are printed a chunk at a time and split into their two-page reports; each goes into
+    the zip (written as it goes) before the next chunk is printed.
     """
     import pikepdf
 
     items = list(contents)
-    out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         if fmt == "html":
             for done, (content, language) in enumerate(items, start=1):
@@ -163,7 +173,7 @@ def bulk_zip(contents: Iterable[tuple[SsrContent, str]], *, fmt: str = "pdf",
                                  render_html(content, language))
                 if progress is not None and (done % chunk == 0 or done == len(items)):
                     progress(done, len(items))
-            return out.getvalue()
+            return
         for n, pdf in enumerate(_printed_chunks(items, chunk, progress)):
             printed = pikepdf.Pdf.open(io.BytesIO(pdf))
             part = items[n * chunk:(n + 1) * chunk]
@@ -176,4 +186,3 @@ def bulk_zip(contents: Iterable[tuple[SsrContent, str]], *, fmt: str = "pdf",
                 buffer = io.BytesIO()
                 one.save(buffer)
                 archive.writestr(file_name(content, language, "pdf"), buffer.getvalue())
-    return out.getvalue()

@@ -6,15 +6,33 @@ it.
 
 from __future__ import annotations
 
+import os
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from data.catalog import sessions
 from data.catalog.sessions import COOKIE, HAND_OFF_SECONDS
 
 if TYPE_CHECKING:
-    from datetime import datetime, timedelta
+    from datetime import datetime
 
     from data.results.store import Store
+
+
+DEFAULT_IDLE_MINUTES = 30
+
+
+def idle_limit() -> timedelta:
+    """How long a session may stay idle before it ends (``$ELPAC_IDLE_MINUTES``, default 30).
+
+    >>> idle_limit() >= timedelta(minutes=1)
+    True
+    """
+    try:
+        minutes = float(os.environ.get("ELPAC_IDLE_MINUTES", DEFAULT_IDLE_MINUTES))
+    except ValueError:
+        minutes = DEFAULT_IDLE_MINUTES
+    return timedelta(minutes=max(1.0, minutes))
 
 
 def begin_session(store: Store, email: str) -> str:
@@ -61,4 +79,4 @@ def safe_next(url: str | None) -> str:
 
 
 __all__ = ["COOKIE", "HAND_OFF_SECONDS", "begin_session", "end_session", "hand_off_link",
-           "safe_next", "session_account", "take_hand_off"]
+           "idle_limit", "safe_next", "session_account", "take_hand_off"]

@@ -102,9 +102,17 @@ def ssr_bulk(
         if not items:
             raise InputError("no Student Score Report matches these options in your access")
         typer.echo(f"rendering {len(items):,} SSRs of {len(contents):,} students")
-        data = (bulk_pdf(items, progress=echo_count) if merged
-                else bulk_zip(items, fmt=fmt, progress=echo_count))
-        out.write_bytes(data)
+        # Written into the file as it is made (not held in memory), then put in place whole.
+        partial = out.with_name(f".{out.name}.partial")
+        try:
+            with partial.open("wb") as target:
+                if merged:
+                    bulk_pdf(items, target, progress=echo_count)
+                else:
+                    bulk_zip(items, target, fmt=fmt, progress=echo_count)
+            partial.replace(out)
+        finally:
+            partial.unlink(missing_ok=True)
         audit_export(store, user, scope, out, f"ssr bulk year={year} lea={lea} "
                      f"school={school} grade={grade} lang={language} test={test}", len(items))
     except (InputError, ScopeError, ValueError, OSError) as exc:

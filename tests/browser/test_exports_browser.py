@@ -47,7 +47,8 @@ def build_and_download(page: Page, tmp_path: Path, expected_rows: int, name: str
 
     ``name`` is a regular expression for the file name. Returns where the file was saved.
     """
-    button = page.get_by_test_id("stDownloadButton")
+    # The built file is streamed from disk by the server (dashboard.web), through a link.
+    button = page.get_by_test_id("elpacDownloadLink")
     # Nothing is offered before the build (a changed choice withdraws the last file), so the
     # file checked below cannot be an earlier build's.
     expect(button).to_have_count(0)
@@ -58,7 +59,7 @@ def build_and_download(page: Page, tmp_path: Path, expected_rows: int, name: str
     expect(success).to_have_text(re.compile(rf"^{expected_rows:,} records: {name}$"))
     expect(button).to_have_count(1)
     with page.expect_download() as download:
-        button.locator("button, a").first.click()
+        button.click()
     saved = download.value.suggested_filename
     assert re.fullmatch(name, saved)
     target = tmp_path / saved

@@ -106,6 +106,11 @@ def test_a_name_search_lists_students_and_a_row_click_opens_one(
     expect(grid).to_have_count(1)
     expect(page.get_by_role("heading", level=2)).to_have_count(0)
     screenshot(page, "students_list")
+    # The grid's own CSV download is off (client.disableDataExport): made in the browser, it
+    # would never be audited.
+    grid.hover()
+    expect(page.get_by_test_id("stElementToolbar").first).to_be_attached()
+    expect(page.get_by_role("button", name="Download as CSV")).to_have_count(0)
 
     # The grid is a canvas: click the selection cell of its first row, as Streamlit's own
     # e2e helpers do (a 35 px header, then 35 px rows; the selection column comes first).

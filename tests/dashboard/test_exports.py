@@ -7,7 +7,9 @@ Parquet records filtered here with Polars. The files' bytes are checked in the b
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -54,8 +56,18 @@ def build(at: AppTest) -> AppTest:
 
 
 def offered(at: AppTest) -> list[str]:
-    """Labels of the download buttons on the page."""
-    return [b.label for b in at.get("download_button")]
+    """Labels of the download links on the page (file_downloads.offer), without the size."""
+    return [re.sub(r" \([\d.,]+ MB\)$", "", label) for label, _ in download_links(at)]
+
+
+def download_links(at: AppTest) -> list[tuple[str, str]]:
+    """(label, address) of each built file offered (a link streamed from disk)."""
+    found = []
+    for element in at.get("html"):
+        for href, label in re.findall(r'<a class="elpac-download" href="([^"]+)"[^>]*>([^<]+)</a>',
+                                      element.proto.body):
+            found.append((html.unescape(label), href))
+    return found
 
 
 def test_district_export_counts_and_names_the_file(monkeypatch: pytest.MonkeyPatch,
@@ -71,7 +83,8 @@ def test_district_export_counts_and_names_the_file(monkeypatch: pytest.MonkeyPat
     name = f"elpac-district-summative-{LEA}-{YEAR}-{TODAY}.csv"
     assert [s.value for s in at.success] == [f"{n:,} records: `{name}`"]
     assert offered(at) == [f"Download {name}"]
-    assert at.get("download_button")[0].proto.ignore_rerun  # downloading does not rerun
+    (_, link), = download_links(at)
+    assert link.startswith("/download/")  # streamed from disk by dashboard.web
     assert at.get("status")[0].label == f"Built {name}"
 
 

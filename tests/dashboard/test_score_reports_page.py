@@ -6,7 +6,6 @@ per language: ELPAC.md §7); the merged PDF against that count (two pages each).
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
@@ -57,11 +56,13 @@ def test_a_schools_reports_in_one_pdf(monkeypatch: pytest.MonkeyPatch,
     assert any(m.value.startswith(f"**{spanish:,} reports**") for m in at.markdown)
     at.button(key="score_reports_make").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    (button,) = at.get("download_button")
-    assert "spa.pdf" in button.proto.label
-    name, mime, data, n = at.session_state["score_reports_result"]
-    assert (mime, n) == ("application/pdf", spanish)
-    assert len(PdfReader(io.BytesIO(data)).pages) == 2 * spanish
+    (offered,) = [e.proto.body for e in at.get("html") if "elpac-download" in e.proto.body]
+    assert "spa.pdf" in offered
+    made = at.session_state["score_reports_result"]  # a file on disk, not bytes in memory
+    assert made.name.endswith("spa.pdf")
+    assert made.n_rows == spanish
+    assert f'href="/download/{made.token}"' in offered
+    assert len(PdfReader(made.path).pages) == 2 * spanish
 
 
 def test_an_aggregate_only_account_has_no_score_reports(monkeypatch: pytest.MonkeyPatch,

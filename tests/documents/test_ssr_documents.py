@@ -239,11 +239,15 @@ def test_bulk_output_keeps_two_pages_per_report(content: SsrContent,
                                                 alternate: SsrContent) -> None:
     items = [(content, "ENG"), (content, "SPA"), (alternate, "ENG")]
     done: list[tuple[int, int]] = []
-    merged = pages(bulk_pdf(items, chunk=2, progress=lambda d, t: done.append((d, t))))
+    buffer = io.BytesIO()
+    bulk_pdf(items, buffer, chunk=2, progress=lambda d, t: done.append((d, t)))
+    merged = pages(buffer.getvalue())
     assert len(merged) == 6
     assert done == [(2, 3), (3, 3)]
     assert "Intermediate English Learner" in merged[4]
-    archive = zipfile.ZipFile(io.BytesIO(bulk_zip(items, chunk=2)))
+    zipped = io.BytesIO()
+    bulk_zip(items, zipped, chunk=2)
+    archive = zipfile.ZipFile(zipped)
     names = archive.namelist()
     assert names == [file_name(c, lang, "pdf") for c, lang in items]
     assert names[1] == "ssr-2024-25-summative-1234567890-p-rez-ana-es.pdf"
