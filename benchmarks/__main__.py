@@ -7,7 +7,8 @@
   is also the last line of the whole run;
 * the dashboard in a real Chromium on that store: first paint, filter change, 20 concurrent
   sessions (issue 4);
-* bulk Student Score Reports of a 5,000-student school, merged PDF and zip (issue 6).
+* bulk Student Score Reports of a 5,000-student school, merged PDF and zip (issue 6);
+* a Student Score Data File extract, statewide and the largest LEA, to disk (issue 11).
 
 Figures are medians of one run on a shared machine: compare ratios, not absolute times.
 """
@@ -21,6 +22,7 @@ from datetime import date
 from pathlib import Path
 
 from benchmarks.dashboard import bench_dashboard
+from benchmarks.downloads import bench_downloads
 from benchmarks.ingest import bench_demo, bench_ingest
 from benchmarks.queries import bench_queries
 from benchmarks.ssr import bench_ssr
@@ -66,7 +68,8 @@ def _statewide_demo_line(path: Path) -> str | None:
 def main() -> None:
     """Parse options, run, print."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
-    parser.add_argument("--only", choices=["ingest", "demo", "queries", "dashboard", "ssr"],
+    parser.add_argument("--only", choices=["ingest", "demo", "queries", "dashboard", "ssr",
+                                           "downloads"],
                         action="append",
                         help="run only these parts (default: all)")
     parser.add_argument("--statewide-demo", action="store_true",
@@ -76,7 +79,7 @@ def main() -> None:
     parser.add_argument("--store", type=Path, default=STATEWIDE,
                         help="statewide store for the query benchmark")
     args = parser.parse_args()
-    parts = args.only or ["ingest", "demo", "queries", "dashboard", "ssr"]
+    parts = args.only or ["ingest", "demo", "queries", "dashboard", "ssr", "downloads"]
     started = time.perf_counter()
     print(f"# ELPAC explorer benchmarks ({platform.machine()}, {platform.python_version()})")
     if "ingest" in parts:
@@ -100,6 +103,8 @@ def main() -> None:
                       if line.startswith(WORST_RATIO)), None)
     if "ssr" in parts:
         lines += bench_ssr(_statewide_store(args.store))
+    if "downloads" in parts:
+        lines += bench_downloads(_statewide_store(args.store))
     print(f"# total {time.perf_counter() - started:.0f} s")
     for line in lines:
         print(line, flush=True)

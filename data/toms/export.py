@@ -15,6 +15,7 @@ CSV, caret text or Excel; both are used by the CLI and the dashboard's Exports p
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -96,17 +97,18 @@ def to_layout(frame: pl.DataFrame, lay: Layout, extras: dict[str, pl.Expr], *,
 
 
 def records_text(records: pl.DataFrame, extra_names: dict[int, list[str]], *,
-                 year: str | None = None) -> pl.DataFrame:
+                 year: str | None = None, with_year: bool | None = None) -> pl.DataFrame:
     """Store rows -> the Student Score Data File text of ``year``'s layout, in the same order.
 
     Without ``year``, the layout of the latest year among the records. Records of more than one
-    school year get a leading ``SchoolYear`` column (the layout itself has none).
-    ``extra_names`` is ``Store.extra_names()``: the fields each load packed in
-    ``extra_fields``.
+    school year get a leading ``SchoolYear`` column (the layout itself has none; ``with_year``
+    decides instead, for a file written a part at a time). ``extra_names`` is
+    ``Store.extra_names()``: the fields each load packed in ``extra_fields``.
     """
     found_years = sorted(set(records.get_column("school_year").to_list()))
     lay = layout(year or (found_years[-1] if found_years else "2024-25"))
-    return _decode_by_load(records, lay, extra_names, with_year=len(found_years) > 1)
+    return _decode_by_load(records, lay, extra_names,
+                           with_year=len(found_years) > 1 if with_year is None else with_year)
 
 
 def write_table(frame: pl.DataFrame, out: Path, *, fmt: str,
@@ -161,22 +163,46 @@ def neutralised(text: pl.DataFrame) -> pl.DataFrame:
 
 def _write_delimited(text: pl.DataFrame, out: Path, *, delimiter: str, safe: bool,
                      progress: Callable[[int, int], None] | None) -> None:
-    tmp = out.with_name(out.name + ".part")
-    # TOMS files are never quoted (a caret cannot occur in their data); spreadsheet CSV is
-    # quoted where needed and uses CRLF, as Excel writes it.
-    options = ({"separator": "^", "quote_style": "never"} if delimiter == "^"
-               else {"separator": delimiter, "quote_style": "necessary", "line_terminator": "\r\n"})
-    with tmp.open("wb") as handle:
+    with delimited_writer(out, fmt="toms" if delimiter == "^" else "csv") as write:
         done = 0
-        for i, chunk in enumerate(_chunks(text, 100_000)):
-            part = neutralised(chunk) if safe else chunk
-            part.write_csv(handle, include_header=i == 0, null_value="", **options)
+        for chunk in _chunks(text, 100_000):
+            write(chunk)
             done += chunk.height
             if progress:
                 progress(done, text.height)
         if text.height == 0:
-            text.write_csv(handle, include_header=True, null_value="", **options)
-    tmp.replace(out)
+            write(text)
+
+
+@contextlib.contextmanager
+def delimited_writer(out: Path, *, fmt: str) -> Iterator[Callable[[pl.DataFrame], None]]:
+    """Write a ``csv`` or ``toms`` file a part at a time: ``write(frame)`` for each part.
+
+    The header comes with the first part; ``csv`` cells a spreadsheet would run are
+    neutralised. The file appears at ``out`` whole, once every part is written (a failure
+    leaves nothing there).
+    """
+    tmp = out.with_name(out.name + ".part")
+    # TOMS files are never quoted (a caret cannot occur in their data); spreadsheet CSV is
+    # quoted where needed and uses CRLF, as Excel writes it.
+    options = ({"separator": "^", "quote_style": "never"} if fmt == "toms"
+               else {"separator": ",", "quote_style": "necessary", "line_terminator": "\r\n"})
+    written = 0
+    try:
+        with tmp.open("wb") as handle:
+
+            def write(part: pl.DataFrame) -> None:
+                nonlocal written
+                if written and part.height == 0:
+                    return
+                (neutralised(part) if fmt == "csv" else part).write_csv(
+                    handle, include_header=written == 0, null_value="", **options)
+                written += 1
+
+            yield write
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def write_xlsx(text: pl.DataFrame, out: Path, *,
