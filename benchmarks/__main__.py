@@ -8,7 +8,8 @@
 * the dashboard in a real Chromium on that store: first paint, filter change, 20 concurrent
   sessions (issue 4);
 * bulk Student Score Reports of a 5,000-student school, merged PDF and zip (issue 6);
-* a Student Score Data File extract, statewide and the largest LEA, to disk (issue 11).
+* a Student Score Data File extract, statewide and the largest LEA, to disk (issue 11);
+* 20 signed-in sessions at once with a shell writer: the server's memory before and after.
 
 Figures are medians of one run on a shared machine: compare ratios, not absolute times.
 """
@@ -25,6 +26,7 @@ from benchmarks.dashboard import bench_dashboard
 from benchmarks.downloads import bench_downloads
 from benchmarks.ingest import bench_demo, bench_ingest
 from benchmarks.queries import bench_queries
+from benchmarks.sessions import bench_sessions
 from benchmarks.ssr import bench_ssr
 
 STATEWIDE = Path(__file__).resolve().parent / ".statewide"
@@ -69,7 +71,7 @@ def main() -> None:
     """Parse options, run, print."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--only", choices=["ingest", "demo", "queries", "dashboard", "ssr",
-                                           "downloads"],
+                                           "downloads", "sessions"],
                         action="append",
                         help="run only these parts (default: all)")
     parser.add_argument("--statewide-demo", action="store_true",
@@ -79,7 +81,8 @@ def main() -> None:
     parser.add_argument("--store", type=Path, default=STATEWIDE,
                         help="statewide store for the query benchmark")
     args = parser.parse_args()
-    parts = args.only or ["ingest", "demo", "queries", "dashboard", "ssr", "downloads"]
+    parts = args.only or ["ingest", "demo", "queries", "dashboard", "ssr", "downloads",
+                          "sessions"]
     started = time.perf_counter()
     print(f"# ELPAC explorer benchmarks ({platform.machine()}, {platform.python_version()})")
     if "ingest" in parts:
@@ -105,6 +108,8 @@ def main() -> None:
         lines += bench_ssr(_statewide_store(args.store))
     if "downloads" in parts:
         lines += bench_downloads(_statewide_store(args.store))
+    if "sessions" in parts:
+        lines += bench_sessions(_statewide_store(args.store))
     print(f"# total {time.perf_counter() - started:.0f} s")
     for line in lines:
         print(line, flush=True)
