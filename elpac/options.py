@@ -80,17 +80,7 @@ def snapshot(store: Path | None) -> Snapshot:
 
 def user_scope(store: Path | None, email: str | None) -> Scope | None:
     """The scope of ``--user`` (``None`` without it); ``InputError`` for an unknown account."""
-    if email is None:
-        return None
-    from data.catalog.accounts import Accounts
-    from queries.access import scope_of
-
-    the_store = Store(store_path(store))
-    account = Accounts(the_store).get(email)
-    if account is None:
-        raise InputError(f"there is no account for {email.strip().lower()} "
-                         "(elpac users list shows them)")
-    return scope_of(account, the_store)
+    return None if email is None else acting(store, email).scope
 
 
 def operator_scope(store: Path | None, user: str | None) -> Scope:

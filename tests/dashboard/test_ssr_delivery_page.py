@@ -9,17 +9,16 @@ with plain SQL.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import polars as pl
 import pytest
-from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from data.catalog import ssr_deliveries as distribution
 from data.results.store import Store
+from tests.sql import catalog_rows
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 PAGE = "app_pages/ssr_delivery.py"
@@ -52,24 +51,7 @@ def lea_records(store: Store) -> pl.DataFrame:
 
 
 def catalog(store: Store, sql: str) -> list[tuple]:
-    with store.catalog.read() as con:
-        result = con.execute(text(sql))
-        names = result.keys()  # the columns, in the query's order
-        kinds = [_typed(str(name)) for name in names]
-        return [tuple(kind(v) if v is not None else None for kind, v in zip(kinds, row,
-                                                                             strict=True))
-                for row in result]
-
-
-def _typed(column: str) -> Callable[[object], object]:
-    """How a raw SQL text value reads back: SQLite keeps dates and times as text."""
-    if column.endswith("_on"):
-        return lambda v: v if isinstance(v, date) else date.fromisoformat(str(v))
-    if column.endswith("_at"):
-        return lambda v: v if isinstance(v, datetime) else datetime.fromisoformat(str(v))
-    if column == "loaded":
-        return bool
-    return lambda v: v
+    return catalog_rows(store, sql)
 
 
 def frame(at: AppTest, *columns: str) -> pl.DataFrame:

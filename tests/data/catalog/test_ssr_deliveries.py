@@ -7,16 +7,15 @@ store's Parquet files; what was recorded is read from the catalog with plain SQL
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 import polars as pl
 import pytest
-from sqlalchemy import text
 
 from data.catalog import ssr_deliveries as distribution
 from data.problems import InputError
 from data.results.store import Store
+from tests.sql import catalog_rows
 
 YEAR = "2024-25"
 NOW = datetime(2025, 10, 1, 9, 30)
@@ -39,24 +38,7 @@ def not_eligible(store: Store, year: str = YEAR) -> str:
 
 
 def catalog(store: Store, sql: str) -> list[tuple]:
-    with store.catalog.read() as con:
-        result = con.execute(text(sql))
-        names = result.keys()  # the columns, in the query's order
-        kinds = [_typed(str(name)) for name in names]
-        return [tuple(kind(v) if v is not None else None for kind, v in zip(kinds, row,
-                                                                             strict=True))
-                for row in result]
-
-
-def _typed(column: str) -> Callable[[object], object]:
-    """How a raw SQL text value reads back: SQLite keeps dates and times as text."""
-    if column.endswith("_on"):
-        return lambda v: v if isinstance(v, date) else date.fromisoformat(str(v))
-    if column.endswith("_at"):
-        return lambda v: v if isinstance(v, datetime) else datetime.fromisoformat(str(v))
-    if column == "loaded":
-        return bool
-    return lambda v: v
+    return catalog_rows(store, sql)
 
 
 def csv_text(header: str, rows: list[str]) -> str:
