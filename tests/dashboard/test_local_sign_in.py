@@ -263,3 +263,21 @@ def test_an_oidc_user_gets_their_account_or_a_clear_refusal(
             "e-mail, so it shows you nothing. Ask your LEA ELPAC coordinator to add you "
             "(elpac users add) with the right role."]
         assert not at.get("metric")
+
+
+def test_a_busy_catalog_before_the_page_is_a_sentence_not_an_error_box(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 11: who is signed in, the menu and the sidebar read the catalog before the page
+    # runs; a failure there used to reach Streamlit's raw error box.
+    import dashboard.local_sign_in as local_sign_in
+    from data.catalog.db import CatalogBusy
+
+    def busy(_store: object) -> bool:
+        raise CatalogBusy("the store's catalog stayed busy for 30 s; try again in a minute")
+
+    monkeypatch.setattr(local_sign_in, "has_accounts", busy)
+    st.cache_data.clear()
+    at = open_app()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "The store's catalog stayed busy for 30 s; try again in a minute"]
