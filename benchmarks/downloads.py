@@ -24,9 +24,9 @@ def _child(store: str, lea: str) -> dict[str, float]:
 
 
 def _run(store: str, lea: str) -> None:
-    from queries.extracts import build_ssdf_extract
     from queries.scope import Scope
     from queries.snapshot import Snapshot
+    from queries.ssdf_extract import build_ssdf_extract
 
     snap = Snapshot(store)
     year = snap.years[-2] if len(snap.years) > 1 else snap.years[-1]

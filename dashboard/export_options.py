@@ -13,16 +13,12 @@ import streamlit as st
 
 from dashboard import file_downloads
 from dashboard.context import stop
+from queries.district_export import build_district_export
 from queries.downloads import finish
 from queries.errors import InputError
-from queries.extracts import (
-    build_district_export,
-    build_research_file,
-    build_ssdf_extract,
-    list_schools,
-    score_window_start,
-)
+from queries.extracts import build_research_file, list_schools, score_window_start
 from queries.labels import TESTS
+from queries.ssdf_extract import build_ssdf_extract
 
 if TYPE_CHECKING:
     from collections.abc import Callable

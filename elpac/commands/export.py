@@ -57,15 +57,9 @@ def export_students(
     store: StoreOption = None,
 ) -> None:
     """Write Student Score Data File records in the file layout (one row per record)."""
-    from queries.extracts import (
-        EXTENSIONS,
-        SIDES,
-        STATE,
-        build_ssdf_extract,
-        extract_file_name,
-        score_window_start,
-    )
+    from queries.extracts import EXTENSIONS, SIDES, STATE, extract_file_name, score_window_start
     from queries.scope import Scope, ScopeError
+    from queries.ssdf_extract import build_ssdf_extract
 
     if fmt not in EXTENSIONS:
         raise fail(f"--format must be one of {', '.join(EXTENSIONS)}")
@@ -119,7 +113,8 @@ def export_district(
     store: StoreOption = None,
 ) -> None:
     """Write the District/School export: each student's results and demographics (CERS)."""
-    from queries.extracts import build_district_export, extract_file_name
+    from queries.district_export import build_district_export
+    from queries.extracts import extract_file_name
     from queries.scope import Scope, ScopeError
 
     if not lea:

@@ -23,11 +23,12 @@ from data.synth.demo_accounts import create_demo_accounts
 from queries.access import LOADING_ROLES, User, user_of
 from queries.audit import read_audit
 from queries.data_loads import Upload, check_uploads, load_uploads
-from queries.extracts import build_district_export, build_ssdf_extract
+from queries.district_export import build_district_export
 from queries.portal_credentials import make_portal_credential, read_portal_credential
 from queries.saved_reports import delete_saved_report, list_saved_reports, save_report
 from queries.scope import Scope, ScopeError
 from queries.snapshot import Snapshot
+from queries.ssdf_extract import build_ssdf_extract
 from queries.ssr_languages import ENGLISH_ONLY, set_ssr_languages
 
 if TYPE_CHECKING:

@@ -1,4 +1,5 @@
-"""Extracts (queries/extracts.py) against Polars straight from the store's Parquet files.
+"""Extracts (queries/extracts.py, district_export.py, ssdf_extract.py) against Polars straight
+from the store's Parquet files.
 
 Which records an extract holds is recomputed here from the year's ``part-0.parquet`` with
 plain filters on the stored columns (ELPAC.md §3.1 enrolled and tested files, §3.3 which LEA a
@@ -19,18 +20,12 @@ from polars.testing import assert_frame_equal
 from data.problems import InputError
 from data.results.store import Store
 from data.toms.layout import layout
-from queries.extracts import (
-    build_district_export,
-    build_research_file,
-    build_ssdf_extract,
-    district_columns,
-    read_district_results,
-    read_ssdf_records,
-    score_window_start,
-)
+from queries.district_export import build_district_export, district_columns, read_district_results
+from queries.extracts import build_research_file, score_window_start
 from queries.research import research_rows
 from queries.scope import Scope, ScopeError
 from queries.snapshot import Snapshot
+from queries.ssdf_extract import build_ssdf_extract, read_ssdf_records
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -367,7 +362,7 @@ def test_a_streamed_extract_is_byte_for_byte_the_whole_one(
         years: list[str], lea: str | None, by: str | None) -> None:
     # Written a batch of schools at a time (issue 11: a statewide extract never sits in
     # memory whole); with batches of a few records, many batches, the same file.
-    import queries.extracts as extracts
+    import queries.ssdf_extract as extracts
     from data.toms.export import records_text, write_table
 
     scope = Scope.state(pii=True)
@@ -388,7 +383,7 @@ def test_a_streamed_extract_is_byte_for_byte_the_whole_one(
 
 def test_excel_beyond_its_limit_says_choose_csv(tiny: Snapshot, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    import queries.extracts as extracts
+    import queries.ssdf_extract as extracts
 
     monkeypatch.setattr(extracts, "XLSX_MAX_RECORDS", 10)
     with pytest.raises(InputError, match="too many for Excel here .* choose CSV"):

@@ -27,13 +27,14 @@ from hypothesis import strategies as st
 from data.domain import GRADES
 from data.results.store import Store
 from data.student_groups import groups_of
-from queries.extracts import read_district_results, read_ssdf_records
+from queries.district_export import read_district_results
 from queries.longitudinal import read_longitudinal, read_transitions
 from queries.reports import read_report
 from queries.research import research_rows
 from queries.scope import Scope, ScopeError
 from queries.snapshot import Snapshot
 from queries.spec import ReportSpec, Subgroup
+from queries.ssdf_extract import read_ssdf_records
 from queries.ssr import read_ssr_status
 from queries.students import find_students, read_student
 

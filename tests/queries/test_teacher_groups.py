@@ -20,7 +20,7 @@ from data.catalog.rosters import group_key
 from data.problems import InputError
 from data.results.store import Store
 from queries.access import scope_of
-from queries.extracts import read_district_results, read_ssdf_records
+from queries.district_export import read_district_results
 from queries.longitudinal import read_longitudinal, read_transitions
 from queries.report_size import estimate_report_size
 from queries.reports import read_report
@@ -36,6 +36,7 @@ from queries.rosters import (
 from queries.scope import Scope, ScopeError
 from queries.snapshot import Snapshot
 from queries.spec import ReportSpec
+from queries.ssdf_extract import read_ssdf_records
 from queries.ssr import read_ssr_status
 from queries.students import find_students, read_student
 

@@ -21,9 +21,9 @@ from data.toms.export import EXCEL_MAX_DATA_ROWS, neutralise, write_xlsx
 from data.toms.normalise import SET_BY_LOAD, normalise
 from data.toms.read import read_file
 from elpac.cli import app
-from queries.extracts import build_ssdf_extract
 from queries.scope import Scope
 from queries.snapshot import Snapshot
+from queries.ssdf_extract import build_ssdf_extract
 
 KEY = ["record_type", "ssid"]
 STATE = Scope.state(pii=True)

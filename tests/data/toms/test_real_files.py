@@ -20,9 +20,9 @@ from data.toms.layout import header_key
 from data.toms.normalise import normalise
 from data.toms.read import read_file
 from elpac.cli import app
-from queries.extracts import build_ssdf_extract
 from queries.scope import Scope
 from queries.snapshot import Snapshot
+from queries.ssdf_extract import build_ssdf_extract
 
 FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "toms"
 REAL = sorted(FIXTURES.glob("*.csv")) if FIXTURES.is_dir() else []
