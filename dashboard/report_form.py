@@ -13,14 +13,13 @@ builder's values live in session state under ``report_*`` keys, so a shared link
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import streamlit as st
 
-from dashboard import identity, rosters
-from queries.errors import InputError, ScopeError
+from dashboard import rosters
+from queries.errors import ScopeError
 from queries.labels import (
     COMPLETENESS_NAMES,
     DIMENSION_NAMES,
@@ -36,9 +35,7 @@ from queries.labels import (
 )
 from queries.report_size import estimate_report_size
 from queries.rosters import group_students
-from queries.saved_reports import delete_saved_report, list_saved_reports, save_report
 from queries.spec import BREAKDOWNS, ReportSpec, Subgroup
-from queries.store import open_store
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -49,7 +46,7 @@ if TYPE_CHECKING:
 
 RUN = "report_run_params"
 """Session key of the last report run: its ``to_params()["report"]`` JSON (not a widget)."""
-_URL_SEEN = "report_url_seen"
+URL_SEEN = "report_url_seen"
 _CTX_SEEN = "report_ctx_seen"
 MAX_SUBGROUPS = 6
 MEASURES_OF_TYPE: dict[str, tuple[str, ...]] = {
@@ -191,8 +188,8 @@ def prepare(ctx: PageContext) -> str | None:
     state = st.session_state
     message, loaded = None, False
     url = st.query_params.get("report")
-    if url and url != state.get(_URL_SEEN):
-        state[_URL_SEEN] = url
+    if url and url != state.get(URL_SEEN):
+        state[URL_SEEN] = url
         try:
             load_spec(ReportSpec.from_params({"report": url}), run=True)
             loaded = True
@@ -210,7 +207,7 @@ def prepare(ctx: PageContext) -> str | None:
     state[_CTX_SEEN] = (ctx.lea, ctx.year)
     if not url and state.get(RUN):
         # Back on the page without a link: the address bar shows the report again.
-        st.query_params["report"] = state[_URL_SEEN] = state[RUN]
+        st.query_params["report"] = state[URL_SEEN] = state[RUN]
     return message
 
 
@@ -222,7 +219,7 @@ def _run(spec: ReportSpec) -> None:
     st.session_state[RUN] = params
     # The address bar now holds the report: a link anyone in scope can open.
     st.query_params["report"] = params
-    st.session_state[_URL_SEEN] = params
+    st.session_state[URL_SEEN] = params
 
 
 def _subgroups(count: int) -> None:
@@ -353,73 +350,3 @@ def _estimate(ctx: PageContext, spec: ReportSpec | None, problems: list[str]) ->
                  on_click=_run, args=(spec,)):
         # The button reran only this fragment; the report below must follow.
         st.rerun()
-
-
-# -- saved reports -------------------------------------------------------------------------
-
-def _save(path: str) -> None:
-    state = st.session_state
-    spec = last_run()
-    name = str(state.get("report_save_name") or "").strip()
-    if spec is None:
-        state["report_saved_message"] = "Run a report first, then save it."
-        return
-    try:
-        save_report(open_store(path), identity.current_user(), name,
-                    replace(spec, name=name).to_params()["report"])
-    except InputError as exc:
-        state["report_saved_message"] = f"The report was not saved: {exc}."
-        return
-    state["report_saved_message"] = f"Saved as “{name}”."
-    state["report_saved_pick"] = name
-
-
-def _open(saved: dict[str, str]) -> None:
-    state = st.session_state
-    name = state.get("report_saved_pick")
-    try:
-        spec = ReportSpec.from_params({"report": saved[name]})
-    except (KeyError, ValueError) as exc:
-        state["report_saved_message"] = f"“{name}” cannot be opened ({exc}); delete it."
-        return
-    load_spec(spec, run=True)
-    st.query_params["report"] = state[RUN]
-    state[_URL_SEEN] = state[RUN]
-    state["report_saved_message"] = f"Opened “{name}”."
-
-
-def _delete(path: str) -> None:
-    state = st.session_state
-    name = state.get("report_saved_pick")
-    if name:
-        delete_saved_report(open_store(path), identity.current_user(), name)
-        state["report_saved_message"] = f"Deleted “{name}”."
-        state.pop("report_saved_pick", None)
-
-
-def saved_reports(ctx: PageContext) -> None:
-    """Save the last report run by name; reopen or delete one's saved reports.
-
-    A saved report is only a specification: opening it runs it for the current user's scope
-    (``read_report`` applies it), so a saved report never shows more than that scope allows.
-    """
-    state = st.session_state
-    saved = dict(list_saved_reports(open_store(ctx.path), identity.current_user())
-                 .select("name", "params").iter_rows())
-    with st.expander(f"Saved reports ({len(saved)})"):
-        name, save = st.columns([3, 1], vertical_alignment="bottom")
-        name.text_input("Name", key="report_save_name", placeholder="e.g. Board, spring")
-        save.button("Save this report", key="report_save", on_click=_save, args=(ctx.path,),
-                    disabled=last_run() is None, width="stretch")
-        if saved:
-            if state.get("report_saved_pick") not in saved:
-                state["report_saved_pick"] = next(iter(saved))
-            pick, open_, delete = st.columns([3, 1, 1], vertical_alignment="bottom")
-            pick.selectbox("Saved report", list(saved), key="report_saved_pick")
-            open_.button("Open", key="report_saved_open", on_click=_open, args=(saved,),
-                         width="stretch")
-            delete.button("Delete", key="report_saved_delete", on_click=_delete,
-                          args=(ctx.path,), width="stretch")
-        message = state.pop("report_saved_message", None)
-        if message:
-            st.caption(message)

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Literal
 import duckdb
 import polars as pl
 
-from data.catalog import ssr_deliveries as distribution
+from data.catalog import ssr_deliveries, ssr_delivery_rows
 from data.catalog.accounts import Accounts
 from queries.labels import GRADE_NAMES, RECORD_TYPE_OF_TEST
 from queries.records import read_records
@@ -39,7 +39,8 @@ from queries.scope import NO_SCHOOL, Scope, ScopeError
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from data.catalog.ssr_deliveries import ImportResult, MayUse
+    from data.catalog.ssr_deliveries import ImportResult
+    from data.catalog.ssr_delivery_rows import MayUse
     from queries.snapshot import Snapshot
 
 Breakdown = Literal["lea", "school"]
@@ -49,10 +50,10 @@ STATUS_NAMES = {"delivered": "Delivered", "bounced": "E-mail bounced",
 """Each status in words (the page, the CSV and the CLI say the same)."""
 METHOD_NAMES = {"portal": "SIS parent portal", "email": "E-mail", "mail": "Mail",
                 "in_person": "In person"}
-"""How an SSR got home (``data.catalog.ssr_deliveries.METHODS``), in words."""
-METHODS: tuple[str, ...] = distribution.METHODS
-UPLOAD_COLUMNS: dict[str, tuple[str, ...]] = {"deliveries": distribution.DELIVERY_COLUMNS,
-                                              "failures": distribution.FAILURE_COLUMNS}
+"""How an SSR got home (``data.catalog.ssr_delivery_rows.METHODS``), in words."""
+METHODS: tuple[str, ...] = ssr_delivery_rows.METHODS
+UPLOAD_COLUMNS: dict[str, tuple[str, ...]] = {"deliveries": ssr_delivery_rows.DELIVERY_COLUMNS,
+                                              "failures": ssr_delivery_rows.FAILURE_COLUMNS}
 """The columns of a deliveries CSV and of a bounces-and-returns CSV (:func:`import_deliveries`,
 :func:`import_failures`)."""
 UNREACHED = ("bounced", "returned", "not_delivered")
@@ -127,7 +128,7 @@ def _students(snap: Snapshot, scope: Scope, year: str, record_type: str | None, 
 def _with_status(snap: Snapshot, students: pl.DataFrame, year: str, record_type: str,
                  as_of: date) -> pl.DataFrame:
     """``students`` with ``is_released``, ``status`` and their newest delivery and failure."""
-    deliveries, failures = distribution.read_log(snap.store, year, record_type)
+    deliveries, failures = ssr_deliveries.read_log(snap.store, year, record_type)
     deliveries = deliveries.filter(pl.col("delivered_on") <= as_of)
     last = (deliveries.sort("delivered_on", "recorded_at").group_by("ssid").agg(
         pl.len().cast(pl.Int64).alias("n_deliveries"),
@@ -310,7 +311,7 @@ def may_use(snap: Snapshot, scope: Scope) -> MayUse:
 def import_deliveries(snap: Snapshot, scope: Scope, text: str, *, file_name: str,
                       uploaded_by: str, now: datetime | None = None) -> ImportResult:
     """``data.catalog.ssr_deliveries.import_deliveries`` with every student in scope."""
-    return distribution.import_deliveries(snap.store, text, file_name=file_name,
+    return ssr_deliveries.import_deliveries(snap.store, text, file_name=file_name,
                                           uploaded_by=uploaded_by, now=now,
                                           may_use=may_use(snap, scope))
 
@@ -318,7 +319,7 @@ def import_deliveries(snap: Snapshot, scope: Scope, text: str, *, file_name: str
 def import_failures(snap: Snapshot, scope: Scope, text: str, *, file_name: str,
                     uploaded_by: str, now: datetime | None = None) -> ImportResult:
     """``data.catalog.ssr_deliveries.import_failures`` where every student must be in the scope."""
-    return distribution.import_failures(snap.store, text, file_name=file_name,
+    return ssr_deliveries.import_failures(snap.store, text, file_name=file_name,
                                         uploaded_by=uploaded_by, now=now,
                                         may_use=may_use(snap, scope))
 
@@ -329,7 +330,7 @@ def record_delivery(snap: Snapshot, scope: Scope, *, ssid: str, year: str, metho
 
     Returns whether it was new (the same delivery twice is kept once).
     """
-    return distribution.record_delivery(snap.store, ssid=ssid, school_year=year,
+    return ssr_deliveries.record_delivery(snap.store, ssid=ssid, school_year=year,
                                         method=method, delivered_on=delivered_on,
                                         recorded_by=recorded_by, test=test,
                                         may_use=may_use(snap, scope))
@@ -341,10 +342,10 @@ def resolve_failure(snap: Snapshot, scope: Scope, failure_id: int, *, resolved_b
 
     An unknown failure is refused the same way as one outside the scope.
     """
-    found = distribution.failure_of(snap.store, failure_id)
+    found = ssr_deliveries.failure_of(snap.store, failure_id)
     if found is None or may_use(snap, scope)(*found) is not None:
         raise ScopeError(f"no bounced or returned SSR numbered {failure_id} in your access")
-    distribution.resolve_failure(snap.store, failure_id, resolved_by=resolved_by)
+    ssr_deliveries.resolve_failure(snap.store, failure_id, resolved_by=resolved_by)
 
 
 def upload_history(snap: Snapshot, scope: Scope, *, me: str) -> pl.DataFrame:
@@ -352,7 +353,7 @@ def upload_history(snap: Snapshot, scope: Scope, *, me: str) -> pl.DataFrame:
 
     An account is in the area when it is assigned an LEA or school the scope covers.
     """
-    history = distribution.uploads(snap.store)
+    history = ssr_deliveries.uploads(snap.store)
     if scope.statewide:
         return history
     school_lea = dict(snap.orgs.filter(pl.col("org_level") == "school")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import auditing, cached, chart_labels, charts, report_form
+from dashboard import auditing, cached, chart_labels, charts, report_form, saved_report_form
 from dashboard import report_output as out
 from dashboard.context import page_context, stop
 from queries.errors import ScopeError
@@ -19,7 +19,7 @@ if problem:
     st.error(problem, icon=":material/link_off:")
 report_form.builder(ctx)
 spec = report_form.last_run()
-report_form.saved_reports(ctx)
+saved_report_form.saved_reports(ctx)
 if spec is None:
     st.info("Choose what to report above, then press **Run report**.")
     stop()
