@@ -80,6 +80,7 @@ def sign_in_widgets(local: bool) -> None:
 
 # Everything before the page reads the catalog too (who is signed in, the menu, the sidebar):
 # a failure there is the app's sentence, like a page's, never Streamlit's error box.
+ready = False
 try:
     local = not identity.auth_configured() and local_sign_in.in_use()
     if local:
@@ -91,19 +92,20 @@ try:
             else st.navigation(pages_for(identity.current_scope())))
     sign_in_widgets(local)
     start_run()
+    ready = True
 except Exception as exc:  # noqa: BLE001 - shown as a sentence (show_error)
     show_error(exc, "the sidebar")
-    st.stop()
-try:
-    if signed_out:
-        st.info("Sign in with your e-mail and password (in the sidebar) to see this page.",
-                icon=":material/lock:")
-    else:
-        page.run()
-except PageStop:
-    pass  # the page has said why it ends there
-except Exception as exc:  # noqa: BLE001 - shown as a sentence (show_error)
-    show_error(exc, f"page {page.url_path}")
-finally:
-    # After the page (or its error): the sidebar's pickers, drawn last (context.sidebar).
-    finish_run()
+if ready:
+    try:
+        if signed_out:
+            st.info("Sign in with your e-mail and password (in the sidebar) to see this page.",
+                    icon=":material/lock:")
+        else:
+            page.run()
+    except PageStop:
+        pass  # the page has said why it ends there
+    except Exception as exc:  # noqa: BLE001 - shown as a sentence (show_error)
+        show_error(exc, f"page {page.url_path}")
+    finally:
+        # After the page (or its error): the sidebar's pickers, drawn last (context.sidebar).
+        finish_run()
