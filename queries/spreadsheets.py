@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING
 
-from data.toms.export import neutralised
+from data.cells import neutralised
 from data.toms.read import decode_text
 
 if TYPE_CHECKING:

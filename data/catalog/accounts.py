@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import case, select
+from sqlalchemy import case, false, select
 
 from data.catalog import audit, sessions
 from data.catalog.db import frame
@@ -68,7 +68,16 @@ _DUMMY_HASH = _HASHER.hash("not a password: timing equaliser")
 
 
 class SignInError(InputError):
-    """A sign-in refused, with the sentence to show the user."""
+    """A sign-in refused: the one sentence every refusal shows, and why (for the audit log)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(REFUSED)
+        self.reason = reason
+
+
+REFUSED = ("The e-mail or the password is wrong, or the account is locked after too many "
+           "wrong passwords (try again in 15 minutes, or ask your LEA administrator).")
+"""What every refused sign-in says: nothing tells an unknown e-mail from a locked account."""
 
 
 @dataclass(frozen=True)
@@ -229,41 +238,37 @@ class Accounts:
     def sign_in(self, email: str, password: str, *, now: datetime | None = None) -> Account:
         """The account, if the password is right and the account not locked.
 
-        Raises ``SignInError`` with the sentence for the user. A wrong password counts towards
+        Raises ``SignInError`` otherwise: the same sentence (``REFUSED``) and the same work (a
+        catalog read, a password hash verified, a catalog write) whether the e-mail is
+        unknown, the password wrong or the account locked, so the form tells no one which
+        e-mails exist. The audit log records the real reason. A wrong password counts towards
         the lockout (``MAX_FAILURES`` in a row lock the account for ``LOCKOUT``); a right one
         resets the count.
         """
         now = now or datetime.now()
-        wrong = SignInError("The e-mail or the password is wrong.")
         try:
             key = normalise_email(email)
         except InputError:
-            raise wrong from None
+            key = email.strip().lower()[:200]
         try:
-            account = self._sign_in(key, password, now, wrong)
+            account = self._sign_in(key, password, now)
         except SignInError as exc:
-            audit.record(self.store, key, "sign_in_refused", detail=str(exc), at=now)
+            audit.record(self.store, key, "sign_in_refused", detail=exc.reason, at=now)
             raise
         audit.record(self.store, key, "sign_in", detail=ROLES[account.role], at=now)
         return account
 
-    def _sign_in(self, key: str, password: str, now: datetime, wrong: SignInError) -> Account:
+    def _sign_in(self, key: str, password: str, now: datetime) -> Account:
         # The hash is checked outside any transaction: it takes a fifth of a second, and a
         # write transaction held that long would make every other writer wait behind it.
         with self.store.catalog.read() as con:
             row = con.execute(select(users.c.password_hash, users.c.locked_until)
                               .where(users.c.email == key)).first()
-        if row is None:
-            _verify(_DUMMY_HASH, password)
-            raise wrong
-        digest, locked_until = row
-        if locked_until is not None and locked_until > now:
-            raise SignInError(
-                f"This account is locked after {MAX_FAILURES} wrong passwords until "
-                f"{locked_until:%H:%M}. Try again then, or ask your LEA administrator "
-                "to reset the password.")
+        digest, locked_until = row if row is not None else (None, None)
+        right = _verify(digest or _DUMMY_HASH, password) and digest is not None
+        locked = locked_until is not None and locked_until > now
         mine = users.update().where(users.c.email == key)
-        if digest is not None and _verify(digest, password):
+        if right and not locked:
             changes = {"failed_attempts": 0, "locked_until": None, "last_sign_in": now}
             if _HASHER.check_needs_rehash(digest):
                 changes["password_hash"] = _HASHER.hash(password)
@@ -273,20 +278,24 @@ class Accounts:
             assert account is not None
             return account
         # Counted in the database, so two wrong passwords at once both count. After a lockout
-        # has run out, counting starts again from one.
+        # has run out, counting starts again from one. An unknown e-mail or a locked account
+        # makes the same write, matching no row: the same work as a counted failure.
         failures = case((users.c.locked_until.is_not(None), 1),
                         else_=users.c.failed_attempts + 1)
-        lock = now + LOCKOUT
+        counted = mine if row is not None and not locked else mine.where(false())
         with self.store.catalog.write() as con:
-            con.execute(mine.values(failed_attempts=failures, locked_until=case(
-                (failures >= MAX_FAILURES, lock), else_=None)))
-            locked = con.execute(select(users.c.locked_until)
-                                 .where(users.c.email == key)).scalar()
-        if locked is not None:
-            raise SignInError(
-                f"Too many wrong passwords: this account is locked until "
-                f"{locked:%H:%M}. Ask your LEA administrator if you forgot it.")
-        raise wrong
+            con.execute(counted.values(failed_attempts=failures, locked_until=case(
+                (failures >= MAX_FAILURES, now + LOCKOUT), else_=None)))
+            now_locked = con.execute(select(users.c.locked_until)
+                                     .where(users.c.email == key)).scalar()
+        if row is None:
+            raise SignInError("no account has this e-mail")
+        if locked:
+            raise SignInError(f"the account is locked until {locked_until:%H:%M}")
+        if now_locked is not None:
+            raise SignInError(f"wrong password; {MAX_FAILURES} in a row: locked until "
+                              f"{now_locked:%H:%M}")
+        raise SignInError("wrong password")
 
 
 def _assign(con: Connection, email: str, assignments: dict[str, tuple[str, ...]]) -> None:

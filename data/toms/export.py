@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from data.cells import neutralised
 from data.toms.field_catalogue import Field, field_for
 from data.toms.field_rules import NS_FIELDS
 from data.toms.layout import Layout, layout
@@ -32,20 +33,6 @@ if TYPE_CHECKING:
 EXCEL_MAX_DATA_ROWS = 1_048_575
 """Excel's 1,048,576 rows per sheet, less the header row."""
 FORMATS = ("csv", "toms", "xlsx")
-_FORMULA_START = ("=", "+", "-", "@")
-
-
-def neutralise(value: str) -> str:
-    """Make a cell safe to open in a spreadsheet (no formula runs).
-
-    Examples
-    --------
-    >>> neutralise("=HYPERLINK(1)")
-    "'=HYPERLINK(1)"
-    >>> neutralise("Smith")
-    'Smith'
-    """
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def as_text(f: Field) -> pl.Expr:
@@ -147,18 +134,6 @@ def _decode_by_load(records: pl.DataFrame, lay: Layout, names: dict[int, list[st
 def _chunks(frame: pl.DataFrame, size: int = 50_000) -> Iterator[pl.DataFrame]:
     for start in range(0, frame.height, size):
         yield frame.slice(start, size)
-
-
-def neutralised(text: pl.DataFrame) -> pl.DataFrame:
-    """``neutralise`` applied to every text cell of a frame, vectorised.
-
-    Only text columns: a number column cannot hold a formula, and a negative number must
-    stay a number.
-    """
-    risky = "^[" + "".join("\\" + c for c in _FORMULA_START) + "]"
-    return text.with_columns(
-        pl.when(pl.col(c).str.contains(risky)).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c))
-        .alias(c) for c, dtype in text.schema.items() if dtype == pl.String)
 
 
 def _write_delimited(text: pl.DataFrame, out: Path, *, delimiter: str, safe: bool,

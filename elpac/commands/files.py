@@ -15,6 +15,7 @@ import typer
 from data.problems import InputError, format_row_problem
 from data.results.store import Store, store_path
 from elpac.options import SHOWN_PROBLEMS, StoreOption, fail
+from queries.spreadsheets import csv_bytes
 
 
 def layout(
@@ -116,7 +117,8 @@ def ingest(
         if problems.height > SHOWN_PROBLEMS:
             typer.echo(f"  ... and {problems.height - SHOWN_PROBLEMS:,} more", err=True)
         target = report or Path(f"ingest-problems-{datetime.now():%Y%m%d-%H%M%S}.csv")
-        problems.write_csv(target)
+        # Values quoted from the file: a spreadsheet must not run one (queries.spreadsheets).
+        target.write_bytes(csv_bytes(problems))
         typer.echo(f"every problem is listed in {target}", err=True)
     if result.loaded:
         typer.echo(f"loaded into {st.path} in {elapsed:.1f} s")

@@ -137,15 +137,15 @@ def unreached(
     store: StoreOption = None,
 ) -> None:
     """Write the students whose parents have not been reached (CSV, safe for spreadsheets)."""
-    from data.toms.export import neutralised
     from queries.scope import ScopeError
+    from queries.spreadsheets import csv_bytes
     from queries.ssr_delivery import unreached_students
 
     check_test(test)
     try:
         snap, scope = _context(store, user)
         rows = unreached_students(snap, scope=scope, year=year, test=test, school=school)
-        rows.with_columns(neutralised(rows.select(pl.col(pl.String)))).write_csv(out)
+        out.write_bytes(csv_bytes(rows))
         audit_export(store, user, scope, out, f"ssr-delivery unreached year={year} "
                      f"school={school} test={test} on={date.today()}", rows.height)
     except (InputError, ScopeError, ValueError, OSError) as exc:

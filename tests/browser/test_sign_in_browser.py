@@ -37,7 +37,8 @@ def test_nothing_before_signing_in_and_a_wrong_password(page: Page,
     sidebar.get_by_label("Password", exact=True).fill("not the password")
     sidebar.get_by_role("button", name="Sign in", exact=True).click()
     wait_for_app(page)
-    expect(sidebar.get_by_text("The e-mail or the password is wrong.")).to_be_visible()
+    expect(sidebar.get_by_text("The e-mail or the password is wrong, or the account is "
+                               "locked")).to_be_visible()
     expect(page.get_by_test_id("stMetric")).to_have_count(0)
 
 

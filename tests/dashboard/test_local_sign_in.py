@@ -15,7 +15,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.local_sign_in import EMAIL_KEY, TOKEN_KEY
-from data.catalog.accounts import MAX_FAILURES, Accounts
+from data.catalog import audit
+from data.catalog.accounts import MAX_FAILURES, REFUSED, Accounts
 from data.catalog.rosters import Rosters
 from data.catalog.schema import sessions as sessions_table
 from data.results.store import Store
@@ -70,7 +71,7 @@ def test_nothing_is_shown_before_signing_in(store: Store) -> None:
 
 def test_a_wrong_password_is_refused(store: Store) -> None:
     at = sign_in(open_app(), "coord@example.org", "not the password")
-    assert [e.value for e in at.sidebar.error] == ["The e-mail or the password is wrong."]
+    assert [e.value for e in at.sidebar.error] == [REFUSED]
     assert EMAIL_KEY not in at.session_state
     # The password is not kept in the session.
     assert at.session_state["auth_local_form_password"] == ""
@@ -104,10 +105,15 @@ def test_lockout_after_repeated_failures(store: Store) -> None:
     at = open_app()
     for _ in range(MAX_FAILURES):
         at = sign_in(at, "coord@example.org", "not the password")
-    assert "Too many wrong passwords" in at.sidebar.error[0].value
+    assert at.sidebar.error[0].value == REFUSED  # the same sentence: nothing to enumerate
     at = sign_in(at, "coord@example.org", PASSWORD)
-    assert "is locked" in at.sidebar.error[0].value
+    assert at.sidebar.error[0].value == REFUSED
     assert EMAIL_KEY not in at.session_state
+    # The audit log says why (for administrators).
+    reasons = audit.read(store, users=["coord@example.org"]).filter(
+        pl.col("action") == "sign_in_refused").get_column("detail").to_list()
+    assert reasons[0].startswith("the account is locked until")
+    assert "locked until" in reasons[1]
 
 
 def test_an_idle_session_is_signed_out(store: Store) -> None:

@@ -1091,3 +1091,19 @@ def test_cli_in_a_real_process(many_bad_rows, store_copy, digest, tmp_path):
     assert len([x for x in done.stderr.splitlines() if x.startswith(f"  {path.name} row")]) == 20
     assert pl.read_csv(report).height == len(lines)
     assert digest(store_copy.path) == before
+
+
+@pytest.mark.parametrize("value", ["=HYPERLINK(1)", "\t=1+1", "\uff1dSUM(A1)", "+1", "-2+3",
+                                   "@SUM(A1)"])
+def test_cli_problem_report_cannot_run_a_formula(toms, store_copy, tmp_path, value):
+    # Issue 15, finding 6: the report quotes the bad values; a spreadsheet opening it must show
+    # them as text (the dashboard's copy already was; the CLI's was written raw).
+    f = toms()
+    f.set(f.lines(**SCORED)[0], Section504Status=value)
+    report = tmp_path / "problems.csv"
+    result = CliRunner().invoke(app, ["ingest", str(f.save()), "--store",
+                                      str(store_copy.path), "--report", str(report)])
+    assert result.exit_code == 1
+    written = pl.read_csv(report, schema=ROW_PROBLEM_SCHEMA)
+    # The ingest quotes the value as it read it (trimmed), neutralised.
+    assert written.get_column("value").to_list() == ["'" + value.strip()]

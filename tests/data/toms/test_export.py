@@ -15,9 +15,10 @@ import pytest
 from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
+from data.cells import neutralise
 from data.results.ingest import ingest
 from data.results.store import Store
-from data.toms.export import EXCEL_MAX_DATA_ROWS, neutralise, write_xlsx
+from data.toms.export import EXCEL_MAX_DATA_ROWS, write_xlsx
 from data.toms.normalise import SET_BY_LOAD, normalise
 from data.toms.read import read_file
 from elpac.cli import app
