@@ -18,6 +18,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from benchmarks import peak_rss_mb
+from benchmarks.store_size import size_line
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -238,6 +239,7 @@ def bench_queries(store: str, repeats: int = 20) -> list[str]:
                      f"{p / e:>9.1f}x")
     lines.append("peak RSS: " + ", ".join(f"{k} {v['max_rss_mb']:,.0f} MB"
                                           for k, v in results.items()))
+    lines.append(size_line(store))
     lines.append(f"worst ratio vs duckdb: {worst:.2f}")
     return lines
 

@@ -21,14 +21,16 @@ if TYPE_CHECKING:
 
     from queries.scope import Scope
 
-# No page_title: st.navigation titles the browser tab after the page being shown.
-st.set_page_config(layout="wide", page_icon=":material/translate:")
+PRODUCT = "ELPAC results explorer"
+st.set_page_config(layout="wide", page_icon=":material/translate:", page_title=PRODUCT)
 
 # The paths people share are the url_paths: keep them stable.
 GLANCE = st.Page("app_pages/at_a_glance.py", title="At a glance", icon=":material/dashboard:",
                  url_path="glance", default=True)
 REPORT = st.Page("app_pages/report.py", title="Custom report", icon=":material/table_chart:",
                  url_path="report")
+PROGRESS = st.Page("app_pages/elpi.py", title="English learner progress",
+                   icon=":material/trending_up:", url_path="progress")
 STUDENTS = st.Page("app_pages/students.py", title="Students", icon=":material/person_search:",
                    url_path="students")
 ROSTERS = st.Page("app_pages/rosters.py", title="Rosters", icon=":material/groups:",
@@ -45,6 +47,8 @@ AUDIT = st.Page("app_pages/audit.py", title="Audit", icon=":material/policy:",
                 url_path="audit")
 DELIVERY = st.Page("app_pages/ssr_delivery.py", title="SSR delivery",
                    icon=":material/outgoing_mail:", url_path="delivery")
+RECONCILE = st.Page("app_pages/reconcile.py", title="Reconcile with CDE",
+                    icon=":material/compare_arrows:", url_path="reconcile")
 
 
 def pages_for(scope: Scope) -> dict[str, list[StreamlitPage]]:
@@ -55,15 +59,16 @@ def pages_for(scope: Scope) -> dict[str, list[StreamlitPage]]:
     Only the menu: each page and every query still checks the scope itself (a hidden page's
     address shows the home page instead).
     """
-    return {"Results": [GLANCE, REPORT, *([STUDENTS, ROSTERS] if scope.pii else [])],
+    return {"Results": [GLANCE, REPORT, PROGRESS, *([STUDENTS, ROSTERS] if scope.pii else []),
+                        RECONCILE],
             "Data": [*([SCORE_REPORTS] if scope.pii else []), EXPORTS, LOADS,
                      *([DELIVERY] if scope.pii else []),
                      *([STORE] if scope.statewide else []),
                      *([AUDIT] if identity.current_user().audits else [])]}
 
 
-EVERY_PAGE = [GLANCE, REPORT, STUDENTS, ROSTERS, SCORE_REPORTS, EXPORTS, LOADS, DELIVERY, STORE,
-              AUDIT]
+EVERY_PAGE = [GLANCE, REPORT, PROGRESS, STUDENTS, ROSTERS, SCORE_REPORTS, EXPORTS, LOADS,
+              DELIVERY, STORE, AUDIT, RECONCILE]
 
 
 def sign_in_widgets(local: bool) -> None:
@@ -90,6 +95,8 @@ try:
     # sign-in the browser comes back to it); signed in, the menu of the scope.
     page = (st.navigation(EVERY_PAGE, position="hidden") if signed_out
             else st.navigation(pages_for(identity.current_scope())))
+    # The browser tab names the page and the product (several tabs of it are told apart).
+    st.set_page_config(page_title=f"{page.title} · {PRODUCT}")
     sign_in_widgets(local)
     start_run()
     ready = True

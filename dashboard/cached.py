@@ -1,7 +1,8 @@
 """The only place the dashboard caches: thin wrappers around the pure ``queries`` functions.
 
 * ``snapshot()``: one ``queries.snapshot.Snapshot`` per store path and data version
-  (``st.cache_resource``): it holds the memory-mapped summaries and per-thread DuckDB cursors.
+  (``st.cache_resource``): it holds the opened summaries and per-thread DuckDB cursors, and
+  pins its version's files until a newer version is asked for.
 * data wrappers (``st.cache_data``, bounded): their arguments are the store path, the data
   version, the scope and the query's own arguments, so the scope is part of every cache key
   and a new load (a new version) is read on the next rerun (STYLE.md, caching).
@@ -11,10 +12,15 @@ Pages get the store key from :func:`store_key` and never open DuckDB themselves.
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, NamedTuple
 
 import streamlit as st
 
+from queries import records
+from queries.elpi_matrix import read_elpi_cell_students, read_elpi_transitions
+from queries.elpi_orgs import read_elpi
+from queries.elpi_reclass import read_candidates
 from queries.longitudinal import read_longitudinal, read_transitions
 from queries.reports import read_report
 from queries.snapshot import Snapshot
@@ -65,9 +71,28 @@ def store_key() -> StoreKey:
     return StoreKey(str(handle.path), handle.version())
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
 def snapshot(path: str, version: int) -> Snapshot:
-    """The store at one data version, shared by every session (read-only, thread-safe)."""
+    """The store at one data version, shared by every session (read-only, thread-safe).
+
+    A snapshot pins its version's files (``Store.pin``). Once a session asks for a newer
+    version, the older snapshots are dropped: each lets its version go when the last rerun
+    using it ends, and the next load removes it from disk.
+    """
+    with _newest_lock:
+        older = _newest.get(path, version) < version
+        _newest[path] = max(version, _newest.get(path, version))
+    if older:
+        _snapshot.clear()
+    return _snapshot(path, version)
+
+
+_newest: dict[str, int] = {}
+"""The newest data version asked for, per store path."""
+_newest_lock = threading.Lock()
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _snapshot(path: str, version: int) -> Snapshot:
     return Snapshot(path, version)
 
 
@@ -108,6 +133,14 @@ def report(path: str, version: int, spec: ReportSpec, scope: Scope, suppress: bo
 
 
 @st.cache_data(max_entries=MAX_ENTRIES, show_spinner=False)
+def records_left_out(path: str, version: int, scope: Scope, year: str, record_type: str,
+                     lea: str | None, school: str | None) -> int:
+    """``queries.records.records_left_out`` (TK records no total counts), cached."""
+    return records.records_left_out(snapshot(path, version), scope=scope, year=year,
+                                    record_type=record_type, lea=lea, school=school)
+
+
+@st.cache_data(max_entries=MAX_ENTRIES, show_spinner=False)
 def transitions(path: str, version: int, spec: ReportSpec, scope: Scope,
                 members: tuple[tuple[str, tuple[str, ...]], ...] = (), *,
                 suppress: bool) -> pl.DataFrame:
@@ -143,3 +176,36 @@ def students(path: str, version: int, scope: Scope, text: str = "", year: str | 
 def student(path: str, version: int, ssid: str, scope: Scope) -> pl.DataFrame:
     """``read_student``, cached."""
     return read_student(snapshot(path, version), ssid, scope=scope)
+
+
+# -- English learner progress (queries.elpi_*) --------------------------------------------------
+
+@st.cache_data(max_entries=MAX_ENTRIES, show_spinner=False)
+def elpi(path: str, version: int, year: str, scope: Scope, lea: str | None) -> pl.DataFrame:
+    """``read_elpi``, cached (an aggregate-only scope's small rows come back suppressed)."""
+    return read_elpi(snapshot(path, version), year, scope=scope, lea=lea, suppress=False)
+
+
+@st.cache_data(max_entries=MAX_ENTRIES, show_spinner=False)
+def elpi_transitions(path: str, version: int, year: str, scope: Scope, level: str,
+                     code: str) -> pl.DataFrame:
+    """``read_elpi_transitions``, cached (suppressed for an aggregate-only scope)."""
+    return read_elpi_transitions(snapshot(path, version), year, scope=scope, level=level,
+                                 code=code, suppress=False)
+
+
+@st.cache_data(max_entries=MAX_ENTRIES, ttl=STUDENT_TTL_S, show_spinner=False)
+def elpi_cell_students(path: str, version: int, year: str, scope: Scope, level: str,
+                       code: str, watch: str | None = None,
+                       cell: tuple[str, str] | None = None) -> pl.DataFrame:
+    """``read_elpi_cell_students``, cached (student records: ten minutes at most)."""
+    return read_elpi_cell_students(snapshot(path, version), year, scope=scope, level=level,
+                                   code=code, watch=watch, cell=cell)
+
+
+@st.cache_data(max_entries=MAX_ENTRIES, ttl=STUDENT_TTL_S, show_spinner=False)
+def reclassification(path: str, version: int, year: str, scope: Scope, lea: str | None,
+                     local: tuple[tuple[str, int], ...] = ()) -> pl.DataFrame:
+    """``read_candidates`` of every scored student (the page summarises), cached."""
+    return read_candidates(snapshot(path, version), year, scope=scope, lea=lea,
+                           local=dict(local) or None, only_candidates=False)

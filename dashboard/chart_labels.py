@@ -17,6 +17,7 @@ from queries.labels import (
     DIMENSION_NAMES,
     GRADE_NAMES,
     GROUP_NAMES,
+    INCOMPLETE_YEARS,
     MEASURE_NAMES,
     SUPPRESSED,
     TESTS,
@@ -70,6 +71,27 @@ def org_label(report: pl.DataFrame, spec: ReportSpec) -> str:
     return names[0] if len(names) == 1 else f"{names[0]} and {len(names) - 1} more"
 
 
+def grades_text(grades: tuple[str, ...] | list[str]) -> str:
+    """Chosen grades in few words: a run of three or more consecutive grades as a range.
+
+    Examples
+    --------
+    >>> grades_text(["KN", "01", "02", "03", "05", "13"])
+    'Kindergarten to Grade 3, Grade 5, All grades'
+    """
+    order = [g for g in GRADE_NAMES if g != "13"]
+    chosen = [g for g in order if g in grades]
+    runs: list[list[str]] = []
+    for g in chosen:
+        if runs and order.index(g) == order.index(runs[-1][-1]) + 1:
+            runs[-1].append(g)
+        else:
+            runs.append([g])
+    words = [f"{GRADE_NAMES[r[0]]} to {GRADE_NAMES[r[-1]]}" if len(r) > 2
+             else ", ".join(GRADE_NAMES[g] for g in r) for r in runs]
+    return ", ".join([*words, *([GRADE_NAMES["13"]] if "13" in grades else [])])
+
+
 def _years_text(years: tuple[str, ...] | list[str]) -> str:
     ys = sorted(set(years))
     return ys[0] if len(ys) == 1 else f"{ys[0]} to {ys[-1]}" if len(ys) > 2 else " and ".join(ys)
@@ -85,8 +107,7 @@ def describe_report(report: pl.DataFrame, spec: ReportSpec, *, suppress: bool,
     shown = "mean scale score" if view == "mean" else "performance levels"
     title = spec.name or f"{measure} {shown}, {org_label(report, spec)}"
     what = [TESTS[spec.test], measure, _years_text(spec.years),
-            ", ".join(GRADE_NAMES[g] for g in spec.grades) if spec.breakdown != "grade"
-            else "by grade"]
+            grades_text(spec.grades) if spec.breakdown != "grade" else "by grade"]
     if spec.breakdown and spec.breakdown != "grade":
         what.append(f"by {DIMENSION_NAMES[spec.breakdown].lower()}")
     if spec.cohort:
@@ -97,7 +118,7 @@ def describe_report(report: pl.DataFrame, spec: ReportSpec, *, suppress: bool,
     if spec.filters:
         lines.append("Only " + " and ".join(
             " or ".join(GROUP_NAMES[g] for g in ids) for _, ids in spec.filters))
-    lines.append(_n_and_status(report, spec))
+    lines.append(_n_and_status(report))
     if suppress:
         # Rows without students are suppressed too but hide nothing: not counted.
         hidden = int(report.filter(pl.col("n_enrolled") > 0).get_column("is_suppressed").sum())
@@ -107,21 +128,43 @@ def describe_report(report: pl.DataFrame, spec: ReportSpec, *, suppress: bool,
     return title, lines
 
 
-def _n_and_status(report: pl.DataFrame, spec: ReportSpec) -> str:
+def _n_and_status(report: pl.DataFrame) -> str:
     if not report.height:
         return "No rows."
-    chosen = report.filter(pl.col("org_level") == spec.org_level)
-    chosen = chosen if chosen.height else report
-    latest = chosen.filter(pl.col("school_year") == chosen.get_column("school_year").max())
-    head = latest.row(0, named=True)
-    n = f"n = {head['n_scored']:,} tested with scores ({head['name']}, " \
-        f"{head['row_label'].lower()}, {head['grade_name'].lower()}, {head['school_year']})"
-    partial = sorted(report.filter(pl.col("data_status") == "partial")
-                     .get_column("school_year").unique().to_list())
-    status = (f"Data: {DATA_STATUS_NAMES['partial'].lower()} for {', '.join(partial)} "
-              "(may change until the final release)" if partial
-              else f"Data: {DATA_STATUS_NAMES['final'].lower()}")
-    return f"{n}. {status}."
+    shown = report.filter(pl.col("n_enrolled") > 0)
+    if shown.height == 1:
+        head = shown.row(0, named=True)
+        n = (f"n = {head['n_scored']:,} tested with scores ({head['name']}, "
+             f"{head['row_label'].lower()}, {head['grade_name'].lower()}, "
+             f"{head['school_year']})")
+    else:
+        # Rows overlap (All students and its groups, a school and its LEA) and years count a
+        # student once each: no one n describes them all, so each row carries its own.
+        n = "n: students tested with scores, given for each row"
+    return f"{n}. {data_status_text(report)}."
+
+
+def data_status_text(report: pl.DataFrame) -> str:
+    """What the rows' data status says: partial years, incomplete years (2019-20), or final.
+
+    Examples
+    --------
+    >>> data_status_text(pl.DataFrame({"school_year": ["2019-20", "2020-21"],
+    ...                                "data_status": ["incomplete", "final"]}))
+    'Data: incomplete for 2019-20 (testing stopped in March 2020)'
+    """
+    def years(status: str) -> list[str]:
+        return sorted(report.filter(pl.col("data_status") == status)
+                      .get_column("school_year").unique().to_list())
+
+    parts = []
+    if partial := years("partial"):
+        parts.append(f"{DATA_STATUS_NAMES['partial'].lower()} for {', '.join(partial)} "
+                     "(may change until the final release)")
+    if incomplete := years("incomplete"):
+        parts.append(f"incomplete for {', '.join(incomplete)} ("
+                     + "; ".join(INCOMPLETE_YEARS[y] for y in incomplete) + ")")
+    return "Data: " + ("; ".join(parts) if parts else DATA_STATUS_NAMES["final"].lower())
 
 
 def org_names(report: pl.DataFrame) -> pl.Series:

@@ -13,6 +13,7 @@ Images for slides are :mod:`dashboard.chart_export`'s.
 
 from __future__ import annotations
 
+import textwrap
 from html import escape
 from typing import Literal
 
@@ -31,14 +32,18 @@ from dashboard.chart_labels import (
 from queries.labels import MEASURE_NAMES, SUPPRESSED, level_names
 from queries.metrics import SUPPRESSION_THRESHOLD
 
-MAX_BARS = 25
-"""Bars a level chart shows: more are unreadable on a slide (the table has every row)."""
 SCALE_MEASURES = ("overall", "oral", "written")
 _MIN_LABEL_PCT = 4
 """Segments narrower than this carry no text label (it would not fit)."""
 
 
+SUBTITLE_WIDTH = 140
+"""Characters a subtitle line holds before it wraps: a line wider than a slide is cut off."""
+
+
 def _layout(fig: go.Figure, title: str, subtitle: list[str], *, height: int) -> go.Figure:
+    subtitle = [part for line in subtitle
+                for part in textwrap.wrap(line, SUBTITLE_WIDTH, break_long_words=False)]
     fig.update_layout(
         # Title and subtitle hang from the top edge; the legend sits between them and the
         # plot, in level order, as in CERS. The top margin makes room for all three.
@@ -123,19 +128,16 @@ def level_bars_html(rows: list[tuple[str, list[float | None]]], names: tuple[str
 # -- level bars ----------------------------------------------------------------------------
 
 def level_bars(report: pl.DataFrame, *, test: str, measure: str, title: str,
-               subtitle: list[str], max_rows: int = MAX_BARS) -> go.Figure:
+               subtitle: list[str]) -> go.Figure:
     """100 % stacked horizontal bars of a measure's levels, one bar per report row.
 
     Rows with no student are left out; a suppressed row keeps its bar label, marked
-    suppressed, with no segments. At most ``max_rows`` bars, first rows first.
+    suppressed, with no segments. Every other row is drawn: a report longer than one
+    readable chart is split into panels first (:mod:`dashboard.chart_panels`).
     """
     names = level_names(test, measure)
     k = len(names)
     shown = report.filter(pl.col("n_enrolled") > 0)
-    extra = []
-    if shown.height > max_rows:
-        extra = [f"First {max_rows} of {shown.height} rows; the table has them all."]
-        shown = shown.head(max_rows)
     counts = shown.get_column(f"{measure}_total").fill_null(0).to_list()
     labels = [f"{lab} ({SUPPRESSED} suppressed)" if s else f"{lab} (n={n:,})"
               for lab, s, n in zip(row_labels(shown), shown.get_column("is_suppressed"),
@@ -151,18 +153,21 @@ def level_bars(report: pl.DataFrame, *, test: str, measure: str, title: str,
     fig.update_layout(barmode="stack")
     fig.update_xaxes(range=[0, 100], ticksuffix="%", showgrid=True, gridcolor="#dddddd")
     fig.update_yaxes(autorange="reversed", automargin=True)
-    return _layout(fig, title, subtitle + extra, height=max(320, 34 * len(labels) + 220))
+    return _layout(fig, title, subtitle, height=max(320, 34 * len(labels) + 220))
 
 
 # -- longitudinal --------------------------------------------------------------------------
 
 def longitudinal_chart(report: pl.DataFrame, *, test: str, measure: str,
-                       view: Literal["levels", "mean"], title: str, subtitle: list[str],
-                       max_series: int = 8) -> go.Figure:
+                       view: Literal["levels", "mean"], title: str, subtitle: list[str]
+                       ) -> go.Figure:
     """A measure over school years: stacked levels per year, or the mean with its error band.
 
-    One series per organisation, group and grade (at most ``max_series``); ``mean`` needs a
-    measure with a scale score (overall, oral, written).
+    One series per organisation, group and grade, every one drawn (a report with more than
+    one chart holds is split first: :func:`dashboard.chart_panels.longitudinal_panels`).
+    Each year's n (students with a score in the measure) is written under its bar or, for
+    the means, in the hover text. ``mean`` needs a measure with a scale score (overall, oral,
+    written).
     """
     if view == "mean" and measure not in SCALE_MEASURES:
         raise ValueError(f"{MEASURE_NAMES[measure]} has levels only, no scale score")
@@ -171,10 +176,10 @@ def longitudinal_chart(report: pl.DataFrame, *, test: str, measure: str,
         frame = frame.with_columns(org_names(frame))
     keys = [c for c in ("name", "row_label", "grade_name")
             if frame.get_column(c).n_unique() > 1] or ["name"]
-    series = frame.select(keys).unique(maintain_order=True).head(max_series)
-    frame = frame.join(series, on=keys, how="semi", maintain_order="left")
+    series = frame.select(keys).unique(maintain_order=True)
     label = [" · ".join(r) for r in frame.select(keys).iter_rows()]
     years = frame.get_column("school_year").to_list()
+    counts = frame.get_column(f"{measure}_total").to_list()
     fig = go.Figure()
     if view == "mean":
         frame = frame.with_columns(pl.Series("_series", label))
@@ -189,13 +194,18 @@ def longitudinal_chart(report: pl.DataFrame, *, test: str, measure: str,
                         "size": 10, "color": OKABE_ITO[i % len(OKABE_ITO)]},
                 error_y={"type": "data", "array": part.get_column(f"{measure}_se").to_list(),
                          "visible": True},
-                hovertemplate="%{x}: %{y:.1f}<extra>%{fullData.name}</extra>"))
+                customdata=[f"n={n:,}" if n is not None else f"{SUPPRESSED} suppressed"
+                            for n in part.get_column(f"{measure}_total").to_list()],
+                hovertemplate="%{x}: %{y:.1f} (%{customdata})<extra>%{fullData.name}</extra>"))
         fig.update_yaxes(title="Mean scale score (± 1 standard error)", gridcolor="#dddddd")
         fig.update_xaxes(type="category", title="School year")
     else:
         names = level_names(test, measure)
         k = len(names)
-        x = [label, years] if len(series) > 1 else years
+        # The year's n under its bar: a chart of several years has no single n.
+        ticks = [f"{y} (n={n:,})" if n is not None else f"{y} ({SUPPRESSED} suppressed)"
+                 for y, n in zip(years, counts, strict=True)]
+        x = [label, ticks] if len(series) > 1 else ticks
         for i, level in enumerate(names):
             pct = frame.get_column(f"{measure}_l{i + 1}_pct").to_list()
             fig.add_trace(go.Bar(

@@ -15,6 +15,7 @@ import streamlit as st
 
 from dashboard import cached, identity, local_sign_in
 from queries.errors import InputError
+from queries.labels import year_note
 
 if TYPE_CHECKING:
     from queries.scope import Scope
@@ -130,7 +131,7 @@ def sidebar() -> PageContext | str:
                     "organisation's results.")
         return ("Your account does not cover any organisation with results. Ask your "
                 "LEA ELPAC coordinator for access.")
-    years = list(reversed(snap.years))
+    years = snap.year_choices  # an incomplete year (2019-20) last: shown only when chosen
     year = _chosen("ctx_year", years)
     lea = _chosen("ctx_lea", list(choices))
     _run.pickers = (st.sidebar.container(), years, choices, snap)
@@ -146,6 +147,9 @@ def _draw_pickers() -> None:
     label = "School" if all(len(c) == 14 and c not in _run.leas for c in choices) else "LEA"
     slot.selectbox(label, list(choices), format_func=choices.__getitem__, key="ctx_lea")
     status = snap.year_status.get(year, "partial")
+    if status == "incomplete":
+        slot.caption(year_note(year) or "")
+        return
     slot.caption(f"{year} results are {status}" + (
         "" if status == "final" else f" (as of {snap.as_of() or 'the latest file'})") + ".")
 

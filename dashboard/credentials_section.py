@@ -43,7 +43,7 @@ def _generate(store: Store, user: User, lea_code: str) -> None:
 def credential_section(store: Store, user: User, lea_code: str, lea_name: str) -> None:
     """Draw the LEA's parent-portal credential status and the button that makes a new one."""
     state = st.session_state
-    st.subheader("Parent-portal credential")
+    st.header("Parent-portal credential", anchor=False)
     st.caption("Your SIS vendor's parent portal fetches each student's Student Score Report "
                "(PDF or HTML, in the languages it is made in) from the explorer's portal "
                "endpoint with this credential. Only the last credential generated works.")
@@ -67,8 +67,7 @@ def credential_section(store: Store, user: User, lea_code: str, lea_name: str) -
         st.info(f"{lea_name} has no parent-portal credential yet.", icon=":material/info:")
     else:
         st.markdown(f"Current credential `elpac_{info.key_id}_…`, made by "
-                    f"{info.created_by} on {info.created_at:%B} {info.created_at.day}, "
-                    f"{info.created_at:%Y at %H:%M}.")
+                    f"{info.created_by} on {info.created_at:%Y-%m-%d at %H:%M}.")
     if state.get(_CONFIRM) != lea_code:
         st.button("Generate a new credential", key="portal_generate", icon=":material/key:",
                   on_click=_ask, args=(lea_code,))

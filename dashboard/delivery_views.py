@@ -116,20 +116,21 @@ def upload_form(ctx: PageContext, kind: str) -> None:
                      f"{len({p[0] for p in problems}):,} of its {n_rows:,} rows. Fix them and "
                      "upload the file again.")
             st.dataframe(pl.DataFrame(problems, schema=["row", "field", "value", "reason"],
-                                      orient="row"), hide_index=True, width="stretch",
-                         key="delivery_problems")
+                                      orient="row"), hide_index=True, placeholder="—",
+                         width="stretch", key="delivery_problems")
         else:
             st.warning(f"{name} has no rows: nothing was loaded.")
-    st.subheader("Upload history")
+    st.header("Upload history", anchor=False)
     st.dataframe(delivery.upload_history(ctx.snap, ctx.scope, me=identity.who()),
-                 hide_index=True, width="stretch", key="delivery_history")
+                 hide_index=True, placeholder="—", width="stretch", key="delivery_history")
 
 
 def unreached(ctx: PageContext, test: str, where: dict[str, str | None]) -> None:
     """The students whose parents are not reached yet; mark a bounce resolved; download."""
     waiting = delivery.unreached_students(ctx.snap, scope=ctx.scope, year=ctx.year, test=test,
                                           lea=where["lea"], school=where["school"])
-    st.dataframe(waiting, hide_index=True, width="stretch", key="delivery_unreached",
+    st.dataframe(waiting, hide_index=True, placeholder="—", width="stretch",
+                 key="delivery_unreached",
                  column_config=WAITING, column_order=list(WAITING))
     failed = waiting.filter(pl.col("open_failure_id").is_not_null())
     if failed.height:

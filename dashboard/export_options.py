@@ -69,9 +69,11 @@ def ssdf_options(ctx: PageContext) -> dict[str, object]:
     start, end = st.columns(2)
     options["score_from"] = start.date_input(
         "Score available from", value=score_window_start(ctx.year),
-        key=f"exports_ssdf_from_{ctx.year}", help="Testing opens on February 1.")
+        key=f"exports_ssdf_from_{ctx.year}", format="YYYY-MM-DD",
+        help="Testing opens on February 1.")
     options["score_to"] = end.date_input("Score available to (optional)", value=None,
-                                         key=f"exports_ssdf_to_{ctx.year}")
+                                         key=f"exports_ssdf_to_{ctx.year}",
+                                         format="YYYY-MM-DD")
     options["scored_only"] = st.checkbox(
         "Only records with a score-available date", key="exports_ssdf_scored_only",
         help="Leaves out eligible students who did not test.")
@@ -80,6 +82,12 @@ def ssdf_options(ctx: PageContext) -> dict[str, object]:
     if options["fmt"] == "xlsx":
         st.caption("Excel files hold 1,048,575 rows a sheet; larger extracts continue on more "
                    "sheets. CSV is much faster for large extracts.")
+        options["with_data_only"] = st.radio(
+            "Columns", [False, True], horizontal=True, key="exports_ssdf_columns",
+            format_func=["Every layout column (as TOMS)",
+                         "Only columns with data"].__getitem__,
+            help="TOMS files carry every field of the year's layout; many are blank for "
+                 "most LEAs.")
     return options
 
 
@@ -124,7 +132,8 @@ def build(ctx: PageContext, kind: str, options: dict[str, object], name: str,
             else:
                 # Suppressed under 11, as the public files (the caption says so).
                 built = build_research_file(ctx.snap, out, year=ctx.year, lea=ctx.lea_code,
-                                            scope=ctx.scope, progress=progress,
+                                            school=ctx.lea if ctx.org_level == "school"
+                                            else None, scope=ctx.scope, progress=progress,
                                             test=str(options["test"]), suppress=True)
         except (InputError, ValueError) as exc:  # ScopeError is a ValueError
             status.update(label="The export could not be built", state="error")

@@ -17,7 +17,7 @@ import streamlit as st
 from dashboard.chart_labels import BLUES
 from dashboard.charts import level_bars_html
 from dashboard.context import STATE
-from queries.labels import GRADES, TESTS, level_names
+from queries.labels import GRADES, TESTS, level_names, year_note
 from queries.spec import ReportSpec
 from queries.ssr_delivery import read_coverage, total_coverage
 
@@ -41,7 +41,7 @@ SSR_COLUMNS = {
     "name": st.column_config.TextColumn("Organisation"),
     "cds_code": st.column_config.TextColumn("CDS code"),
     "grade_name": st.column_config.TextColumn("Grade"),
-    "language": st.column_config.TextColumn("Second SSR language"),
+    "language": st.column_config.TextColumn("SSR languages"),
     "n_eligible": st.column_config.NumberColumn("Students with an SSR", format="localized"),
     "n_released": st.column_config.NumberColumn("SSRs released", format="localized"),
     "pct_released": st.column_config.ProgressColumn("Percent released", format="%.1f%%",
@@ -63,7 +63,9 @@ def level_display(levels: pl.DataFrame) -> pl.DataFrame:
 
 
 def partial_banner(ctx: PageContext) -> str | None:
-    """A sentence when the chosen year's results are still partial, else None."""
+    """A sentence when the chosen year's results are still partial or incomplete, else None."""
+    if incomplete := year_note(ctx.year):
+        return incomplete
     if ctx.lea == STATE:
         final = ctx.snap.year_status.get(ctx.year) == "final"
     else:
@@ -71,7 +73,7 @@ def partial_banner(ctx: PageContext) -> str | None:
     if final:
         return None
     as_of = ctx.snap.as_of()
-    when = f" as of {as_of:%B %-d, %Y}" if as_of else ""
+    when = f" as of {as_of:%Y-%m-%d}" if as_of else ""
     return (f"{ctx.year} results are partial{when}: testing and scoring are still going on, "
             "so counts will grow until the final file after the testing window closes.")
 
@@ -153,22 +155,29 @@ def ssr_chart(table: pl.DataFrame, by: str) -> tuple[go.Figure, str | None]:
         y=labels, x=table.get_column("pct_released").to_list(),
         orientation="h", marker_color=BLUES[4][2],
         text=[f"{p:.0f}%" if p is not None else "" for p in table["pct_released"]],
-        textposition="auto",
+        # Outside the bar at a fixed size: "auto" shrank the text to the bar (about 6 px).
+        textposition="outside", textfont={"size": 14}, cliponaxis=False,
         customdata=table.select("n_released", "n_eligible").rows(),
         hovertemplate="%{y}: %{x:.1f}% (%{customdata[0]:,} of %{customdata[1]:,})"
                       "<extra></extra>"))
     fig.update_layout(title=f"SSRs released by {SSR_BREAKDOWNS[by].lower()}",
-                      xaxis={"range": [0, 100], "ticksuffix": "%"},
+                      xaxis={"range": [0, 100], "ticksuffix": "%",
+                             "tickvals": [0, 20, 40, 60, 80, 100]},
                       yaxis={"autorange": "reversed", "type": "category"},
-                      height=max(240, 28 * table.height + 120), margin={"l": 10, "r": 10})
+                      # Room on the right for the 100% tick and a 100% bar's label.
+                      height=max(240, 28 * table.height + 120), margin={"l": 10, "r": 50})
     return fig, note
 
 
 def compared_years(ctx: PageContext) -> tuple[str, ...]:
-    """The chosen year and the school year before it, when the store holds that one."""
+    """The chosen year and the school year before it, when the store holds that one.
+
+    An incomplete year before (2019-20, testing stopped in March 2020) is not compared with:
+    it is shown only when chosen (``Snapshot.default_years``).
+    """
     start = int(ctx.year[:4])
     previous = f"{start - 1}-{str(start)[2:]}"
-    return (previous, ctx.year) if previous in ctx.snap.years else (ctx.year,)
+    return (previous, ctx.year) if previous in ctx.snap.default_years else (ctx.year,)
 
 
 def overall_spec(ctx: PageContext, test: str, years: tuple[str, ...]) -> ReportSpec:
@@ -185,13 +194,24 @@ def year_rows(report: pl.DataFrame, years: tuple[str, ...]
     return by_year.get(years[-1]), before
 
 
+def left_out_note(n: int) -> str:
+    """Why these totals are fewer than the District/School export's rows: TK students."""
+    records, verb = ("records", "are") if n != 1 else ("record", "is")
+    return (f"{n:,} transitional kindergarten student {records} in the files {verb} not "
+            "counted here: from 2024-25 the state's kindergarten results leave TK students "
+            "out, as the CDE's public results do. The District/School export lists them "
+            "(Transitional Kindergarten: Yes).")
+
+
 def tested_metrics(now: dict[str, object], before: dict[str, object] | None
                    ) -> list[tuple[str, str, str | None, str]]:
     """(label, value, change against the year before, help) for enrolled, tested, scored."""
     out = []
     for label, column, note in (
             ("Students enrolled", "n_enrolled",
-             "Students in the file for this test, tested or not."),
+             "Students with a record for this test in the Student Score Data Files, tested "
+             "or not; from 2024-25, transitional kindergarten students are not counted, as "
+             "in the state's results."),
             ("Students tested", "n_tested", "Students administered the test (TestedStatus Y)."),
             ("Tested with scores", "n_scored",
              "Students with valid scores (IncludeIndicator Y): the level percentages' base.")):
@@ -233,7 +253,7 @@ def reaching_parents(ctx: PageContext, test: str) -> None:
     if not (ctx.scope.pii and ctx.scope.all_students and ctx.lea_code is not None
             and ctx.year >= FIRST_DATED_YEAR):
         return
-    st.subheader("Reaching parents")
+    st.header("Reaching parents", anchor=False)
     # As of today, not the page's date: deliveries are recorded after the newest file.
     st.caption("As of today: SSRs released, and what the LEA recorded of getting them home.")
     # One query, by school; the LEA's figures are its sum.

@@ -87,46 +87,67 @@ def checked(files: list[UploadedFile], options: FileOptions, user: User) -> Repo
 
 def validation_report(report: Report, *, skip: bool) -> None:
     """What the check found: counts, the files, what loading would replace, the bad rows."""
-    st.subheader("Validation report")
+    st.header("Validation report", anchor=False)
     view = report.files_view(skip_bad_rows=skip)
     read, would, rejected = st.columns(3)
     read.metric("Records read", f"{int(view.get_column('n_read').sum()):,}", border=True)
     would.metric("Would load", f"{int(view.get_column('n_would_load').sum()):,}", border=True)
     rejected.metric("Rejected rows", f"{int(view.get_column('n_rejected').sum()):,}",
                     border=True)
-    st.dataframe(view, hide_index=True, height="content",
+    st.dataframe(view, hide_index=True, placeholder="—", height="content",
                  column_config={**LABELS, **DATES}, column_order=FILE_COLUMNS)
     for sentence in report.file_problems:
         st.error(sentence)
     if report.leas.height:
         st.markdown("**What loading would replace**, per LEA, school year and file kind. "
                     "A newer file replaces the older file's records for its LEA.")
-        st.dataframe(report.leas, hide_index=True, height="content", column_config=LABELS,
+        st.dataframe(report.leas, hide_index=True, placeholder="—", height="content",
+                     column_config=LABELS,
                      column_order=LEA_COLUMNS)
     problems = report.row_problems
     if problems.height:
         n_rows = problems.select("file", "row").n_unique()
         st.markdown(f"**Rejected rows: {problems.height:,} problem(s) in {n_rows:,} "
                     "row(s).** Row numbers are as a spreadsheet shows them (header = 1).")
-        st.dataframe(problems, hide_index=True, column_config=LABELS,
+        st.dataframe(problems, hide_index=True, placeholder="—", column_config=LABELS,
                      column_order=report.problem_columns())
         st.download_button("Download the row problems (CSV)", report.problems_csv(),
                            file_name="row-problems.csv", mime="text/csv",
                            on_click="ignore", key="data_loads_problems_csv")
 
 
+def replacement_confirmation(report: Report, *, skip: bool) -> bool:
+    """When a load would remove students: say how many and ask; whether the user confirmed.
+
+    The box's key carries the data version and the count, so a new check (another load
+    meanwhile, other files) asks again.
+    """
+    sentence = report.removal()
+    if sentence is None or not report.verdict(skip_bad_rows=skip)[0]:
+        return False
+    st.warning(sentence)
+    return st.checkbox(f"Remove these {report.n_removed:,} student(s) and load",
+                       key=f"data_loads_replace_{report.version}_{report.n_removed}")
+
+
 def load_button(files: list[UploadedFile], options: FileOptions, user: User,
-                report: Report, *, skip: bool) -> None:
-    """The verdict and the Load button; a load's outcome is shown on the next run."""
+                report: Report, *, skip: bool, replace: bool = False) -> None:
+    """The verdict and the Load button; a load's outcome is shown on the next run.
+
+    A load that removes students waits for ``replace`` (:func:`replacement_confirmation`).
+    """
     may_load, verdict = report.verdict(skip_bad_rows=skip)
     (st.success if may_load else st.warning)(verdict)
-    if not st.button("Load", type="primary", disabled=not may_load, key="data_loads_load"):
+    unconfirmed = report.removal() is not None and not replace
+    if not st.button("Load", type="primary", disabled=not may_load or unconfirmed,
+                     key="data_loads_load"):
         return
     loader = identity.signed_in_email() or os.environ.get("USER")
     with st.status("Loading…", expanded=True) as status:
         result = load_uploads([Upload(f.name, f.getvalue()) for f in files],
                               store=cached.store(), user=user, options=options,
-                              skip_bad_rows=skip, loaded_by=loader, progress=status.write)
+                              skip_bad_rows=skip, loaded_by=loader, progress=status.write,
+                              replace=replace)
         status.update(label="Loaded" if result.loaded else "Not loaded",
                       state="complete" if result.loaded else "error")
     st.session_state["data_loads_done"] = result

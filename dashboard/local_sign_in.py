@@ -81,7 +81,7 @@ def in_use() -> bool:
 def account() -> Account | None:
     """The account this session signed in with, if any (and if it still exists)."""
     email = st.session_state.get(EMAIL_KEY)
-    return _account(_path(), email) if email else None
+    return _account(_path(), email) if isinstance(email, str) and email else None
 
 
 def account_of(email: str) -> Account | None:
@@ -98,6 +98,11 @@ def resolve(now: datetime | None = None) -> None:
     """
     state = st.session_state
     token = state.get(TOKEN_KEY)
+    if token is not None and not isinstance(token, str):
+        # Session state can be written by a crafted widget message: a value of any other
+        # shape is no sign-in (and no traceback).
+        state.pop(TOKEN_KEY, None)
+        token = None
     cookie = None if token else _cookie()
     if cookie is not None and cookie == state.get(_DEAD_COOKIE):
         cookie = None  # already found ended: said once

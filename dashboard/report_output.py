@@ -19,11 +19,13 @@ import polars as pl
 import streamlit as st
 
 from dashboard import chart_export, charts
+from dashboard.chart_labels import data_status_text
 from documents import pdf
 from queries.labels import (
     DATA_STATUS_NAMES,
     GRADE_NAMES,
     MEASURE_NAMES,
+    ORG_LEVEL_NAMES,
     REPORT_COLUMN_LABELS,
     SUPPRESSED,
     TESTS,
@@ -37,10 +39,16 @@ if TYPE_CHECKING:
 
     from queries.spec import ReportSpec
 
-_KEYS = ("school_year", "name", "cds_code", "row_label", "grade_name")
+KEYS = ("school_year", "name", "cds_code", "row_label", "grade_name")
+"""The columns naming a row of the table, first in every table and file."""
 SCORE_PREFIXES = ("n_measure", "mean_", "se_", "pct_level_", "n_level_")
 """Columns that suppression blanks (counts of enrolled and tested stay)."""
-_TEXT_HEADERS = frozenset(REPORT_COLUMN_LABELS[c] for c in (*_KEYS, "data_status", "note"))
+FILE_CODES_TEXT = ("Row type", "County code", "District code", "School code", "TypeID",
+                   "StudentGroupID", "Grade code")
+"""Columns the files add for analysts, to join with the state's research files: the row's
+kind, the CDS code's parts, the research ``TypeID``, group ID and grade code."""
+_TEXT_HEADERS = frozenset([*(REPORT_COLUMN_LABELS[c] for c in (*KEYS, "data_status", "note")),
+                           *FILE_CODES_TEXT])
 """Export columns that stay text in Excel: a CDS code is a code, not a number."""
 
 
@@ -60,7 +68,7 @@ def report_table(report: pl.DataFrame, *, test: str, measure: str, counts: bool
     ``is_suppressed`` is kept for the exports (the page does not show it).
     """
     m = measure
-    columns: list[pl.Expr] = [pl.col(c) for c in _KEYS]
+    columns: list[pl.Expr] = [pl.col(c) for c in KEYS]
     columns += [pl.col("n_enrolled"), pl.col("n_tested"), pl.col("n_scored")]
     if m != "overall":
         columns.append(pl.col(f"{m}_total").alias("n_measure"))
@@ -112,15 +120,51 @@ def column_config(table: pl.DataFrame, *, test: str, measure: str, counts: bool
     return config
 
 
-def export_frame(table: pl.DataFrame, *, test: str, measure: str, counts: bool
-                 ) -> pl.DataFrame:
-    """The table as a file holds it: labelled headers, ``*`` in suppressed score cells.
+CODE_SPANS = {"County code": (0, 2), "District code": (2, 7), "School code": (7, 14)}
+"""The CDS code's parts, as the research files write them (ELPAC.md §5.3)."""
+
+
+def file_table(report: pl.DataFrame, *, test: str, measure: str) -> pl.DataFrame:
+    """The table as the files hold it: codes for joining, level counts *and* percents.
+
+    Analysts join on the research files' keys, so the CDS code is also split into county,
+    district and school codes, with the research ``TypeID``, the ``StudentGroupID`` (blank
+    for a custom subgroup) and the grade code; and a file holds counts and percents together
+    whatever the page shows.
+    """
+    counts = report_table(report, test=test, measure=measure, counts=True)
+    pcts = report_table(report, test=test, measure=measure, counts=False)
+    cds = pl.col("cds_code")
+    codes = [
+        pl.col("org_level").replace_strict({**ORG_LEVEL_NAMES, "group": "Roster"},
+                                           default=pl.col("org_level")).alias("Row type"),
+        *[cds.str.slice(a, b - a).alias(name) for name, (a, b) in CODE_SPANS.items()],
+        pl.col("type_id").alias("TypeID"),
+        pl.when(pl.col("group_id").str.starts_with("custom:")).then(pl.lit(""))
+        .otherwise(pl.col("group_id")).alias("StudentGroupID"),
+        pl.col("grade").alias("Grade code"),
+    ]
+    keys = counts.select(*KEYS)
+    levels_n = list(level_columns(test, measure, counts=True))
+    levels_p = list(level_columns(test, measure, counts=False))
+    middle = [c for c in counts.columns if c not in (*KEYS, *levels_n, "data_status", "note",
+                                                      "is_suppressed")]
+    return pl.concat([
+        keys, report.select(codes), counts.select(middle),
+        *[pl.concat([counts.select(n), pcts.select(p)], how="horizontal")
+          for n, p in zip(levels_n, levels_p, strict=True)],
+        counts.select("data_status", "note", "is_suppressed")], how="horizontal")
+
+
+def export_frame(table: pl.DataFrame, *, test: str, measure: str) -> pl.DataFrame:
+    """A :func:`file_table` as a file holds it: labelled headers, ``*`` in suppressed cells.
 
     Score cells become text (1 decimal for means and percents) so a suppressed cell can hold
     ``*``. Written with ``queries.spreadsheets.csv_bytes`` or :func:`excel_bytes`, which
     neutralise every text cell against spreadsheet formulas.
     """
-    levels = level_columns(test, measure, counts=counts)
+    levels = (level_columns(test, measure, counts=True)
+              | level_columns(test, measure, counts=False))
     out = []
     for col in table.columns:
         if col == "is_suppressed":
@@ -244,10 +288,7 @@ def transition_subtitle(one: pl.DataFrame, report: pl.DataFrame, spec: ReportSpe
     shown = int(one.get_column("n_students").fill_null(0).sum())
     hidden = bool(one.get_column("is_suppressed").any())
     rows = report.filter((pl.col("cds_code") == cds) & pl.col("school_year").is_in(years))
-    partial = sorted(rows.filter(pl.col("data_status") == "partial")
-                     .get_column("school_year").unique().to_list())
-    status = (f"Data: partial for {', '.join(partial)} (may change until the final release)"
-              if partial else "Data: final")
+    status = data_status_text(rows)
     lines.append(f"n = {shown:,} students{' in the levels shown' if hidden else ''}. {status}.")
     lines += [line for line in subtitle if line.startswith("Presentation mode")]
     return lines
@@ -294,7 +335,8 @@ def transitions(moves: pl.DataFrame, report: pl.DataFrame, spec: ReportSpec,
     st.plotly_chart(figure, key="report_transition_chart", config={"displaylogo": False})
     table = one.select("from_level_name", "to_level_name", "n_from", "n_students",
                        "pct_of_from")
-    st.dataframe(table, hide_index=True, key="report_transition_table", column_config={
+    st.dataframe(table, hide_index=True, placeholder="—", key="report_transition_table",
+                 column_config={
         "from_level_name": st.column_config.TextColumn(f"Level in {start}"),
         "to_level_name": st.column_config.TextColumn(f"Level in {end}"),
         "n_from": st.column_config.NumberColumn(f"Students at the {start} level"),

@@ -99,14 +99,16 @@ def upload_rosters(ctx: PageContext) -> None:
                      f"{bad:,} of its {n_rows:,} rows. Fix them and upload the file again.",
                      icon=":material/error:")
             st.dataframe(pl.DataFrame(problems, schema=list(rosters.PROBLEM_COLUMNS),
-                                      orient="row"), hide_index=True, width="stretch",
-                         column_config=rosters.PROBLEM_COLUMNS, key="groups_upload_problems")
+                                      orient="row"), hide_index=True, placeholder="—",
+                         width="stretch", column_config=rosters.PROBLEM_COLUMNS,
+                         key="groups_upload_problems")
         else:
             st.warning(f"{file_name} has no rows: nothing was loaded.")
-    st.subheader("Upload history")
+    st.header("Upload history", anchor=False)
     history = roster_uploads(cached.store(), ctx.scope, me=identity.who(),
                              leas_of=rosters.school_leas(ctx.snap))
-    st.dataframe(history, hide_index=True, width="stretch", column_config=rosters.UPLOAD_COLUMNS,
+    st.dataframe(history, hide_index=True, placeholder="—", width="stretch",
+                 column_config=rosters.UPLOAD_COLUMNS,
                  key="groups_upload_history")
     st.caption(f"{history.height:,} upload(s), newest first, loaded or refused.")
 
@@ -130,7 +132,7 @@ def roster_list(ctx: PageContext, admin: bool) -> None:
         if rows:
             state["groups_pick"] = listed.item(rows[0], "key")
 
-    st.dataframe(listed.drop("key"), hide_index=True, width="stretch",
+    st.dataframe(listed.drop("key"), hide_index=True, placeholder="—", width="stretch",
                  column_config=rosters.ROSTER_COLUMNS, key="groups_table", on_select=pick_row,
                  selection_mode="single-row")
     if state.get("groups_pick") not in labels:
@@ -138,9 +140,9 @@ def roster_list(ctx: PageContext, admin: bool) -> None:
     key = st.selectbox("Roster", list(labels), format_func=labels.__getitem__,
                        key="groups_pick")
     found, missing = rosters.members(ctx, key)
-    st.subheader(labels[key])
+    st.header(labels[key], anchor=False)
     if found.height:
-        st.dataframe(profile.list_table(found), hide_index=True, width="stretch",
+        st.dataframe(profile.list_table(found), hide_index=True, placeholder="—", width="stretch",
                      column_config=profile.LIST_COLUMNS, key="groups_members")
     st.caption(f"{found.get_column('ssid').n_unique() if found.height else 0:,} student(s), "
                "each with their latest record at the school."

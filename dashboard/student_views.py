@@ -68,7 +68,8 @@ def record_tabs(ctx: PageContext, records: pl.DataFrame, record: dict[str, Any])
             st.caption("The Summative Alternate ELPAC reports an overall score only: it has no "
                        "domain or composite scores.")
         else:
-            st.dataframe(profile.domain_table(record), hide_index=True, width="stretch",
+            st.dataframe(profile.domain_table(record), hide_index=True, placeholder="—",
+                         width="stretch",
                          column_config=profile.DOMAIN_COLUMNS)
     with reporting_tab:
         st.table(profile.reporting_items(record), hide_index=True, hide_header=True,
@@ -84,8 +85,8 @@ def record_tabs(ctx: PageContext, records: pl.DataFrame, record: dict[str, Any])
                                 config={"displaylogo": False})
             else:
                 st.caption(f"No {RECORD_TYPE_NAMES[record_type]} scale score to chart yet.")
-        st.dataframe(profile.history_table(history), hide_index=True, width="stretch",
-                     column_config=profile.HISTORY_COLUMNS)
+        st.dataframe(profile.history_table(history), hide_index=True, placeholder="—",
+                     width="stretch", column_config=profile.HISTORY_COLUMNS)
         st.caption("Results are comparable across years from 2018-19 on; there was no "
                    "Summative ELPAC in spring 2020. Each year's levels are its grade's cut "
                    "scores.")

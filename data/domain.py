@@ -26,6 +26,11 @@ COUNTIES = (
 RECORD_TYPE_SUMMATIVE = "21"
 RECORD_TYPE_ALTERNATE = "23"
 
+INCOMPLETE_YEARS: dict[str, str] = {"2019-20": "testing stopped in March 2020"}
+"""School years whose results hold only some students, and why (ELPAC.md §1.1: spring 2020
+testing was suspended, so a 2019-20 file holds the students tested before then). Reports show
+them only when asked, marked incomplete; SSR score history never shows 2019-20 (§7)."""
+
 LOSS = 1150
 """Lowest obtainable scale score, every grade (ELPAC.md §1.1)."""
 

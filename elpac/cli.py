@@ -13,13 +13,16 @@ import typer
 from elpac.commands import (
     catalog,
     demo,
+    elpi,
     export,
     files,
     portal,
+    published,
     rosters,
     serve,
     ssr,
     ssr_delivery,
+    store,
     users,
 )
 
@@ -29,13 +32,18 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 # The help lists single commands first, then command groups, each in the order added here.
 app.command()(files.layout)
 app.command()(files.ingest)
-app.command()(files.loads)
 app.command()(demo.demo)
 # The parent-portal hand-off (issue 6): the endpoint an SIS vendor's portal fetches SSRs from,
 # and the LEA's credential for it (portal-credential, below).
 app.command("portal-api")(portal.portal_api)
 app.command()(serve.serve)
 
+# The load history, and taking a load back (issue 15).
+app.add_typer(files.loads_app, name="loads")
+# English learner progress (issue 13): in the export group, beside the other extracts.
+export.app.command("elpi")(elpi.export_elpi)
+export.app.command("elpi-students")(elpi.export_elpi_students)
+export.app.command("reclassification")(elpi.export_reclassification)
 app.add_typer(export.app, name="export")
 app.add_typer(users.app, name="users")
 app.add_typer(rosters.app, name="rosters")
@@ -47,6 +55,12 @@ app.add_typer(portal.credentials_app, name="portal-credential")
 app.add_typer(ssr_delivery.app, name="ssr-delivery")
 # Where the catalog is; moving it to PostgreSQL for several dashboard processes (issue 11).
 app.add_typer(catalog.app, name="catalog")
+# The store as a whole: rebuilding its summaries after an upgrade of the explorer (issue 14).
+app.add_typer(store.app, name="store")
+# CDE's public research file as published aggregates, and our numbers beside it (issue 12).
+app.add_typer(published.import_app, name="import")
+app.command("published")(published.list_published)
+export.app.command("reconcile")(published.export_reconcile)
 
 
 def main() -> None:

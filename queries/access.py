@@ -22,6 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import polars as pl
+
 from data.catalog.rosters import Rosters
 from queries.scope import Scope, ScopeError
 
@@ -185,8 +187,9 @@ def lea_veto(scope: Scope) -> Callable[[PendingLoad], str | None] | None:
 
     def veto(pending: PendingLoad) -> str | None:
         own = "enrolled_lea_code" if pending.kind == "enrolled" else "tested_lea_code"
-        named = set(pending.frame.get_column("source_lea_code").drop_nulls().to_list())
-        named |= set(pending.frame.get_column(own).drop_nulls().to_list())
+        codes = pending.rows.select(pl.concat([pl.col("source_lea_code"), pl.col(own)])
+                                    .drop_nulls().unique()).collect()
+        named = set(codes.to_series().to_list())
         others = sorted(c for c in named if not scope.allows_lea(c[:2], c))
         if not others:
             return None

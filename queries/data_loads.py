@@ -7,6 +7,8 @@ load in the chosen mode, and the sentences people read.
 
 Uploaded bytes are written to a private temporary directory (``mkdtemp``: mode 0700) only for
 the length of one check or one load, then deleted: the files carry student names and SSIDs.
+They are read in a worker process with a memory limit of its own (``queries.load_worker``),
+so a file needing gigabytes (a zip bomb) is a refusal, not the end of the dashboard.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ import polars as pl
 
 from data import domain
 from data.problems import InputError, empty_row_problems
-from data.results.ingest import FIRST_YEAR, FileOutcome, IngestResult, ingest, school_year_of
-from queries.access import lea_veto, require_loads
+from data.results.ingest import FIRST_YEAR, FileOutcome, IngestResult, school_year_of
+from queries.access import require_loads
+from queries.load_worker import Request, WorkerRefusal, run_ingest
 from queries.snapshot import FINAL_AFTER
 from queries.spreadsheets import csv_bytes
 
@@ -48,9 +51,10 @@ FILE_SCHEMA: dict[str, pl.DataType] = {
 LEA_SCHEMA: dict[str, pl.DataType] = {
     "file": pl.String(), "school_year": pl.String(), "kind": pl.String(),
     "lea_code": pl.String(), "n_records": pl.Int64(), "release": pl.String(),
-    "replaces": pl.String(),
+    "replaces": pl.String(), "n_removed": pl.Int64(),
 }
-"""One row per uploaded file and LEA: what loading it would replace in the store."""
+"""One row per uploaded file and LEA: what loading it would replace in the store, and the
+students of the replaced file it would remove (``data.results.supersession``)."""
 
 LABELS: dict[str, str] = {
     "file": "File", "status": "Status", "school_year": "School year", "kind": "File kind",
@@ -58,12 +62,14 @@ LABELS: dict[str, str] = {
     "n_valid": "Valid records", "n_rejected": "Rejected rows", "n_would_load": "Would load",
     "message": "Note", "lea_code": "LEA code", "n_records": "Records", "replaces": "Replaces",
     "sheet": "Sheet", "row": "Row", "field": "Field", "value": "Value", "reason": "Reason",
+    "n_removed": "Students removed",
 }
 """Display label of every column of this module's frames (they keep snake_case names)."""
 
 FILE_COLUMNS = ["status", "school_year", "kind", "release", "report_created_date", "n_read",
                 "n_would_load", "n_rejected", "message", "file"]
-LEA_COLUMNS = ["lea_code", "school_year", "kind", "n_records", "release", "replaces", "file"]
+LEA_COLUMNS = ["lea_code", "school_year", "kind", "n_records", "release", "replaces",
+               "n_removed", "file"]
 PROBLEM_COLUMNS = ["row", "field", "value", "reason", "file", "sheet"]
 """Display order of the report's tables: the file name last, TOMS file names being long."""
 
@@ -72,8 +78,14 @@ _FOR_THE_PAGE = [
     (re.compile(r"pass --year, e\.g\. --year \S+"), "choose its school year under File options"),
     (re.compile(r"pass --kind enrolled or --kind tested"), "choose its kind under File options"),
     (re.compile(r"pass --date-order dmy \(or mdy\)"), "choose the date order under File options"),
+    (re.compile(r"pass --kind enrolled, or leave --kind out"),
+     "choose Enrolled LEA or From the file under File options"),
+    (re.compile(r"pass --kind tested, or leave --kind out"),
+     "choose Tested LEA or From the file under File options"),
     (re.compile(r"--kind is"), "File options say"),
     (re.compile(r"--year:"), "File options:"),
+    (re.compile(r"load it again with --replace"),
+     "confirm the removal on this page, then Load"),
 ]
 
 
@@ -152,6 +164,25 @@ class Report:
         return self.files.with_columns(would.cast(pl.Int64).alias("n_would_load"),
                                        status.otherwise(pl.col("status")).alias("status"))
 
+    @property
+    def n_removed(self) -> int:
+        """Students the loads these files replace list and these files do not."""
+        return int(self.leas.get_column("n_removed").sum())
+
+    def removal(self) -> str | None:
+        """The sentence asking to confirm a load that removes students (``None``: no removal).
+
+        ``data.results.supersession``: such a load is refused unless confirmed.
+        """
+        if not self.n_removed:
+            return None
+        leas = self.leas.filter(pl.col("n_removed") > 0)
+        each = ", ".join(f"{n:,} of LEA {lea}" for lea, n in leas.select(
+            "lea_code", "n_removed").iter_rows())
+        return (f"Loading would remove {self.n_removed:,} student(s) ({each}): the files now "
+                "loaded list them and these files do not (see Students removed above). Load "
+                "only if they are meant to go: confirm below.")
+
     def problem_columns(self) -> list[str]:
         """``PROBLEM_COLUMNS`` to show: the sheet only when a workbook had problems."""
         has_sheet = self.row_problems.get_column("sheet").drop_nulls().len() > 0
@@ -212,30 +243,33 @@ def check_uploads(uploads: list[Upload], *, store: Store, user: User,
     Rows are checked as "load the good rows" would, so the report lists every row problem and
     :meth:`Report.verdict` decides per mode; whole-file problems and another LEA's records
     (``queries.access.lea_veto``) refuse the batch in either mode. ``ScopeError`` if the user
-    may not load files at all.
+    may not load files at all. A replacement that would remove students is reported
+    (:meth:`Report.removal`), not refused: the load asks to confirm it.
     """
     return _run(uploads, store=store, user=user, options=options or FileOptions(),
-                dry_run=True, skip_bad_rows=True)
+                dry_run=True, skip_bad_rows=True, replace=True)
 
 
 def load_uploads(uploads: list[Upload], *, store: Store, user: User,
                  options: FileOptions | None = None, skip_bad_rows: bool = False,
                  loaded_by: str | None = None,
-                 progress: Callable[[str], None] | None = None) -> Report:
+                 progress: Callable[[str], None] | None = None,
+                 replace: bool = False) -> Report:
     """Check and load uploaded files in one atomic step (``data.results.ingest``); all or nothing.
 
     The files are checked again here, under the same rules as :func:`check_uploads`: the
-    check the page showed is never trusted, so the store only takes what passes now.
+    check the page showed is never trusted, so the store only takes what passes now. A
+    replacement that removes students needs ``replace`` (the user confirmed it).
     ``ScopeError`` if the user may not load files at all.
     """
     return _run(uploads, store=store, user=user, options=options or FileOptions(),
                 dry_run=False, skip_bad_rows=skip_bad_rows, loaded_by=loaded_by,
-                progress=progress)
+                progress=progress, replace=replace)
 
 
 def _run(uploads: list[Upload], *, store: Store, user: User, options: FileOptions,
          dry_run: bool, skip_bad_rows: bool, loaded_by: str | None = None,
-         progress: Callable[[str], None] | None = None) -> Report:
+         progress: Callable[[str], None] | None = None, replace: bool = False) -> Report:
     require_loads(user, "Loading Student Score Data Files")
     say = progress or (lambda _: None)
     # Only base names: a browser may send a path, and nothing may leave the private folder.
@@ -254,10 +288,13 @@ def _run(uploads: list[Upload], *, store: Store, user: User, options: FileOption
             paths.append(path)
         say("Checking every value" + ("…" if dry_run else " and writing a new data version…"))
         current = _current_loads(store)  # before the load: what it replaces
-        try:
-            result = ingest(paths, store=store, year=options.year, kind=options.kind,
-                            date_order=options.date_order, skip_bad_rows=skip_bad_rows,
-                            dry_run=dry_run, loaded_by=loaded_by, veto=lea_veto(user.scope))
+        try:  # in a worker process: no file can take the dashboard's memory (issue 15)
+            result = run_ingest(Request(
+                paths, store.path, user.scope, year=options.year, kind=options.kind,
+                date_order=options.date_order, skip_bad_rows=skip_bad_rows, dry_run=dry_run,
+                loaded_by=loaded_by, replace=replace))
+        except WorkerRefusal as exc:
+            return _refusal([str(exc)])
         except (InputError, ValueError) as exc:
             return _refusal([for_the_page(str(exc), folder)])
         except OSError as exc:
@@ -283,8 +320,9 @@ def _report(result: IngestResult, store: Store,
     files, leas = [], []
     problems = [for_the_page(f"{p.file}: {p.message}", folder) for p in result.file_problems]
     for o in result.outcomes:
-        checked, newer = o.school_year is not None, []
+        checked = o.school_year is not None
         release = release_of(o.school_year, o.report_created_date) if o.school_year else None
+        said = (o.kind_note, o.message.removeprefix(f"{o.file}: "))  # how its kind was told
         files.append({
             "file": o.file, "status": _status(o), "school_year": o.school_year,
             "kind": o.kind, "release": release if o.lea_records else None,
@@ -292,19 +330,14 @@ def _report(result: IngestResult, store: Store,
             "n_read": o.n_records + o.n_rejected if checked else None,
             "n_valid": o.n_records if checked else None,
             "n_rejected": o.n_rejected if checked else None,
-            "message": for_the_page(o.message.removeprefix(f"{o.file}: "), folder)})
+            "message": for_the_page("; ".join(m for m in said if m), folder)})
+        # A file the rules refuse is a file problem already (data.results.supersession).
         for lea, n in o.lea_records.items():
-            replaces, older = _replaces(current.get((o.kind, o.school_year, lea)),
-                                        o.report_created_date)
-            if older:
-                newer.append(lea)
             leas.append({"file": o.file, "school_year": o.school_year, "kind": o.kind,
                          "lea_code": lea, "n_records": n, "release": release,
-                         "replaces": replaces})
-        if newer and not result.loaded:  # data.results.store would refuse it: say so before Load
-            problems.append(f"{o.file}: a newer file is already loaded for LEA "
-                            f"{', '.join(newer)} (see What loading would replace); the newer "
-                            "file stays, so this one cannot be loaded. Upload a newer file.")
+                         "replaces": _replaces(current.get((o.kind, o.school_year, lea)),
+                                               o.report_created_date),
+                         "n_removed": o.removed.get(lea, 0)})
     return Report(pl.DataFrame(files, schema=FILE_SCHEMA), pl.DataFrame(leas, schema=LEA_SCHEMA),
                   result.row_problems, problems, loaded=result.loaded,
                   load_ids=[o.load_id for o in result.outcomes if o.load_id is not None],
@@ -320,18 +353,20 @@ def _current_loads(store: Store) -> dict[tuple[str, str, str], dict[str, object]
             for r in loads.filter(pl.col("is_current")).iter_rows(named=True)}
 
 
-def _replaces(old: dict[str, object] | None, created: date | None) -> tuple[str, bool]:
-    """What a new file replaces, and whether it is older (``data.results.store`` refuses)."""
+def _replaces(old: dict[str, object] | None, created: date | None) -> str:
+    """What a new file replaces (``data.results.supersession`` decides whether it may)."""
     if old is None:
-        return "nothing: the first file for this LEA, school year and kind", False
+        return "nothing: the first file for this LEA, school year and kind"
     old_created = old["report_created_date"] if isinstance(old["report_created_date"],
                                                            date) else None
     release = release_of(str(old["school_year"]), old_created)
     shown = f"load {old['load_id']} ({release}, created {old_created or 'unknown'}, " \
             f"{old['n_records']:,} records)"
     if old_created and created and created < old_created:
-        return f"nothing: older than {shown}", True
-    return shown, False
+        return f"nothing: older than {shown}"
+    if old_created and created is None:
+        return f"nothing: no created date, unlike {shown}"
+    return shown
 
 
 def with_release(history: pl.DataFrame) -> pl.DataFrame:

@@ -76,20 +76,32 @@ def score_window_start(year: str) -> date:
 
 
 def extract_file_name(kind: str, *, org: str, year: str, fmt: str, on: date,
-                      detail: str | None = None) -> str:
+                      detail: str | None = None, score_from: date | None = None,
+                      score_to: date | None = None, scored_only: bool = False) -> str:
     """A file name saying what the extract holds and the day it was made.
+
+    Two extracts with different filters get different names: the score-available dates
+    (``open`` for a side with no date) and ``scored`` when records without one are left out.
 
     Examples
     --------
     >>> extract_file_name("ssdf", detail="tested", org="19647330000000", year="2024-25",
     ...                   fmt="csv", on=date(2026, 11, 23))
     'elpac-ssdf-tested-19647330000000-2024-25-20261123.csv'
+    >>> extract_file_name("ssdf", detail="tested", org="19647330000000", year="2024-25",
+    ...                   fmt="csv", on=date(2026, 11, 23), score_from=date(2025, 2, 1))
+    'elpac-ssdf-tested-19647330000000-2024-25-scores-20250201-to-open-20261123.csv'
     >>> extract_file_name("district", detail="alternate", org="19647330000000", year="2024-25",
     ...                   fmt="xlsx", on=date(2026, 11, 23))
     'elpac-district-alternate-19647330000000-2024-25-20261123.xlsx'
     """
-    parts = ["elpac", kind, *([detail] if detail else []), org, year, f"{on:%Y%m%d}"]
-    return "-".join(parts) + "." + EXTENSIONS[fmt]
+    parts = ["elpac", kind, *([detail] if detail else []), org, year]
+    if score_from or score_to:
+        parts.append(f"scores-{f'{score_from:%Y%m%d}' if score_from else 'open'}-to-"
+                     f"{f'{score_to:%Y%m%d}' if score_to else 'open'}")
+    if scored_only:
+        parts.append("scored")
+    return "-".join([*parts, f"{on:%Y%m%d}"]) + "." + EXTENSIONS[fmt]
 
 
 def require_pii(scope: Scope) -> None:
@@ -165,21 +177,25 @@ def say(progress: Callable[[float, str], None] | None, fraction: float, text: st
 
 def build_research_file(snap: Snapshot, out: Path, *, scope: Scope, year: str,
                         suppress: bool, test: str = "summative", lea: str | None = None,
+                        school: str | None = None,
                         progress: Callable[[float, str], None] | None = None) -> Extract:
     """Write the research file (``queries.research``) for a year and test, caret-delimited.
 
     ``suppress`` has no default, as ``research_rows``: the caller says whether groups under
-    the threshold show ``*`` (an aggregate-only scope always does).
+    the threshold show ``*`` (an aggregate-only scope always does). ``school``: that
+    school's rows only (a school's staff see no LEA row: it counts other schools).
     """
     check_test(test)
     check_year(snap, year)
-    if lea is None and not scope.statewide:
+    # A school is checked against the scope by research_rows.
+    if school is None and lea is None and not scope.statewide:
         raise ScopeError("The full research file covers all of California, which is outside "
                          "your access. Choose one of your LEAs.")
-    if lea is not None and not scope.allows_lea(lea[:2], lea):
+    if school is None and lea is not None and not scope.allows_lea(lea[:2], lea):
         raise ScopeError(f"LEA {lea} is not in your access. Choose one of your own LEAs.")
     say(progress, 0.0, "Computing every organisation, group and grade")
-    rows = research_rows(snap, year=year, test=test, scope=scope, lea=lea, suppress=suppress)
+    rows = research_rows(snap, year=year, test=test, scope=scope, lea=None if school else lea,
+                         school=school, suppress=suppress)
     say(progress, 0.8, f"Writing {rows.height:,} rows")
     write_research_file(rows, out)
     say(progress, 1.0, f"Wrote {rows.height:,} rows")

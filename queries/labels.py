@@ -8,6 +8,7 @@ from __future__ import annotations
 from data.catalog.accounts import ROLES
 from data.catalog.ssr_languages import OFFERED
 from data.domain import GRADES as GRADES  # KN, 01 ... 12: every grade code in order
+from data.domain import INCOMPLETE_YEARS as INCOMPLETE_YEARS  # 2019-20: testing stopped
 from data.domain import RECORD_TYPE_ALTERNATE as RECORD_TYPE_ALTERNATE  # 23: overall only
 from data.domain import RECORD_TYPE_SUMMATIVE
 from data.results.summary import DOMAINS as DOMAINS  # the four domains, level 1-3 each
@@ -145,8 +146,27 @@ REPORT_TYPES: dict[str, str] = {"yearly": "Yearly", "composite": "Composite",
 """CERS's report types: overall levels, a composite's levels, a domain's, or over years."""
 COMPLETENESS_NAMES: dict[str, str] = {"all": "All records", "complete": "Complete tests only",
                                       "partial": "Partial tests only"}
-DATA_STATUS_NAMES: dict[str, str] = {"final": "Final", "partial": "Partial"}
-"""``final`` once the LEA's August file is loaded, else ``partial`` (``queries.snapshot``)."""
+DATA_STATUS_NAMES: dict[str, str] = {
+    "final": "Final", "partial": "Partial", "published": "Published by CDE",
+    "incomplete": "Incomplete: testing stopped in March 2020"}  # 2019-20, INCOMPLETE_YEARS
+"""``final`` once the LEA's August file is loaded, else ``partial`` (``queries.snapshot``);
+``published``: a comparison row from CDE's research file (``queries.report_published``);
+``incomplete``: a year whose testing stopped early (``data.domain.INCOMPLETE_YEARS``)."""
+
+
+def year_note(year: str) -> str | None:
+    """The sentence a report or export of ``year`` carries when the year is incomplete.
+
+    Examples
+    --------
+    >>> year_note("2019-20")
+    '2019-20 is incomplete: testing stopped in March 2020, so it holds only the students tested before then.'
+    >>> year_note("2020-21") is None
+    True
+    """  # noqa: E501
+    why = INCOMPLETE_YEARS.get(year)
+    return (f"{year} is incomplete: {why}, so it holds only the students tested before then."
+            if why else None)
 REPORT_COLUMN_LABELS: dict[str, str] = {
     "school_year": "School year", "name": "Organisation", "cds_code": "CDS code",
     "org_level": "Level", "row_label": "Student group", "grade_name": "Grade",
@@ -155,3 +175,30 @@ REPORT_COLUMN_LABELS: dict[str, str] = {
     "se_scale_score": "Error band (±)", "data_status": "Data status", "note": "Note",
 }
 """Headers of the report table and its CSV/Excel export; level columns are named per level."""
+
+# -- English learner progress (ELPI page and exports; ELPI.md) --------------------------------
+
+LTEL_STATUS_NAMES: dict[str, str] = {
+    "1": "Long-term English learner (LTEL)",
+    "2": "At risk of becoming a long-term English learner (AR-LTEL)",
+}
+"""``LTELorARLTEL`` codes (new in the 2024-25 file). The two groups are sourced (Education
+Code §313.1, ELPI.md §6); which code is which is [unconfirmed]: the real file shows only
+``2`` and blank. Kept as ``data.student_groups`` groups 250 and 251 do."""
+ELPI_REASON_NAMES: dict[str, str] = {
+    "kindergarten": "Kindergarten this year (the ELPI counts grades 1-12; TK to K neither)",
+    "no_score": "No overall score this year (not tested or incomplete)",
+    "no_prior_score": "No overall score last year",
+    "different_assessment": "A different test last year (Summative vs Alternate)",
+    "lower_grade": "A lower grade this year than last",
+    "no_prior_grade": "Last year's grade is not known",
+}
+"""Why a student is not counted (ELPI.md §3), as ``queries.elpi_rules.REASONS`` names it."""
+ELPI_OUTCOME_NAMES: dict[str, str] = {
+    "progressed": "Progressed", "maintained_4": "Maintained level 4",
+    "maintained_other": "Maintained (not 4)", "declined": "Declined"}
+"""A counted student's outcome (ELPI.md §2). An Alternate student at level 3 both years is
+counted as maintained level 4 (the Alternate's top level)."""
+ELPI_PRIOR_SOURCE_NAMES: dict[str, str] = {
+    "file": "Prior-year fields of the score file (Minus1)",
+    "store": "The store's record of the previous year"}

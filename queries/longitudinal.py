@@ -24,6 +24,7 @@ from queries.records import read_records
 from queries.report_plan import resolve_orgs, subgroup_filter
 from queries.reports import cohort_report, read_report
 from queries.rosters import group_students
+from queries.suppression import applies
 
 if TYPE_CHECKING:
     from queries.scope import Scope
@@ -96,15 +97,22 @@ def read_transitions(snap: Snapshot, spec: ReportSpec, *, scope: Scope, suppress
     ``from_level``, ``to_level``, ``n_students``, ``pct_of_from`` (share of the students at
     ``from_level`` who reached ``to_level``) and ``data_status``: ``final`` when the
     organisation's data of both years is final (``Snapshot.org_data_status``), else
-    ``partial``.
+    ``partial`` (``incomplete`` when either year is).
 
     ``suppress`` leaves out an organisation's matrix for a pair of years when any of its
     from-levels has fewer than ``threshold`` matched students (their moves would show who
-    they are); an aggregate-only scope always does.
+    they are). An aggregate-only scope gets no matrix (``ValueError``): a matrix follows
+    chosen students, and two of them (with and without a filter, a school and its LEA)
+    subtract to a small group's levels, so no complement of it can be bounded
+    (``queries.suppression``, rule 3; its cohort rows show no scores either).
     """
     years = sorted(set(spec.years))
     if len(years) < 2:
         raise ValueError("a transition matrix needs at least two school years")
+    if applies(scope, suppress):
+        raise ValueError("level transitions follow chosen students, and an aggregate-only "
+                         "account sees no scores of chosen students (README, Report "
+                         "definitions: complementary suppression)")
     orgs = snap.orgs_of(years)
     members: dict[str, list[str]] = {}
     if spec.org_level == "group":
@@ -156,8 +164,7 @@ def read_transitions(snap: Snapshot, spec: ReportSpec, *, scope: Scope, suppress
     if suppress or scope.suppressed:
         # The whole matrix goes when one from-level has fewer than the threshold's students:
         # dropping only that level's rows would leave them to be worked out from the cohort's
-        # level counts minus the rows shown. An aggregate-only scope always suppresses,
-        # whatever the caller asks (as read_report).
+        # level counts minus the rows shown.
         matrix = ["from_year", "to_year", "org_level", "county_code", "lea_code",
                   "school_code"]
         smallest = (out.with_columns(totals.alias("from_total"))
@@ -174,15 +181,19 @@ def read_transitions(snap: Snapshot, spec: ReportSpec, *, scope: Scope, suppress
 def _pair_status(snap: Snapshot, pairs: pl.DataFrame) -> pl.Series:
     """``final`` when the row's organisation is final in both years, else ``partial``.
 
-    A student group row takes its school's LEA's status, as its report rows do.
+    ``incomplete`` when either year is (2019-20, ``data.domain.INCOMPLETE_YEARS``). A student
+    group row takes its school's LEA's status, as its report rows do.
     """
     keys = ["from_year", "to_year", "org_level", "county_code", "lea_code"]
 
     def status(year: str, level: str, county: str, lea: str) -> str:
         return snap.org_data_status(year, "lea" if level == "group" else level, county, lea)
 
-    both = {(a, b, level, county, lea): "final" if status(a, level, county, lea)
-            == status(b, level, county, lea) == "final" else "partial"
-            for a, b, level, county, lea in pairs.select(keys).unique().iter_rows()}
+    def pair(a: str, b: str, level: str, county: str, lea: str) -> str:
+        found = {status(a, level, county, lea), status(b, level, county, lea)}
+        return ("incomplete" if "incomplete" in found else "final" if found == {"final"}
+                else "partial")
+
+    both = {k: pair(*k) for k in pairs.select(keys).unique().iter_rows()}
     return pl.Series("data_status", [both[k] for k in pairs.select(keys).iter_rows()],
                      dtype=pl.String)

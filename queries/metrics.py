@@ -10,7 +10,9 @@
   scores (zero too) keeps its enrolled and tested counts; every score cell becomes null and
   ``is_suppressed`` true (exports write ``*``). ELPAC.md §5: "no scores for any group with
   fewer than 11 students", so a group with no student tested with scores shows ``*`` rather
-  than zeros.
+  than zeros. For an aggregate-only account a row is also suppressed when subtracting it from
+  another row, or another from it, would give a smaller group's scores (complementary
+  suppression, ``queries.suppression``).
 
 Reports have tens to a few thousand rows, where NumPy on whole columns is much faster than
 building a Polars query per call; the result is one Polars frame.
@@ -47,17 +49,20 @@ def score_columns(test: str = "summative") -> list[str]:
 
 
 def publish_arrays(sums: dict[str, np.ndarray], *, test: str = "summative",
-                   suppress: bool = False, threshold: int = SUPPRESSION_THRESHOLD
-                   ) -> dict[str, np.ndarray]:
+                   suppress: bool = False, threshold: int = SUPPRESSION_THRESHOLD,
+                   also_hidden: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Published columns (counts, measures, flags) from summed metric columns.
 
     Score cells are float arrays with NaN where there is no value or the row is suppressed;
-    ``publish`` turns NaN into null.
+    ``publish`` turns NaN into null. ``also_hidden`` suppresses more rows whatever their size
+    (complementary suppression, ``queries.suppression``).
     """
     out: dict[str, np.ndarray] = {c: sums[c] for c in COUNT_COLUMNS}
     scored = sums["n_scored"]
     # Zero is fewer than the threshold too (ELPAC.md §5): its 0 counts and totals are hidden.
     hidden = scored < threshold if suppress else np.zeros(len(scored), bool)
+    if also_hidden is not None:
+        hidden = hidden | also_hidden
     with np.errstate(divide="ignore", invalid="ignore"):
         for m in MEASURES:
             n = sums[f"{m}_n"].astype(float)
@@ -82,8 +87,14 @@ def publish_arrays(sums: dict[str, np.ndarray], *, test: str = "summative",
                 count = sums[f"{d}_l{k}"]
                 out[f"{d}_l{k}_count"] = count
                 out[f"{d}_l{k}_pct"] = np.where(n > 0, count / n * 100, np.nan)
-    for c in score_columns(test):
-        out[c] = np.where(hidden, np.nan, out[c].astype(float))
+    # Hidden rows blanked in one step over all score cells: per column, np.where cost 60
+    # passes (3.4 ms for a statewide table's 11,000 rows, against 0.35 ms).
+    cells = score_columns(test)
+    block = np.empty((len(scored), len(cells)), order="F")
+    for j, c in enumerate(cells):
+        block[:, j] = out[c]
+    block[hidden] = np.nan
+    out.update({c: block[:, j] for j, c in enumerate(cells)})
     out["has_scores"] = scored > 0
     out["is_suppressed"] = hidden
     return out
@@ -96,7 +107,9 @@ def to_frame(columns: dict[str, object]) -> pl.DataFrame:
     """One Polars frame from published arrays: NaN -> null, counts back to integers."""
     series = []
     for name, values in columns.items():
-        if isinstance(values, np.ndarray) and values.dtype.kind == "f":
+        if isinstance(values, pl.Series):
+            series.append(values.alias(name))
+        elif isinstance(values, np.ndarray) and values.dtype.kind == "f":
             s = pl.Series(name, values, nan_to_null=True)
             if name.endswith(INTEGER_SCORE_CELLS):
                 s = s.cast(pl.Int64)

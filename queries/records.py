@@ -152,3 +152,26 @@ def records_relation(snap: Snapshot, query: RecordQuery) -> duckdb.DuckDBPyRelat
         """ + filters + tail,
         params=[keys.get_column("lea_code").to_list(), keys.get_column("school_code").to_list(),
                 *head_values, wanted, NO_SCHOOL, *values])
+
+
+def records_left_out(snap: Snapshot, *, scope: Scope, year: str, record_type: str,
+                     lea: str | None = None, school: str | None = None) -> int:
+    """Records in scope that no aggregate counts (``is_reported`` false: TK from 2024-25).
+
+    Totals and the District/School export differ by exactly these records: pages say how
+    many (ELPAC.md §1, kindergarten results exclude TK students from 2024-25).
+    """
+    import duckdb
+
+    where = None
+    if school is not None:
+        where = duckdb.ColumnExpression("reporting_school_code") == duckdb.ConstantExpression(
+            school)
+    rel = records_relation(snap, RecordQuery(
+        [year], scope=scope, orgs=snap.orgs_of([year]), record_type=record_type, columns=[],
+        leas=[lea] if lea else None, where=where,
+        select="count(*) FILTER (WHERE NOT r.is_reported) AS n"))
+    if rel is None:
+        return 0
+    counted = rel.pl()
+    return int(counted.item(0, 0) or 0) if counted.height else 0

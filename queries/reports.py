@@ -24,14 +24,17 @@ import numpy as np
 import polars as pl
 
 from data.results.summary import METRIC_COLUMNS
-from queries.labels import GRADE_NAMES, RECORD_TYPE_OF_TEST
+from queries.labels import GRADE_NAMES, GROUP_NAMES, RECORD_TYPE_OF_TEST
 from queries.metrics import SUPPRESSION_THRESHOLD, publish_arrays, to_frame
 from queries.report_adhoc import records_sums
 from queries.report_plan import needs_records, report_grades, resolve_orgs, row_groups
-from queries.report_summary import Sums, summary_sums
+from queries.report_published import published_comparisons
+from queries.report_summary import ORG_KEYS, make_grid, report_orgs, summary_cells
 from queries.rosters import group_students
+from queries.suppression import Cell, applies, hidden_cells, row_box
 
 if TYPE_CHECKING:
+    from queries.report_summary import Grid
     from queries.scope import Scope
     from queries.snapshot import Snapshot
     from queries.spec import ReportSpec
@@ -65,9 +68,16 @@ def read_report(snap: Snapshot, spec: ReportSpec, *, scope: Scope, suppress: boo
         Keys (``ROW_KEYS``), organisation name, TypeID and 14-digit CDS code, the counts, and
         per measure its total, mean, standard error, error band and count and percent per
         level (``queries.metrics``); ``has_scores``, ``is_suppressed`` and ``data_status``
-        (``final`` or ``partial``).
+        (``final`` or ``partial``; ``published`` for a chosen peer or a county or state
+        comparison row taken from CDE's research file because the store cannot give it:
+        ``queries.report_published``).
     """
-    return _report(snap, spec, scope=scope, suppress=suppress, threshold=threshold)
+    report = _report(snap, spec, scope=scope, suppress=suppress, threshold=threshold)
+    # Chosen peers and comparison rows the store cannot give, from CDE's published file.
+    published, _ = published_comparisons(snap, report, spec, scope)
+    if published.height:
+        report = pl.concat([report, published])
+    return report
 
 
 def cohort_report(snap: Snapshot, spec: ReportSpec, *, scope: Scope, ssids: list[str],
@@ -83,27 +93,51 @@ def _report(snap: Snapshot, spec: ReportSpec, *, scope: Scope, suppress: bool, t
     if spec.org_level == "group":
         return _group_report(snap, spec, scope=scope, suppress=suppress, threshold=threshold)
     orgs = snap.orgs_of(spec.years)
-    rows = resolve_orgs(spec, orgs, scope)
+    rows = resolve_orgs(spec, report_orgs(snap, spec.years), scope)
     groups = row_groups(spec, scope)
     grades = report_grades(spec)
     record_type = RECORD_TYPE_OF_TEST[spec.test]
     standard = [g for g in groups if not g[0].startswith("custom:")]
     custom = [g for g in groups if g[0].startswith("custom:")]
+    grid = make_grid(snap, spec.years, rows, groups, grades)
+    cells = grid.zeros()
     if ssids is not None or needs_records(spec, scope, rows):
-        sums = records_sums(snap, spec, scope, rows, orgs, groups, grades, record_type,
-                            ssids=ssids)
+        grid.place(cells, records_sums(snap, spec, scope, rows, orgs, groups, grades,
+                                       record_type, ssids=ssids))
     else:
         # Standard rows from the summary; only custom subgroups read records, and only the
         # records of those subgroups (the filter runs inside DuckDB). DuckDB releases the GIL,
         # so the records are summed in a worker thread while the summary is read here.
         pending = _POOL.submit(records_sums, snap, spec, scope, rows, orgs, custom, grades,
                                record_type) if custom else None
-        parts = [summary_sums(snap, spec.years, rows, standard, grades, record_type)]
+        summary_cells(snap, grid, [g for g, _ in standard], record_type, cells)
         if pending is not None:
-            parts.append(pending.result())
-        sums = Sums.concat(parts)
-    return _assemble(snap, spec, rows, groups, grades, sums, suppress=suppress,
-                     threshold=threshold)
+            grid.place(cells, pending.result())
+    report = _assemble(snap, spec, grid, cells, suppress=suppress, threshold=threshold,
+                       scope=scope, followed=ssids is not None)
+    if scope.every_student:
+        return report
+    # A scope limited to some students (a teacher's rosters, a demographic group) counts
+    # only them: the row must not read as the whole school's, in tables, titles or files.
+    return report.with_columns(
+        pl.format("{} ({})", "name", pl.lit(students_counted(scope))).alias("name"))
+
+
+def students_counted(scope: Scope) -> str:
+    """Whose results a limited scope's rows hold, for their names: "your rosters' students".
+
+    Examples
+    --------
+    >>> from queries.scope import Scope
+    >>> students_counted(Scope(schools=("19647336012345",), ssids=("1",)))
+    "your rosters' students only"
+    >>> students_counted(Scope(leas=("19647330000000",), groups=("004",)))
+    'Female students only'
+    """
+    if scope.ssids is not None:
+        return "your rosters' students only"
+    names = " or ".join(GROUP_NAMES.get(g, g) for g in scope.groups)
+    return f"{names} students only"
 
 
 def _group_report(snap: Snapshot, spec: ReportSpec, *, scope: Scope, suppress: bool,
@@ -130,11 +164,13 @@ def _group_report(snap: Snapshot, spec: ReportSpec, *, scope: Scope, suppress: b
         name, school = key.partition(":")[2], key[:14]
         row = pl.DataFrame({"org_level": ["state"], "county_code": ["00"], "lea_code": [""],
                             "school_code": [""], "name": [name], "type_id": [""]})
-        sums = records_sums(snap, base, scope, row, orgs, groups, grades, record_type,
-                            ssids=ssids)
+        grid = make_grid(snap, base.years, row, groups, grades)
+        cells = grid.zeros()
+        grid.place(cells, records_sums(snap, base, scope, row, orgs, groups, grades,
+                                       record_type, ssids=ssids))
         lea = school_lea.get(school, "")
-        part = _assemble(snap, base, row, groups, grades, sums, suppress=suppress,
-                         threshold=threshold)
+        part = _assemble(snap, base, grid, cells, suppress=suppress, threshold=threshold,
+                         scope=scope, followed=True)
         frames.append(part.with_columns(
             pl.lit("group").alias("org_level"), pl.lit(school[:2]).alias("county_code"),
             pl.lit(lea).alias("lea_code"), pl.lit(key).alias("school_code"),
@@ -162,51 +198,45 @@ _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="elpac-report")
 """Threads for work that overlaps inside one report (each uses its own DuckDB cursor)."""
 
 
-def _assemble(snap: Snapshot, spec: ReportSpec, rows: pl.DataFrame,
-              groups: list[tuple[str, str]], grades: list[str], sums: Sums, *,
-              suppress: bool, threshold: int) -> pl.DataFrame:
-    """Every requested row in display order, zeros where no record exists, then published.
+def _assemble(snap: Snapshot, spec: ReportSpec, grid: Grid, cells: np.ndarray, *,
+              suppress: bool, threshold: int, scope: Scope, followed: bool) -> pl.DataFrame:
+    """Every cell of the grid in display order, zeros where no record exists, then published.
 
     Rows are kept for organisations with no record in a group or grade, so a table shows the
-    organisation with 0 ("no students") rather than dropping it. Built with plain Python and
-    NumPy: a report is small, and per-call Polars planning would cost more than the work.
+    organisation with 0 ("no students") rather than dropping it. Built column by column
+    (NumPy, Polars gathers): a statewide table has 11,000 rows, where a Python loop per cell
+    cost more than everything else (issue 14). ``followed`` rows count chosen students (a
+    cohort, a roster): an aggregate-only account gets no scores for them
+    (``queries.suppression``, rule 3).
     """
-    org_rows = list(rows.select("org_level", "county_code", "lea_code", "school_code", "name",
-                                "type_id").iter_rows())
-    years = sorted(set(spec.years))
-    grid = [(y, *org[:4], gid, grade, label, org[4], org[5])
-            for y in years for org in org_rows for gid, label in groups for grade in grades]
-    found = {k: i for i, k in enumerate(sums.keys)}
-    at = np.array([found.get(g[:7], -1) for g in grid], dtype=np.int64)
-    have = at >= 0
-    arrays = {}
-    for c in METRIC_COLUMNS:
-        values = np.zeros(len(grid), dtype=np.int64)
-        values[have] = sums.values[c][at[have]]
-        arrays[c] = values
-    published = publish_arrays(arrays, test=spec.test, suppress=suppress, threshold=threshold)
-    # Per organisation row (a county is final only when all its LEAs are), looked up once
-    # per organisation and year rather than once per group and grade.
-    statuses = {key: snap.org_data_status(*key) for key in {g[:4] for g in grid}}
-
+    year_i, org_i, group_i, grade_i = grid.parts()
+    arrays = {c: cells[:, j] for j, c in enumerate(METRIC_COLUMNS)}
+    group_ids = [g for g, _ in grid.groups]
+    hidden = None
+    if suppress and applies(scope, suppress):
+        keys = grid.org_keys
+        hidden = np.ones(grid.size, dtype=bool) if followed else hidden_cells(
+            snap, scope, RECORD_TYPE_OF_TEST[spec.test],
+            [Cell(grid.years[y], *keys[o], grid.grades[k],
+                  row_box(spec.filters, group_ids[g], [s.filters for s in spec.subgroups]))
+             for y, o, g, k in zip(year_i.tolist(), org_i.tolist(), group_i.tolist(),
+                                   grade_i.tolist(), strict=True)], threshold=threshold)
+    published = publish_arrays(arrays, test=spec.test, suppress=suppress, threshold=threshold,
+                               also_hidden=hidden)
+    per_cell = grid.orgs[org_i]
+    # Each (year, organisation row)'s status, in one column: year y's rows, then y + 1's.
+    statuses = pl.concat([grid.orgs.get_column(f"status:{y}") for y in grid.years]
+                         ) if grid.years else pl.Series("status", [], dtype=pl.String)
+    labels = pl.Series([label for _, label in grid.groups], dtype=pl.String)
     columns: dict[str, object] = {
-        "school_year": [g[0] for g in grid], "test": [spec.test] * len(grid),
-        "org_level": [g[1] for g in grid], "county_code": [g[2] for g in grid],
-        "lea_code": [g[3] for g in grid], "school_code": [g[4] for g in grid],
-        "cds_code": [_cds(g[1], g[2], g[3], g[4]) for g in grid],
-        "name": [g[8] for g in grid], "type_id": [g[9] for g in grid],
-        "group_id": [g[5] for g in grid], "row_label": [g[7] for g in grid],
-        "grade": [g[6] for g in grid], "grade_name": [GRADE_NAMES[g[6]] for g in grid],
+        "school_year": pl.Series(grid.years, dtype=pl.String)[year_i],
+        "test": pl.repeat(spec.test, grid.size, dtype=pl.String, eager=True),
+        **{c: per_cell.get_column(c) for c in (*ORG_KEYS, "cds_code", "name", "type_id")},
+        "group_id": pl.Series(group_ids, dtype=pl.String)[group_i],
+        "row_label": labels[group_i],
+        "grade": pl.Series(grid.grades, dtype=pl.String)[grade_i],
+        "grade_name": pl.Series([GRADE_NAMES[g] for g in grid.grades], dtype=pl.String)[grade_i],
         **published,
-        "data_status": [statuses[g[:4]] for g in grid],
+        "data_status": statuses[year_i * grid.orgs.height + org_i],
     }
     return to_frame(columns)
-
-
-def _cds(level: str, county: str, lea: str, school: str) -> str:
-    """The 14-digit CDS code of an organisation row (ELPAC.md §6)."""
-    if level == "school":
-        return school
-    if level == "lea":
-        return lea
-    return county + "000000000000"

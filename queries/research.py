@@ -32,6 +32,7 @@ from queries.labels import RECORD_TYPE_OF_TEST, SUPPRESSED
 from queries.metrics import SUPPRESSION_THRESHOLD, publish_arrays
 from queries.records import read_records
 from queries.scope import ScopeError
+from queries.suppression import Cell, applies, hidden_cells
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -79,12 +80,14 @@ def research_columns(test: str) -> list[str]:
 
 
 def research_rows(snap: Snapshot, *, year: str, test: str = "summative", scope: Scope,
-                  lea: str | None = None, suppress: bool,
+                  lea: str | None = None, school: str | None = None, suppress: bool,
                   threshold: int = SUPPRESSION_THRESHOLD) -> pl.DataFrame:
     """Every research-file row of a year and test as text, in file order.
 
-    ``lea`` keeps that LEA's rows and its schools' rows. The scope must be statewide unless
-    ``lea`` names an LEA it covers (county and state rows count students outside any LEA).
+    ``lea`` keeps that LEA's rows and its schools' rows; ``school`` (a 14-digit CDS code)
+    only that school's rows, for a school's own staff. The scope must be statewide unless
+    ``lea`` or ``school`` names an organisation it covers (county and state rows count
+    students outside any LEA).
     A scope limited to student groups counts only their students and has only their rows,
     as ``read_report``. ``suppress`` has no default: every caller says whether small groups
     show ``*`` (an aggregate-only scope always does). Columns: ``research_columns(test)``,
@@ -94,9 +97,17 @@ def research_rows(snap: Snapshot, *, year: str, test: str = "summative", scope: 
     if year not in snap.years:
         raise ValueError(f"no results for {year} in the store")
     orgs = snap.orgs_of([year])
-    if lea is None and not scope.statewide:
+    if school is not None:
+        found = orgs.filter((pl.col("org_level") == "school")
+                            & (pl.col("school_code") == school))
+        if found.height == 0:
+            raise ValueError(f"school {school} has no results for {year} in the store")
+        lea = str(found.item(0, "lea_code"))
+        if not scope.allows_school(school[:2], lea, school):
+            raise ScopeError(f"school {school} is not in your scope")
+    elif lea is None and not scope.statewide:
         raise ScopeError("the full research file needs a statewide scope; choose an LEA")
-    if lea is not None and not scope.allows_lea(lea[:2], lea):
+    elif lea is not None and not scope.allows_lea(lea[:2], lea):
         raise ScopeError(f"LEA {lea} is not in your scope")
     if lea is not None and orgs.filter((pl.col("org_level") == "lea")
                                        & (pl.col("lea_code") == lea)).height == 0:
@@ -116,14 +127,27 @@ def research_rows(snap: Snapshot, *, year: str, test: str = "summative", scope: 
                                                  pl.String))
     summary = build_summary(records.drop("school_year"), every_school_grade=True).filter(
         pl.col("group_id").is_in(groups) & (pl.col("n_enrolled") > 0))
-    if lea is not None:
+    if school is not None:
+        summary = summary.filter((pl.col("org_level") == "school")
+                                 & (pl.col("school_code") == school))
+    elif lea is not None:
         summary = summary.filter(pl.col("org_level").is_in(["lea", "school"]))
     summary = summary.join(orgs.select("org_level", "county_code", "lea_code", "school_code",
                                        "type_id"),
                            on=["org_level", "county_code", "lea_code", "school_code"],
                            how="left")
     summary = _sorted(summary)
-    rows = _format(summary, year=year, test=test, suppress=suppress, threshold=threshold)
+    also_hidden = None
+    if suppress and applies(scope, suppress):
+        # The same decisions as every report of the account (complementary suppression).
+        also_hidden = hidden_cells(snap, scope, RECORD_TYPE_OF_TEST[test], [
+            Cell(year, level, county, lea_code, school, grade,
+                 () if group in ("001", "160") else ((GROUP_BY_ID[group].dimension, (group,)),))
+            for level, county, lea_code, school, grade, group in summary.select(
+                "org_level", "county_code", "lea_code", "school_code", "grade",
+                "group_id").iter_rows()], threshold=threshold)
+    rows = _format(summary, year=year, test=test, suppress=suppress, threshold=threshold,
+                   also_hidden=also_hidden)
     # One lookup per organisation, joined on: a statewide file has a million rows.
     keys = ["org_level", "county_code", "lea_code"]
     orgs_status = summary.select(keys).unique()
@@ -171,10 +195,11 @@ def _sorted(summary: pl.DataFrame) -> pl.DataFrame:
 
 
 def _format(summary: pl.DataFrame, *, year: str, test: str, suppress: bool,
-            threshold: int) -> pl.DataFrame:
+            threshold: int, also_hidden: np.ndarray | None = None) -> pl.DataFrame:
     """The research-file cells of summary rows already in file order (``_sorted``)."""
     arrays = {c: summary.get_column(c).to_numpy() for c in METRIC_COLUMNS}
-    pub = publish_arrays(arrays, test=test, suppress=suppress, threshold=threshold)
+    pub = publish_arrays(arrays, test=test, suppress=suppress, threshold=threshold,
+                         also_hidden=also_hidden)
     hidden = pub["is_suppressed"]
     shown = np.zeros(summary.height, dtype=bool)
     lea = summary.get_column("lea_code").to_list()

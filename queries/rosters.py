@@ -42,11 +42,12 @@ TEMPLATE = ",".join(COLUMNS) + "\r\n"
 
 def _school_leas(store: Store) -> dict[str, str]:
     """Each school's LEA in the newest year (a charter school's LEA is not its district)."""
-    files = store.org_files()
-    if not files:
-        return {}
-    schools = pl.read_parquet(files[max(files)], columns=["org_level", "lea_code",
-                                                          "school_code"])
+    with store.reading() as version:
+        files = store.org_files(version)
+        if not files:
+            return {}
+        schools = pl.read_parquet(files[max(files)], columns=["org_level", "lea_code",
+                                                              "school_code"])
     return dict(schools.filter(pl.col("org_level") == "school")
                 .select("school_code", "lea_code").iter_rows())
 

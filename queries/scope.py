@@ -46,8 +46,9 @@ class Scope:
     groups: tuple[str, ...] = ()
     pii: bool = False
     suppressed: bool = False
-    """Aggregates only ever suppressed (an aggregate-only viewer): every report, research
-    row and transition matrix hides small groups whatever the caller asks."""
+    """Aggregates only ever suppressed (an aggregate-only viewer): every report and research
+    row hides small groups whatever the caller asks, and their complements too when ``pii``
+    is false (``aggregate_only``; no transition matrix then)."""
     ssids: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
@@ -70,6 +71,15 @@ class Scope:
     def school(cls, *codes: str, pii: bool = False) -> Scope:
         """Single schools (a school coordinator or teacher)."""
         return cls(schools=codes, pii=pii)
+
+    @property
+    def aggregate_only(self) -> bool:
+        """An aggregate-only account (the viewer role): suppression is complementary too.
+
+        Its scores are checked against every other row it could get (``queries.suppression``);
+        accounts that may see students (``pii``) keep primary suppression only.
+        """
+        return self.suppressed and not self.pii
 
     @property
     def all_students(self) -> bool:

@@ -9,40 +9,33 @@ thread reads through its own DuckDB cursor (``cursor()``), as DuckDB requires.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from datetime import date
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import duckdb
 import polars as pl
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.ipc
 
+from data.domain import INCOMPLETE_YEARS
 from data.results.orgs import ORG_SCHEMA
 from data.results.store import Store
-from data.results.summary import HEADLINE_GROUP, INDEX_KEYS
+from data.results.summary_file import Batch, SummaryCut
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
+BATCH_CACHE_BYTES = 64 << 20
+"""Decompressed summary batches a snapshot keeps (``summary_batch``), the least recently used
+dropped first: a statewide table's and the last reports' (a batch of 8,192 cells is about
+1 MB; the uncompressed file's pages a statewide report touched stayed in memory too)."""
+MEMO_ENTRIES = 64
+"""Derived values a snapshot keeps (``memo``), the least recently used dropped first."""
+T = TypeVar("T")
 FINAL_AFTER = (8, 15)
 """A year is *final* for an LEA once a file created on or after August 15 of the spring is
 loaded for it: the final release comes in August (ELPAC.md §7). [unconfirmed cut-off]"""
-
-
-def _dictionary_in(column: pa.ChunkedArray, values: list[str]) -> pa.ChunkedArray:
-    """Which cells of a dictionary-encoded column hold one of ``values``.
-
-    Tested on the dictionary codes, not the decoded strings: a level block is over a million
-    rows, and decoding it first cost more than the rest of a report.
-    """
-    wanted = set(values)
-    masks = []
-    for chunk in column.chunks:
-        codes = [i for i, v in enumerate(chunk.dictionary.to_pylist()) if v in wanted]
-        masks.append(pc.is_in(chunk.indices, pa.array(codes, chunk.indices.type)))
-    return pa.chunked_array(masks, pa.bool_())
 
 
 class Snapshot:
@@ -51,9 +44,9 @@ class Snapshot:
     def __init__(self, store: Store | str | Path, version: int | None = None) -> None:
         self.store = store if isinstance(store, Store) else Store(store)
         self.store.check_schema()
-        self.version = self.store.version() if version is None else version
+        # Pinned for the snapshot's life: no load's clean-up removes its files meanwhile.
+        self.version, self._pin = self.store.pin(version)
         self.year_files = self.store.year_files(self.version)
-        self.summary_files = self.store.summary_files(self.version)
         self.org_files = self.store.org_files(self.version)
         self.years: tuple[str, ...] = tuple(sorted(self.year_files))
         self._con = duckdb.connect()
@@ -62,10 +55,43 @@ class Snapshot:
         self._lock = threading.Lock()
         self._orgs_of: dict[tuple[str, ...], pl.DataFrame] = {}
         self._ssr: dict[tuple[str, bool], pl.DataFrame] = {}
-        self._summaries: dict[tuple[str, str], tuple[pa.Table, dict[str, tuple[int, int]]]] = {}
+        self._statuses: dict[str, pl.Expr] = {}
+        self._memo: OrderedDict[tuple[object, ...], object] = OrderedDict()
+        self._cuts: dict[tuple[str, str], SummaryCut] = {}
+        self._batches: OrderedDict[tuple[str, str, int], Batch] = OrderedDict()
+        self._batch_bytes = 0
 
     def __repr__(self) -> str:
         return f"Snapshot({str(self.store.path)!r}, version={self.version})"
+
+    @property
+    def default_years(self) -> tuple[str, ...]:
+        """The years a report or export takes when none is named.
+
+        Every loaded year but the incomplete ones (2019-20, ``data.domain.INCOMPLETE_YEARS``),
+        which are shown only when asked for; all of them if the store holds nothing else.
+        """
+        complete = tuple(y for y in self.years if y not in INCOMPLETE_YEARS)
+        return complete or self.years
+
+    @property
+    def latest_year(self) -> str:
+        """The newest of ``default_years``: a command's year when none is given."""
+        return self.default_years[-1]
+
+    @property
+    def year_choices(self) -> list[str]:
+        """The loaded years as a picker offers them: newest first, incomplete years last.
+
+        So the first (a picker's default) is the newest complete year.
+        """
+        return [*reversed(self.default_years),
+                *(y for y in reversed(self.years) if y not in self.default_years)]
+
+    def close(self) -> None:
+        """Let the data version go: a later load may remove it (also when garbage collected)."""
+        if self._pin is not None:
+            self._pin.close()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """The calling thread's DuckDB cursor (STYLE.md: one cursor per thread)."""
@@ -128,17 +154,24 @@ class Snapshot:
 
     @cached_property
     def year_status(self) -> dict[str, str]:
-        """``final`` or ``partial`` per school year: final when every LEA's file is final."""
+        """``final`` or ``partial`` per school year: final when every LEA's file is final.
+
+        An incomplete year (``data.domain.INCOMPLETE_YEARS``) is ``incomplete``.
+        """
         per_year = self.lea_status.group_by("school_year").agg(pl.col("is_final").all())
         status = {y: ("final" if f else "partial") for y, f in per_year.iter_rows()}
-        return {y: status.get(y, "partial") for y in self.years}
+        return {y: "incomplete" if y in INCOMPLETE_YEARS else status.get(y, "partial")
+                for y in self.years}
 
     def lea_data_status(self, year: str, lea: str) -> str:
         """``final`` or ``partial`` of an LEA's results: its own file's, else the year's.
 
         An LEA with no file of its own (an NPS student's special-education district) takes
-        the year's status: its records came in other LEAs' files.
+        the year's status: its records came in other LEAs' files. An incomplete year
+        (``data.domain.INCOMPLETE_YEARS``) is ``incomplete`` whatever its files say.
         """
+        if year in INCOMPLETE_YEARS:
+            return "incomplete"
         if not lea or (year, lea) not in self.lea_final:
             return self.year_status.get(year, "partial")
         return "final" if self.lea_final[(year, lea)] else "partial"
@@ -155,6 +188,9 @@ class Snapshot:
         out: dict[tuple[str, str], str] = {}
         for year, county, lea in leas.select("school_year", "county_code",
                                              "lea_code").iter_rows():
+            if year in INCOMPLETE_YEARS:
+                out[(year, county)] = "incomplete"
+                continue
             final = self.lea_data_status(year, lea) == "final"
             out[(year, county)] = ("final" if final and out.get((year, county), "final")
                                    == "final" else "partial")
@@ -168,6 +204,8 @@ class Snapshot:
         of the year is (``year_status``): the second also covers a file whose records all
         count under other LEAs.
         """
+        if year in INCOMPLETE_YEARS:
+            return "incomplete"
         if level == "state":
             counties = [s for (y, _), s in self.county_status.items() if y == year]
             final = self.year_status.get(year) == "final" and all(
@@ -178,28 +216,84 @@ class Snapshot:
                                                                                "partial"))
         return self.lea_data_status(year, lea)
 
-    def _summary(self, year: str, name: str) -> tuple[pa.Table, dict[str, tuple[int, int]]]:
-        """One year's summary table (memory-mapped) and its index, opened on first use."""
-        key = (year, name)
+    def memo(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+        """``compute()``, kept for this snapshot under ``key`` (the last ``MEMO_ENTRIES``).
+
+        For what queries derive from a version and reuse from report to report (the
+        organisation rows of a statewide table and where the summary holds them).
+        """
         with self._lock:
-            cached = self._summaries.get(key)
-        if cached is not None:
-            return cached
-        path = self.summary_files[year].with_name(f"{name}.arrow")
-        # Memory-mapped: only the pages a report touches are read (see data.results.summary).
-        table = pa.ipc.open_file(pa.memory_map(str(path))).read_all()
-        index = pl.read_parquet(path.with_name(f"{name}_index.parquet"))
-        keys = index.select(pl.concat_str(list(INDEX_KEYS), separator="|")).to_series()
-        spans = dict(zip(keys.to_list(), zip(index.get_column("start").to_list(),
-                                             index.get_column("stop").to_list(), strict=True),
-                         strict=True))
-        levels = index.group_by("record_type", "org_level").agg(
-            pl.col("start").min(), pl.col("stop").max())
-        for rt, level, start, stop in levels.iter_rows():
-            spans[f"{rt}|{level}|*"] = (start, stop)
+            if key in self._memo:
+                self._memo.move_to_end(key)
+                return self._memo[key]  # type: ignore[no-any-return]
+        value = compute()
         with self._lock:
-            self._summaries[key] = (table, spans)
-        return table, spans
+            self._memo[key] = value
+            while len(self._memo) > MEMO_ENTRIES:
+                self._memo.popitem(last=False)
+        return value
+
+    def statuses_of(self, year: str) -> pl.Expr:
+        """``org_data_status`` of every organisation row of a year, as one expression.
+
+        Over the columns ``org_level``, ``county_code`` and ``lea_code``; built once per year
+        (a statewide table has 11,000 rows and 1,000 LEAs).
+        """
+        with self._lock:
+            found = self._statuses.get(year)
+        if found is None:
+            default = self.year_status.get(year, "partial")
+            leas = {lea: self.lea_data_status(y, lea) for y, lea in self.lea_final if y == year}
+            counties = {c: s for (y, c), s in self.county_status.items() if y == year}
+            level = pl.col("org_level")
+            found = (pl.when(level == "state").then(pl.lit(self.org_data_status(year, "state",
+                                                                                "00", "")))
+                     .when(level == "county").then(pl.col("county_code").replace_strict(
+                         pl.Series(list(counties), dtype=pl.String),
+                         pl.Series(list(counties.values()), dtype=pl.String),
+                         default=pl.lit(default)))
+                     .otherwise(pl.col("lea_code").replace_strict(
+                         pl.Series(list(leas), dtype=pl.String),
+                         pl.Series(list(leas.values()), dtype=pl.String),
+                         default=pl.lit(default)))
+                     .alias("data_status"))
+            with self._lock:
+                self._statuses[year] = found
+        return found
+
+    def summary_cut(self, year: str, cut: str) -> SummaryCut | None:
+        """One cut of a year's summary (``data.results.summary_file``), opened on first use."""
+        if year not in self.year_files:
+            return None
+        key = (year, cut)
+        with self._lock:
+            found = self._cuts.get(key)
+        if found is None:
+            found = SummaryCut(self.year_files[year].with_name(f"{cut}.arrow"))
+            with self._lock:
+                found = self._cuts.setdefault(key, found)
+        return found
+
+    def summary_batch(self, year: str, cut: str, i: int) -> Batch:
+        """Batch ``i`` of a cut, decoded; the last ``BATCH_CACHE_BYTES`` of them are kept."""
+        key = (year, cut, i)
+        with self._lock:
+            found = self._batches.get(key)
+            if found is not None:
+                self._batches.move_to_end(key)
+                return found
+        cut_file = self.summary_cut(year, cut)
+        if cut_file is None:
+            raise KeyError(year)
+        found = cut_file.batch(i)
+        with self._lock:
+            if key not in self._batches:
+                self._batches[key] = found
+                self._batch_bytes += found.nbytes
+            while self._batch_bytes > BATCH_CACHE_BYTES and len(self._batches) > 1:
+                _, old = self._batches.popitem(last=False)
+                self._batch_bytes -= old.nbytes
+        return found
 
     def ssr(self, year: str, *, by_lea: bool = False) -> pl.DataFrame:
         """The year's SSR release counts (``data.results.ssr_release``), read once, kept (MBs).
@@ -221,36 +315,6 @@ class Snapshot:
             with self._lock:
                 self._ssr[key] = cached
         return cached
-
-    def summary_rows(self, year: str, record_type: str, orgs: list[tuple[str, str, str, str]],
-                     groups: list[str], grades: list[str]) -> pa.Table:
-        """Summary rows of some organisations (level, county, LEA, school) in one year.
-
-        A few organisations are sliced out one by one; many of one level are read as that
-        level's block. Either way only rows of ``groups`` and ``grades`` come back (rows of
-        other organisations in a block are left for the caller's key lookup to ignore).
-        """
-        if year not in self.summary_files:
-            return pa.table({})
-        table, spans = self._summary(year, "headline" if set(groups) == {HEADLINE_GROUP}
-                                     else "summary")
-        by_level: dict[str, list[tuple[str, str, str, str]]] = {}
-        for org in orgs:
-            by_level.setdefault(org[0], []).append(org)
-        pieces = []
-        for level, members in by_level.items():
-            if len(members) > 40:
-                # Many organisations of a level: its whole block, filtered below and by the
-                # caller's key lookup, is cheaper than thousands of slices.
-                start, stop = spans.get(f"{record_type}|{level}|*", (0, 0))
-                pieces.append(table.slice(start, stop - start))
-            else:
-                pieces += [table.slice(a, b - a) for a, b in (
-                    spans.get("|".join((record_type, *org)), (0, 0)) for org in members)]
-        rows = pa.concat_tables(pieces) if pieces else table.slice(0, 0)
-        wanted = pc.and_(_dictionary_in(rows.column("group_id"), groups),
-                         _dictionary_in(rows.column("grade"), grades))
-        return rows.filter(wanted)
 
     def as_of(self) -> date | None:
         """The newest report-created date of the current loads (what the data is as of)."""

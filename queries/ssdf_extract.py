@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from data.problems import InputError
-from data.toms.export import delimited_writer, records_text, write_table
+from data.toms.export import delimited_writer, records_text, typed_columns, write_table
+from data.toms.layout import layout
 from data.toms.normalise import STORE_SCHEMA
 from queries.extracts import (
     EXTENSIONS,
@@ -137,13 +138,15 @@ def build_ssdf_extract(snap: Snapshot, out: Path, *, scope: Scope, years: list[s
                        score_from: date | None = None, score_to: date | None = None,
                        scored_only: bool = False, fmt: str = "csv",
                        progress: Callable[[float, str], None] | None = None,
-                       max_rows: int | None = None) -> Extract:
+                       max_rows: int | None = None, with_data_only: bool = False) -> Extract:
     """Write a Student Score Data File extract (``read_ssdf_records``) in the year's layout.
 
     ``fmt`` is ``csv`` or ``xlsx`` (neutralised cells) or ``toms`` (caret, loads again). CSV
     and TOMS text are written a batch of schools at a time, in the order of
     ``read_ssdf_records``: a statewide extract never sits in memory whole. ``InputError`` for
-    Excel beyond ``XLSX_MAX_RECORDS``.
+    Excel beyond ``XLSX_MAX_RECORDS``. Excel holds scores and dates as numbers and dates,
+    and ``with_data_only`` leaves out the layout's columns that are empty in every record
+    (TOMS writes them all, as ``csv`` and ``toms`` do here).
     """
     say(progress, 0.0, "Counting records")
     keep, side = _ssdf_filter(snap, scope=scope, years=years, lea=lea, by=by,
@@ -159,10 +162,16 @@ def build_ssdf_extract(snap: Snapshot, out: Path, *, scope: Scope, years: list[s
                                     score_from=score_from, score_to=score_to,
                                     scored_only=scored_only)
         say(progress, 0.1, f"Laying out {records.height:,} records")
-        text = ssdf_text(snap, records, year=years[0] if len(set(years)) == 1 else None)
+        layout_year = years[0] if len(set(years)) == 1 else None
+        text = ssdf_text(snap, records, year=layout_year)
+        if with_data_only and text.height:
+            empty = [c for c in text.columns if text.get_column(c).fill_null("").eq("").all()]
+            text = text.drop(empty)
         say(progress, 0.3, f"Writing {records.height:,} records")
+        lay = layout(layout_year or (max(records.get_column("school_year")) if records.height
+                                     else years[-1]))
         sheets = write_table(text, out, fmt=fmt, progress=progress_writer(progress, 0.3),
-                             max_rows=max_rows)
+                             max_rows=max_rows, typed=typed_columns(lay, text.columns))
         return Extract(out, records.height, tuple(sheets))
     if fmt not in EXTENSIONS:
         raise ValueError(f"format must be one of {', '.join(EXTENSIONS)}")

@@ -26,8 +26,10 @@ if TYPE_CHECKING:
     from queries.snapshot import Snapshot
 
 Breakdown = Literal["lea", "school", "grade", "language"]
-_LANGUAGE_NAMES = {"ENG": "English only", "SPA": "Spanish", "VIE": "Vietnamese",
-                   "FIL": "Filipino", "KOR": "Korean", "CHI": "Chinese (Traditional)"}
+_LANGUAGE_NAMES = {"ENG": "English only", "SPA": "English and Spanish",
+                   "VIE": "English and Vietnamese", "FIL": "English and Filipino",
+                   "KOR": "English and Korean", "CHI": "English and Chinese (Traditional)"}
+"""The languages of a student's SSRs: every student gets one in English (ELPAC.md §7)."""
 
 
 def _in_scope(scope: Scope) -> pl.Expr:

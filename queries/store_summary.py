@@ -42,6 +42,7 @@ COLUMN_LABELS: dict[str, str] = {
     "report_created_date": "Report created",
     "loaded_at": "Loaded at",
     "status": "Status",
+    "replaced_load_id": "Replaced load",
 }
 """Display label of every column these functions return (the frames keep snake_case names)."""
 
@@ -71,6 +72,7 @@ LOAD_HISTORY_SCHEMA: dict[str, pl.DataType] = {
     "lea_code": pl.String(),
     "n_records": pl.Int64(),
     "status": pl.String(),
+    "replaced_load_id": pl.Int64(),
     "n_rejected": pl.Int64(),
     "report_created_date": pl.Date(),
     "loaded_at": pl.Datetime("us"),
@@ -115,8 +117,9 @@ _INCLUDED_WITH_SCORE = "Y"
 def _query(store: Store, sql: str, params: list[object] | None = None) -> pl.DataFrame:
     con = duckdb.connect()
     try:
-        store.results(con)
-        return con.sql(sql, params=params).pl()
+        with store.reading() as version:
+            store.results(con, version=version)
+            return con.sql(sql, params=params).pl()
     finally:
         con.close()
 
@@ -200,9 +203,10 @@ def read_load_history(store: Store) -> pl.DataFrame:
     -------
     pl.DataFrame
         The columns of ``LOAD_HISTORY_SCHEMA``. ``n_records`` counts the LEA's records in
-        that file, ``n_rejected`` the rows refused in the whole file, and ``status`` says
-        ``current`` or which later load replaced the LEA's records (``superseded by load
-        12``). Empty, with the same columns, when nothing has been loaded.
+        that file, ``n_rejected`` the rows refused in the whole file, ``status`` says
+        ``current``, which later load replaced the LEA's records (``superseded by load 12``)
+        or ``undone`` (``elpac loads undo``), and ``replaced_load_id`` the load whose records
+        this one replaced. Empty, with the same columns, when nothing has been loaded.
 
     Examples
     --------
@@ -217,7 +221,9 @@ def read_load_history(store: Store) -> pl.DataFrame:
     if loads.is_empty():
         return pl.DataFrame(schema=LOAD_HISTORY_SCHEMA)
     status = (
-        pl.when(pl.col("is_current"))
+        pl.when(pl.col("is_undone"))
+        .then(pl.lit("undone"))
+        .when(pl.col("is_current"))
         .then(pl.lit("current"))
         .otherwise(pl.format("superseded by load {}", pl.col("superseded_by")))
         .alias("status")

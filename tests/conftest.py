@@ -46,6 +46,18 @@ def tiny_store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+SPRING_2020 = DemoSpec(students=400, years="2018-19..2020-21", seed=5, spring_2020=True)
+"""A store with 2019-20 loaded (the students tested before testing stopped in March 2020)."""
+
+
+@pytest.fixture(scope="session")
+def spring_2020_store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store holding ``SPRING_2020`` (read-only)."""
+    path = tmp_path_factory.mktemp("spring-2020-store") / "store"
+    build_demo(SPRING_2020, Store(path), echo=lambda _: None)
+    return path
+
+
 @pytest.fixture
 def store_copy(tiny_store_path: Path, tmp_path: Path) -> Store:
     """A private copy of the tiny store that a test may change."""

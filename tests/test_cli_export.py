@@ -129,7 +129,8 @@ def test_students_xlsx_into_a_directory(tiny_store_path: Path, tmp_path: Path) -
                           LEA, "--by", "tested", "--format", "xlsx", "-o", str(tmp_path))
     assert code == 0, stdout
     [written] = tmp_path.glob("*.xlsx")
-    assert re.fullmatch(rf"elpac-ssdf-tested-{LEA}-{YEAR}-\d{{8}}\.xlsx", written.name)
+    assert re.fullmatch(rf"elpac-ssdf-tested-{LEA}-{YEAR}-scores-20240201-to-open-\d{{8}}\.xlsx",
+                        written.name)
     back = pl.read_excel(written, infer_schema_length=0)
     assert back.height == records(tiny_store_path).filter(
         pl.col("tested_lea_code") == LEA).height

@@ -6,10 +6,10 @@ import streamlit as st
 
 from dashboard import cached, glance
 from dashboard.context import page_context, stop
-from queries.labels import TESTS
+from queries.labels import RECORD_TYPE_OF_TEST, TESTS
 
 ctx = page_context()
-st.title("At a glance")
+st.title("At a glance", anchor=False)
 test = st.segmented_control("Test", list(TESTS), format_func=TESTS.__getitem__,
                             default="summative", key="glance_test") or "summative"
 # A teacher's numbers count their rosters' students only: say so where the school is named.
@@ -19,7 +19,7 @@ if banner := glance.partial_banner(ctx):
     st.warning(banner, icon=":material/hourglass_top:")
 
 # --- Student Score Reports (TOMS "at a glance" widget) ---
-st.subheader("Student Score Reports released")
+st.header("Student Score Reports released", anchor=False)
 leas = None if ctx.lea_code is None else (ctx.lea_code,)
 line = st.container(horizontal=True, vertical_alignment="center")
 when = line.empty()
@@ -50,7 +50,7 @@ else:
         st.plotly_chart(fig, key="glance_ssr_chart", config={"displaylogo": False})
         if note:
             st.caption(note)
-        st.dataframe(table, hide_index=True, width="stretch",
+        st.dataframe(table, hide_index=True, placeholder="—", width="stretch",
                      column_config=glance.SSR_COLUMNS)
 
 # --- Reaching parents: SSRs delivered, bounced or returned (queries.ssr_delivery) ---
@@ -58,7 +58,7 @@ if shown is not None:
     glance.reaching_parents(ctx, test)
 
 # --- Tested this year against last, and the level distribution ---
-st.subheader("Students tested")
+st.header("Students tested", anchor=False)
 years = glance.compared_years(ctx)
 report = cached.report(ctx.path, ctx.version, glance.overall_spec(ctx, test, years),
                        ctx.scope, False)
@@ -70,16 +70,21 @@ for column, (label, value, delta, note) in zip(st.columns(3),
                                                glance.tested_metrics(now, before),
                                                strict=True):
     column.metric(label, value, delta, help=note, border=True, delta_color="off")
+left_out = cached.records_left_out(
+    ctx.path, ctx.version, ctx.scope, ctx.year, RECORD_TYPE_OF_TEST[test], ctx.lea_code,
+    ctx.lea if ctx.org_level == "school" else None)
+if left_out:
+    st.caption(glance.left_out_note(left_out))
 if before is None:
     st.caption(f"The store has no {TESTS[test]} results for {ctx.lea_name} in the school "
                "year before, so there is nothing to compare with.")
 
-st.subheader("Overall performance levels")
+st.header("Overall performance levels", anchor=False)
 levels = glance.level_table(report, test)
 st.html(glance.level_chart(levels, test))
 st.table(glance.level_display(levels))
 
-st.subheader("Go further")
+st.header("Go further", anchor=False)
 links = st.columns(3)
 links[0].page_link("app_pages/report.py", label="Build a custom report",
                    icon=":material/table_chart:")

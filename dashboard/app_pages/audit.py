@@ -18,7 +18,7 @@ from queries.errors import ScopeError
 from queries.labels import AUDIT_ACTION_NAMES
 from queries.spreadsheets import csv_bytes
 
-st.title("Audit")
+st.title("Audit", anchor=False)
 user = identity.current_user()
 try:
     everyone = reads_every_audit_entry(user)
@@ -37,7 +37,7 @@ chosen = st.multiselect("Users", people, key="audit_users", placeholder="Everyon
 if chosen:
     entries = entries.filter(pl.col("user_email").is_in(chosen))
 shown = entries.with_columns(pl.col("action").replace_strict(AUDIT_ACTION_NAMES))
-st.dataframe(shown, hide_index=True, width="stretch", column_config={
+st.dataframe(shown, hide_index=True, placeholder="—", width="stretch", column_config={
     "logged_at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm:ss"),
     "user_email": st.column_config.TextColumn("User"),
     "action": st.column_config.TextColumn("What"),

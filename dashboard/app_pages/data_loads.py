@@ -13,7 +13,7 @@ from dashboard import cached, identity, load_form
 from queries.data_loads import LABELS, visible_history, with_release
 from queries.store_summary import COLUMN_LABELS
 
-st.title("Data loads")
+st.title("Data loads", anchor=False)
 user = identity.current_user()
 
 done = st.session_state.pop("data_loads_done", None)
@@ -29,17 +29,18 @@ else:
     if files:
         report = load_form.checked(files, options, user)
         load_form.validation_report(report, skip=skip)
-        load_form.load_button(files, options, user, report, skip=skip)
+        replace = load_form.replacement_confirmation(report, skip=skip)
+        load_form.load_button(files, options, user, report, skip=skip, replace=replace)
 
-st.subheader("Load history")
+st.header("Load history", anchor=False)
 st.caption("Newest first, one row per file and LEA. A later file of the same LEA, school year "
-           "and kind supersedes an earlier one. Release: final once TOMS's August final file "
-           "is loaded, partial before.")
+           "and kind supersedes an earlier one (Replaced load); `elpac loads undo` takes a "
+           "load back. Release: final once TOMS's August final file is loaded, partial before.")
 history = visible_history(with_release(cached.load_history(*cached.store_key())), user.scope)
 if history.is_empty():
     st.info("Nothing has been loaded yet." + (" Upload the first files above." if
                                               user.loads else ""))
 else:
-    st.dataframe(history, hide_index=True,
+    st.dataframe(history, hide_index=True, placeholder="—",
                  column_config={**COLUMN_LABELS, "release": LABELS["release"],
                                 **load_form.DATES})

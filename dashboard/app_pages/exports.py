@@ -16,7 +16,7 @@ from dashboard import export_options as exports
 from dashboard.context import page_context
 from queries.extracts import extract_file_name
 
-st.title("Exports")
+st.title("Exports", anchor=False)
 ctx = page_context()
 st.caption(f"{ctx.lea_name}, {ctx.year}. Choose another LEA or school year in the sidebar.")
 
@@ -30,7 +30,10 @@ fmt = str(options["fmt"])
 detail = {"district": options.get("test"), "ssdf": options.get("by"),
           "research": options.get("test")}[kind]
 name = extract_file_name(kind, detail=str(detail), org=str(options.get("school") or ctx.lea),
-                         year=ctx.year, fmt=fmt, on=date.today())
+                         year=ctx.year, fmt=fmt, on=date.today(),
+                         score_from=options.get("score_from"),  # type: ignore[arg-type]
+                         score_to=options.get("score_to"),  # type: ignore[arg-type]
+                         scored_only=bool(options.get("scored_only")))
 
 if st.button("Build the export", type="primary", key="exports_build"):
     exports.build(ctx, kind, options, name, request)

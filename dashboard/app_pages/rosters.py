@@ -15,7 +15,7 @@ from dashboard import roster_actions as actions
 from dashboard.context import page_context, require_student_records, stop
 from queries.rosters import manages_rosters
 
-st.title("Rosters")
+st.title("Rosters", anchor=False)
 if identity.current_scope().ssids == ():
     st.info("No roster is assigned to you yet, so there are no students to show or to put in "
             "a roster. Ask your LEA administrator to give you your class rosters.")

@@ -19,10 +19,11 @@ from dashboard.credentials_section import credential_section
 from documents.ssr import languages_of
 from queries.labels import TESTS
 from queries.portal_credentials import may_manage_credential
+from queries.reports import students_counted
 from queries.ssr_documents import list_ssr_contents
 
 ctx = page_context()
-st.title("Score reports")
+st.title("Score reports", anchor=False)
 require_student_records(ctx, "Student Score Reports are student records")
 st.caption(f"Student Score Reports of {ctx.lea_name}, {ctx.year}: every student with a "
            "complete test gets one in English, and one in their primary language when it is "
@@ -48,6 +49,8 @@ contents = list_ssr_contents(
 items = [(c, lang) for c in contents for lang in languages_of(c)
          if chosen.language is None or lang == chosen.language]
 where = chosen.schools.get(chosen.school or "", ctx.lea_name)
+if not ctx.scope.every_student:  # a teacher's reports are their rosters', not the school's
+    where = f"{where} ({students_counted(ctx.scope)})"
 if not items:
     st.info(f"No {TESTS[chosen.test]} Student Score Report for these choices in {where}, "
             f"{ctx.year}.")

@@ -29,7 +29,7 @@ COLUMNS = {"name": st.column_config.TextColumn("Organisation", pinned=True),
                     "released and not yet delivered.")}
 
 ctx = page_context()
-st.title("SSR delivery")
+st.title("SSR delivery", anchor=False)
 require_student_records(ctx, "Reaching parents lists students", every_group=True)
 test = st.segmented_control("Test", list(TESTS), format_func=TESTS.__getitem__,
                             default="summative", key="delivery_test") or "summative"
@@ -43,7 +43,7 @@ views.show_notice()
 total = delivery.total_coverage(coverage).row(0, named=True)
 for column, (key, label) in zip(st.columns(len(COUNTS)), COUNTS.items(), strict=True):
     column.metric(label, f"{total[key]:,}", border=True)
-st.dataframe(coverage, hide_index=True, width="stretch", column_config=COLUMNS,
+st.dataframe(coverage, hide_index=True, placeholder="—", width="stretch", column_config=COLUMNS,
              column_order=["name", "school_code" if by == "school" else "lea_code", *COUNTS,
                            "pct_delivered"], key="delivery_coverage")
 

@@ -8,7 +8,7 @@ from dashboard import cached, identity
 from dashboard.context import stop
 from queries.store_summary import COLUMN_LABELS
 
-st.title("Store contents")
+st.title("Store contents", anchor=False)
 if not identity.current_scope().statewide:
     # Statewide totals and every LEA's load history: for the store's administrators only.
     st.info("The store's contents are shown to statewide administrators only. Your own "
@@ -32,14 +32,15 @@ students.metric("Students", f"{totals['n_students']:,}", border=True,
                 help="Distinct SSIDs across all school years and both tests.")
 years.metric("School years", f"{totals['n_school_years']:,}", border=True)
 
-st.subheader("Records per school year and test")
+st.header("Records per school year and test", anchor=False)
 st.caption("Tested: students administered the test (TestedStatus Y). Tested with scores: "
            "students with valid scores (IncludeIndicator Y).")
 # A row per school year and test is at most a few dozen rows: show them all, no inner scroll.
 st.dataframe(cached.store_summary(*key), width="stretch", height="content", hide_index=True,
+             placeholder="—",
              column_config=COLUMN_LABELS)
 
-st.subheader("Load history")
+st.header("Load history", anchor=False)
 st.caption("Newest first, one row per file and LEA. A later file of the same LEA, school year "
            "and kind supersedes an earlier one.")
 # Without a date column type, Streamlit shows the Date column with a 00:00:00 time.
@@ -50,5 +51,5 @@ history_columns = {
     "loaded_at": st.column_config.DatetimeColumn(COLUMN_LABELS["loaded_at"],
                                                  format="YYYY-MM-DD HH:mm"),
 }
-st.dataframe(cached.load_history(*key), width="stretch", hide_index=True,
+st.dataframe(cached.load_history(*key), width="stretch", hide_index=True, placeholder="—",
              column_config=history_columns)

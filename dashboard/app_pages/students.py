@@ -19,7 +19,7 @@ LIMIT = 500
 MODES = {"search": "Search by SSID or name", "list": "List by school, grade or student group"}
 
 ctx = page_context()
-st.title("Students")
+st.title("Students", anchor=False)
 require_student_records(ctx, "Students lists individual students")
 mode = st.radio("Find students", list(MODES), format_func=MODES.__getitem__, horizontal=True,
                 key="students_mode")
@@ -48,7 +48,7 @@ def _pick_row() -> None:
         st.session_state["students_pick"] = found.item(rows[0], "ssid")
 
 
-st.dataframe(profile.list_table(found), hide_index=True, width="stretch",
+st.dataframe(profile.list_table(found), hide_index=True, placeholder="—", width="stretch",
              column_config=profile.LIST_COLUMNS, key="students_table", on_select=_pick_row,
              selection_mode="single-row")
 roster_actions.save_as_roster(ctx, found, complete=complete)
@@ -66,7 +66,7 @@ if records.height == 0:  # the store moved on since the list was read
 first = records.row(0, named=True)
 auditing.viewed_student(ssid)
 st.header(" ".join(n for n in (first["first_name"], first["middle_name"], first["last_name"])
-                   if n))
+                   if n), anchor=False)
 st.caption(f"SSID {first['ssid']} · local ID {first['local_student_id'] or '—'} · born "
            f"{first['birth_date'] or '—'} · gender {first['gender'] or '—'}")
 
@@ -78,6 +78,6 @@ if st.session_state.get("students_record") not in labels:
     st.session_state["students_record"] = (this_year or labels)[0]
 chosen = st.selectbox("School year and test", labels, key="students_record")
 record = by_label[chosen]
-st.dataframe(profile.score_table(record), hide_index=True, width="content",
+st.dataframe(profile.score_table(record), hide_index=True, placeholder="—", width="content",
              column_config=profile.SCORE_COLUMNS)
 student_views.record_tabs(ctx, records, record)

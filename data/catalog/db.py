@@ -32,6 +32,7 @@ from sqlalchemy.pool import NullPool
 
 from data.catalog.legacy import LEGACY_FILE_NAME, TableRows, migrate_legacy, write_rows
 from data.catalog.schema import METADATA, store_meta
+from data.files import private_files
 from data.problems import InputError
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ class Catalog:
     """The catalog of the store in ``directory`` (SQLite there, or ``url``'s database)."""
 
     def __init__(self, directory: Path, url: str | None = None) -> None:
+        private_files()  # catalog.sqlite, its -wal and -shm: password and session hashes
         self.directory = Path(directory)
         self.path = self.directory / FILE_NAME
         self.legacy_path = self.directory / LEGACY_FILE_NAME  # copied over on first use

@@ -133,12 +133,14 @@ class Rosters:
 
     def newest_students(self) -> pl.DataFrame:
         """(``ssid``, ``school_code``) of the newest year's records: whom a group may hold."""
-        files = self.store.year_files()
-        if not files:
-            raise InputError("the store holds no results: load Student Score Data Files first")
-        return pl.read_parquet(files[max(files)],
-                               columns=["ssid", "reporting_school_code"]).rename(
-            {"reporting_school_code": "school_code"}).drop_nulls().unique()
+        with self.store.reading() as version:
+            files = self.store.year_files(version)
+            if not files:
+                raise InputError("the store holds no results: load Student Score Data Files "
+                                 "first")
+            newest = pl.read_parquet(files[max(files)],
+                                     columns=["ssid", "reporting_school_code"])
+        return newest.rename({"reporting_school_code": "school_code"}).drop_nulls().unique()
 
     def import_csv(self, text: str, *, file_name: str, uploaded_by: str,
                    now: datetime | None = None, may_use: MayUse | None = None

@@ -2,8 +2,9 @@
 
 The catalog is the store's mutable part: what was loaded and which data version is live, and
 what people make (accounts, sessions, rosters, saved reports, SSR deliveries, language
-overrides, portal credentials, the audit log). It is a SQLite file in the store directory, or
-a PostgreSQL database (``data.catalog.db``); these SQLAlchemy tables describe it for both.
+overrides, portal credentials, the audit log) and the CDE research files imported. It is a
+SQLite file in the store directory, or a PostgreSQL database (``data.catalog.db``); these
+SQLAlchemy tables describe it for both.
 Tables are created when missing, so adding a table here is all a new feature needs; changing
 a column of an existing table needs a migration (none yet: the first would bring Alembic).
 """
@@ -198,4 +199,20 @@ saved_reports = Table(
     Column("name", String, primary_key=True),
     Column("params", Text, nullable=False),  # ReportSpec.to_params() as JSON
     Column("saved_at", DateTime, nullable=False),
+)
+
+# -- CDE's public research files imported as published aggregates (``data.published``) -----
+published_files = Table(
+    "published_files", METADATA,
+    Column("file_id", Integer, primary_key=True, autoincrement=False),
+    Column("school_year", String, nullable=False),
+    Column("test", String, nullable=False),  # summative | alternate
+    Column("file_name", String, nullable=False),
+    Column("sha256", String, nullable=False),
+    Column("version_label", String, nullable=False),  # the file name's v1, v2 ("" if none)
+    Column("entities_file", String),
+    Column("n_rows", BigInteger, nullable=False),
+    Column("imported_at", DateTime, nullable=False),
+    Column("imported_by", String, nullable=False),
+    Column("is_current", Boolean, nullable=False),  # the year and test's current version
 )

@@ -94,15 +94,17 @@ class _Ssr:
 
 def _ssrs_of(store: Store, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], list[_Ssr]]:
     """The SSRs (SSR-eligible records) of (SSID, school year) pairs in the store's current data."""
-    files = store.year_files()
     out: dict[tuple[str, str], list[_Ssr]] = {}
-    for year in sorted({y for _, y in pairs} & set(files)):
-        wanted = sorted({s for s, y in pairs if y == year})
-        rows = (pl.scan_parquet(files[year])
-                .filter(pl.col("ssid").is_in(wanted) & pl.col("is_ssr_eligible").fill_null(False))
-                .select("ssid", "record_type", "ssr_available_date").collect())
-        for ssid, record_type, released in rows.iter_rows():
-            out.setdefault((ssid, year), []).append(_Ssr(record_type, released))
+    with store.reading() as version:
+        files = store.year_files(version)
+        for year in sorted({y for _, y in pairs} & set(files)):
+            wanted = sorted({s for s, y in pairs if y == year})
+            rows = (pl.scan_parquet(files[year])
+                    .filter(pl.col("ssid").is_in(wanted)
+                            & pl.col("is_ssr_eligible").fill_null(False))
+                    .select("ssid", "record_type", "ssr_available_date").collect())
+            for ssid, record_type, released in rows.iter_rows():
+                out.setdefault((ssid, year), []).append(_Ssr(record_type, released))
     return out
 
 

@@ -9,7 +9,11 @@ Every load writes a complete new data version beside the current one (unchanged 
 hard links, so this is cheap), then makes it current in one catalog transaction. A crash, a kill
 or an error before that commit leaves the store as it was: the catalog still names the old
 version, and the next load deletes what the failed one left behind. Readers only ever see a
-committed version.
+committed version. A full disk or any other error of the file system is one sentence
+(``data.results.write_errors``), after the same clean-up.
+
+Which loads a new file replaces, and when it may not, is ``data.results.supersession``'s;
+``data.results.undo`` writes a version without a load the same way.
 """
 
 from __future__ import annotations
@@ -25,26 +29,42 @@ from typing import TYPE_CHECKING
 import polars as pl
 from sqlalchemy import func, select
 
-from data.catalog.db import frame, upsert
+from data.catalog.db import upsert
 from data.catalog.schema import load_leas, loads, store_meta
 from data.files import fsync, lock_file, writer_lock
 from data.problems import InputError
 from data.results.orgs import ORG_SOURCE_COLUMNS, build_orgs
 from data.results.ssr_release import SSR_SOURCE_COLUMNS, build_ssr
-from data.results.store import SCHEMA_VERSION, SORT_KEY, YEAR_FILES, Store, meta_int
-from data.results.summary import RECORD_COLUMNS, build_summary, write_summary
+from data.results.store import (
+    SCHEMA_VERSION,
+    SORT_KEY,
+    YEAR_FILES,
+    Store,
+    load_history,
+    meta_int,
+)
+from data.results.summary import RECORD_COLUMNS, build_summary
+from data.results.summary_file import write_summary
+from data.results.supersession import (
+    REPLACEMENT_SCHEMA,
+    refuse_removals,
+    supersessions,
+    with_removed,
+)
+from data.results.write_errors import writing
 from data.toms.normalise import STORE_SCHEMA
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator, Sequence
     from pathlib import Path
 
     from sqlalchemy import Connection
 
-_ACTIVE_SCHEMA = {"load_id": pl.Int32, "kind": pl.String, "school_year": pl.String,
-                  "lea_code": pl.String, "report_created_date": pl.Date, "file_name": pl.String}
+Pair = tuple[int, str, str]
+"""(load, LEA, school year): one current pair of a data version."""
 ROW_GROUP_SIZE = 131_072
-"""Rows per Parquet row group: measured on 9.5 M rows (../shared/TOOLCHAIN.md)."""
+"""Rows per Parquet row group: measured on 9.5 M rows (../shared/TOOLCHAIN.md). A multiple of
+2,048: DuckDB (``build_year``) cuts row groups at its vectors' size."""
 
 
 @dataclass(frozen=True)
@@ -67,18 +87,53 @@ class PendingLoad:
     report_created_date: date | None
     n_rejected: int
     leas: list[LeaLoad]
-    frame: pl.DataFrame  # store rows; load_id is filled in by the store
+    rows: pl.LazyFrame
+    """Store rows (on disk until loaded: ``data.toms.checked_file``); the load fills load_id."""
+    n_rows: int
     extra_names: list[str]
 
 
-def apply(store: Store, pending: list[PendingLoad], *, loaded_by: str | None = None,
-          fail_after: str | None = None) -> list[int]:
-    """Load validated files atomically; return their load ids.
+class AlreadyLoaded(InputError):
+    """Files another load committed while this one waited for the lock: sha256 -> load id."""
 
-    ``fail_after`` names a step after which to raise, so tests can prove atomicity.
+    def __init__(self, found: dict[str, int]) -> None:
+        super().__init__("already loaded as load " + ", ".join(map(str, found.values())))
+        self.found = found
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What a load did.
+
+    The new loads (in the order of the files), what they replaced
+    (``data.results.supersession.REPLACEMENT_SCHEMA``) and the data version it made.
+    """
+
+    ids: list[int]
+    replacements: pl.DataFrame
+    version: int
+
+
+def apply(store: Store, pending: list[PendingLoad], *, loaded_by: str | None = None,
+          replace: bool = False, fail_after: str | None = None) -> list[int]:
+    """Load validated files atomically; return their load ids (see :func:`load`)."""
+    return load(store, pending, loaded_by=loaded_by, replace=replace,
+                fail_after=fail_after).ids
+
+
+def load(store: Store, pending: list[PendingLoad], *, loaded_by: str | None = None,
+         replace: bool = False, fail_after: str | None = None) -> Loaded:
+    """Load validated files atomically, all or nothing.
+
+    Everything that depends on what is loaded is decided under the store's writer lock: a file
+    already current (another load of it finished while this one waited) raises
+    ``AlreadyLoaded``; a replacement the rules refuse raises ``ReplacementRefused``, one that
+    removes students too unless ``replace``. ``fail_after`` names a step after which to raise,
+    so tests can prove atomicity.
     """
     made = (not store.path.exists(), not lock_file(store.path).exists())
-    with writer_lock(store.path), _undo_first_load(store, *made):
+    with (writing(store, "nothing was loaded"), writer_lock(store.path),
+          _undo_first_load(store, *made)):
         store.path.mkdir(parents=True, exist_ok=True)
         store.check_schema()
         collect_garbage(store)
@@ -86,64 +141,128 @@ def apply(store: Store, pending: list[PendingLoad], *, loaded_by: str | None = N
             current = meta_int(con, "data_version")
             next_id = con.execute(select(func.coalesce(func.max(loads.c.load_id), 0) + 1)
                                   ).scalar_one()
-            active = frame(con, select(loads.c.load_id, loads.c.kind, loads.c.school_year,
-                                       load_leas.c.lea_code, loads.c.report_created_date,
-                                       loads.c.file_name)
-                           .join(load_leas, load_leas.c.load_id == loads.c.load_id)
-                           .where(load_leas.c.superseded_by.is_(None)), _ACTIVE_SCHEMA)
+            active = load_history(con).filter(pl.col("is_current"))
+        loaded = dict(zip(active["sha256"], active["load_id"], strict=True))
+        again = {p.sha256: loaded[p.sha256] for p in pending if p.sha256 in loaded}
+        if again:
+            raise AlreadyLoaded(again)
         ids = list(range(next_id, next_id + len(pending)))
-        superseded = supersessions(pending, ids, active)
-        new_version = max([current, *store.version_numbers()]) + 1
-        stage = store.staging_path / f"v{new_version:06d}"
-        final = store.version_path(new_version)
-        written: list[Path] = []
-        try:
-            written = _write_loads(store, pending, ids)
-            _write_version(store, stage, current, pending, ids, superseded, active)
-            _maybe_fail(fail_after, "write")
-            final.parent.mkdir(parents=True, exist_ok=True)
-            stage.replace(final)
-            _maybe_fail(fail_after, "rename")
-            with store.catalog.write() as con:
-                _check_still(con, current)
-                record_load(con, pending, ids, superseded, new_version, loaded_by)
-                _maybe_fail(fail_after, "catalog")
-        except BaseException:
-            shutil.rmtree(stage, ignore_errors=True)
-            shutil.rmtree(final, ignore_errors=True)
-            for path in written:
-                path.unlink(missing_ok=True)
-            with contextlib.suppress(OSError):
-                store.loads_path.rmdir()
-            with contextlib.suppress(OSError):
-                store.staging_path.rmdir()
-            raise
+        replaced = plan(store, pending, ids, active, replace=replace)
+        gone = set(replaced.select("load_id", "lea_code").iter_rows())
+        keep = [(r["load_id"], r["lea_code"], r["school_year"]) for r in active.iter_rows(
+            named=True) if (r["load_id"], r["lea_code"]) not in gone]
+        keep += [(load_id, lea.lea_code, p.school_year)
+                 for p, load_id in zip(pending, ids, strict=True) for lea in p.leas]
+
+        def record(con: Connection, version: int) -> None:
+            record_load(con, pending, ids, replaced, version, loaded_by)
+
+        version = publish(store, current, keep, {p.school_year for p in pending}, record,
+                          new_loads=list(zip(pending, ids, strict=True)),
+                          fail_after=fail_after)
         collect_garbage(store)
-        return ids
+        return Loaded(ids, replaced, version)
 
 
-def _write_loads(store: Store, pending: list[PendingLoad], ids: list[int]) -> list[Path]:
+def preview(store: Store, pending: list[PendingLoad], *,
+            replace: bool = False) -> tuple[list[int], pl.DataFrame]:
+    """The ids loading ``pending`` now would give, and what it would replace (:func:`plan`).
+
+    Without the lock: a check shows what it found, and the load decides again under the lock.
+    """
+    if not store.exists():
+        return list(range(1, len(pending) + 1)), pl.DataFrame(schema=REPLACEMENT_SCHEMA)
+    with store.catalog.read() as con:
+        next_id = con.execute(select(func.coalesce(func.max(loads.c.load_id), 0) + 1)
+                              ).scalar_one()
+        active = load_history(con).filter(pl.col("is_current"))
+    ids = list(range(next_id, next_id + len(pending)))
+    return ids, plan(store, pending, ids, active, replace=replace)
+
+
+def plan(store: Store, pending: list[PendingLoad], ids: list[int], active: pl.DataFrame, *,
+         replace: bool) -> pl.DataFrame:
+    """The pairs the new loads replace, with the students each removes.
+
+    ``ReplacementRefused`` by the rules of ``data.results.supersession`` (a removal of
+    students unless ``replace``).
+    """
+    frames = {load_id: p.rows for p, load_id in zip(pending, ids, strict=True)}
+
+    def rows_of(load_id: int) -> pl.LazyFrame:
+        if load_id in frames:
+            return frames[load_id]
+        return pl.scan_parquet(store.load_file(load_id))
+
+    replaced = with_removed(supersessions(pending, ids, active), rows_of)
+    if not replace:
+        refuse_removals(replaced, pending, ids)
+    return replaced
+
+
+def publish(store: Store, current: int, keep: list[Pair], years: set[str],
+            record: Callable[[Connection, int], None], *,
+            new_loads: Sequence[tuple[PendingLoad, int]] = (),
+            fail_after: str | None = None) -> int:
+    """Write a new data version of the ``keep`` pairs and make it current; return it.
+
+    Call under the writer lock. Writes ``new_loads``' rows, rebuilds ``years`` (the other
+    years are hard links of the current version's files), renames the version into place,
+    then commits it with ``record`` in one catalog transaction. Anything failing on the way
+    removes what was written, so the store is as it was.
+    """
+    version = max([current, *store.version_numbers()]) + 1
+    stage = store.staging_path / f"v{version:06d}"
+    final = store.version_path(version)
+    written: list[Path] = []
+    try:
+        _write_loads(store, new_loads, written)
+        _write_version(store, stage, current, keep, years)
+        _maybe_fail(fail_after, "write")
+        final.parent.mkdir(parents=True, exist_ok=True)
+        stage.replace(final)
+        _maybe_fail(fail_after, "rename")
+        with store.catalog.write() as con:
+            _check_still(con, current)
+            record(con, version)
+            upsert(con, store_meta, {"key": "data_version", "value": str(version)})
+            upsert(con, store_meta, {"key": "schema_version", "value": str(SCHEMA_VERSION)})
+            _maybe_fail(fail_after, "catalog")
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        shutil.rmtree(final, ignore_errors=True)
+        for path in written:
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+        for directory in (store.loads_path, store.staging_path):
+            with contextlib.suppress(OSError):
+                directory.rmdir()  # only when this load made it: it is empty then
+        raise
+    return version
+
+
+def _write_loads(store: Store, new_loads: Sequence[tuple[PendingLoad, int]],
+                 written: list[Path]) -> None:
+    """Write each new load's rows.
+
+    Each file is listed in ``written`` before it is written: a write that fails half way
+    leaves a file the caller must remove.
+    """
+    if not new_loads:
+        return
     store.loads_path.mkdir(exist_ok=True)
-    written = []
-    for p, load_id in zip(pending, ids, strict=True):
+    for p, load_id in new_loads:
         path = store.load_file(load_id)
         written.append(path)
-        frame = p.frame.with_columns(pl.lit(load_id, dtype=pl.Int64).alias("load_id"))
-        frame.select(list(STORE_SCHEMA)).write_parquet(path, compression="zstd")
+        rows = p.rows.with_columns(pl.lit(load_id, dtype=pl.Int64).alias("load_id"))
+        rows.select(list(STORE_SCHEMA)).sink_parquet(path, compression="zstd")
         fsync(path)
-    return written
 
 
-def _write_version(store: Store, stage: Path, current: int, pending: list[PendingLoad],
-                   ids: list[int], superseded: pl.DataFrame, active: pl.DataFrame) -> None:
+def _write_version(store: Store, stage: Path, current: int, keep: list[Pair],
+                   changed: set[str]) -> None:
     stage.mkdir(parents=True)
     old_files = store.year_files(current) if current else {}
-    gone = set(superseded.select("load_id", "lea_code").iter_rows())
-    keep = [(r["load_id"], r["lea_code"], r["school_year"]) for r in active.iter_rows(
-        named=True) if (r["load_id"], r["lea_code"]) not in gone]
-    keep += [(load_id, lea.lea_code, p.school_year)
-             for p, load_id in zip(pending, ids, strict=True) for lea in p.leas]
-    changed = {p.school_year for p in pending}
     for year in sorted(set(old_files) | changed):
         target = stage / f"school_year={year}" / "part-0.parquet"
         target.parent.mkdir()
@@ -164,7 +283,7 @@ def _write_version(store: Store, stage: Path, current: int, pending: list[Pendin
 
 def record_load(con: Connection, pending: list[PendingLoad], ids: list[int],
                 superseded: pl.DataFrame, version: int, loaded_by: str | None) -> None:
-    """Write the loads, their LEAs, what they replace and the new data version (one commit)."""
+    """Write the loads, their LEAs and what they replace (``publish`` commits it)."""
     now = datetime.now().replace(microsecond=0)
     for p, load_id in zip(pending, ids, strict=True):
         con.execute(loads.insert().values(
@@ -182,8 +301,6 @@ def record_load(con: Connection, pending: list[PendingLoad], ids: list[int],
                     .where(load_leas.c.load_id == row["load_id"],
                            load_leas.c.lea_code == row["lea_code"])
                     .values(superseded_by=row["by"]))
-    upsert(con, store_meta, {"key": "data_version", "value": str(version)})
-    upsert(con, store_meta, {"key": "schema_version", "value": str(SCHEMA_VERSION)})
 
 
 def _check_still(con: Connection, version: int) -> None:
@@ -202,7 +319,16 @@ def _check_still(con: Connection, version: int) -> None:
 
 
 def collect_garbage(store: Store) -> None:
-    """Delete what failed loads left and versions older than the previous one."""
+    """Delete what failed loads left, and every old version no reader has pinned.
+
+    Call under the writer lock. A reader pins the version it reads (``Store.pin``: a
+    snapshot for its lifetime, a short read for its duration), in any process; a version
+    is removed at the first clean-up after the last pin on it is gone (issue 14: keeping
+    the previous version "one load longer" both kept a whole copy of every rebuilt year and
+    could remove a version a dashboard was still reading).
+    """
+    from data.files import remove_unpinned
+
     shutil.rmtree(store.staging_path, ignore_errors=True)
     if not store.exists():
         shutil.rmtree(store.loads_path, ignore_errors=True)
@@ -214,10 +340,14 @@ def collect_garbage(store: Store) -> None:
             if int(path.stem.removeprefix("load-")) not in known:
                 path.unlink()  # left by a load that never committed
     current = store.version()
+    for trash in store.data_path.glob(".gone-v*"):  # a clean-up stopped half way
+        shutil.rmtree(trash, ignore_errors=True)
     for n in store.version_numbers():
-        # The previous version stays one load longer: a dashboard query may be reading it.
-        if n > current or n < current - 1:
-            shutil.rmtree(store.data_path / f"v{n:06d}", ignore_errors=True)
+        path = store.version_path(n)
+        if n > current:  # written by a load that never committed: no one reads it
+            shutil.rmtree(path, ignore_errors=True)
+        elif n < current:
+            remove_unpinned(path, path.with_name(f".gone-{path.name}"))
 
 
 @contextlib.contextmanager
@@ -252,32 +382,6 @@ def _maybe_fail(fail_after: str | None, step: str) -> None:
         raise RuntimeError(f"injected failure after step {step!r}")
 
 
-def supersessions(pending: list[PendingLoad], ids: list[int],
-                  active: pl.DataFrame) -> pl.DataFrame:
-    """Which (load, LEA) pairs the new loads replace: same LEA, year and kind, older file."""
-    rows: list[dict[str, object]] = []
-    latest: dict[tuple[str, str, str], tuple[int, date | None, str]] = {}
-    for r in active.iter_rows(named=True):
-        latest[(r["kind"], r["school_year"], r["lea_code"])] = (
-            r["load_id"], r["report_created_date"], r["file_name"])
-    for p, load_id in zip(pending, ids, strict=True):
-        for lea in p.leas:
-            key = (p.kind, p.school_year, lea.lea_code)
-            if key in latest:
-                old_id, old_date, old_name = latest[key]
-                if (old_date and p.report_created_date and p.report_created_date < old_date):
-                    raise InputError(
-                        f"{p.file_name}: older than {old_name} (created {old_date}), already "
-                        f"loaded for LEA {lea.lea_code}, {p.school_year}, {p.kind}; the newer "
-                        "file stays and nothing was loaded")
-                rows.append({"load_id": old_id, "lea_code": lea.lea_code,
-                             "school_year": p.school_year, "by": load_id})
-            latest[key] = (load_id, p.report_created_date, p.file_name)
-    schema = {"load_id": pl.Int64, "lea_code": pl.String, "school_year": pl.String,
-              "by": pl.Int64}
-    return pl.DataFrame(rows, schema=schema)
-
-
 def build_derived(year_file: Path) -> None:
     """Write the year's summary and organisation list beside its records."""
     records = pl.read_parquet(year_file, columns=list(
@@ -296,14 +400,39 @@ def build_year(files: list[Path], pairs: pl.DataFrame, target: Path) -> None:
 
     ``pairs`` lists the current (load, LEA) pairs: a load may be current for some of its LEAs
     and replaced for others. Newest means the latest report date, then the latest load.
+
+    DuckDB streams the loads and spills to disk past ``YEAR_MEMORY`` (issue 14: read whole in
+    Polars, a statewide year of 1.2 M records needed several GB).
     """
-    # Eager steps: measured 3x faster here than the same chain as one lazy query.
-    current = pairs.rename({"lea_code": "source_lea_code"})
-    rows = (pl.read_parquet(files)
-            .join(current, on=["load_id", "source_lea_code"], how="semi")
-            .sort(["report_created_date", "load_id"], nulls_last=False)
-            .unique(subset=["record_type", "ssid"], keep="last", maintain_order=True)
-            .sort(list(SORT_KEY))
-            .drop("school_year"))
-    rows.write_parquet(target, compression="zstd", row_group_size=ROW_GROUP_SIZE)
+    import duckdb
+
+    columns = ", ".join(c for c in STORE_SCHEMA if c != "school_year")
+    spill = target.parent / ".spill"
+    con = duckdb.connect(config={"memory_limit": YEAR_MEMORY, "threads": 2,
+                                 "temp_directory": str(spill),
+                                 "preserve_insertion_order": False})
+    try:
+        con.execute("SET enable_progress_bar = false")  # a session option, not a global one
+        con.register("current_pairs", pairs.rename({"lea_code": "source_lea_code"}).to_arrow())
+        con.read_parquet([str(f) for f in files]).create_view("year_loads")
+        quoted = str(target).replace("'", "''")  # a store path may hold a quote
+        # Text built from this module's constants and the store's own paths.
+        con.execute(f"""
+            COPY (
+                SELECT {columns} FROM year_loads AS r
+                SEMI JOIN current_pairs USING (load_id, source_lea_code)
+                QUALIFY row_number() OVER (
+                    PARTITION BY record_type, ssid
+                    ORDER BY report_created_date DESC NULLS LAST, load_id DESC) = 1
+                ORDER BY {", ".join(SORT_KEY)}
+            ) TO '{quoted}' (FORMAT parquet, COMPRESSION zstd,
+                             ROW_GROUP_SIZE {ROW_GROUP_SIZE})""")
+    finally:
+        con.close()
+        shutil.rmtree(spill, ignore_errors=True)
     fsync(target)
+
+
+YEAR_MEMORY = "2GB"
+"""DuckDB's memory for building a year's file; past it, it spills to the store's disk. Measured
+on a statewide year (1.2 M records, 2020-21): 93 s at 1 GB (spilling), 43 s at 3 GB."""

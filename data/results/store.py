@@ -16,43 +16,61 @@ Each year's file is sorted by tested LEA and school with 128k-row row groups: me
 0.1-1 s per query (../shared/TOOLCHAIN.md).
 
 DuckDB cannot encrypt files here (its crypto needs an extension that cannot be installed):
-protect the store directory with file permissions and the host's disk encryption.
+the store protects itself with file permissions (``data.files.private_files``: directories
+0700, files 0600) and relies on the host's disk encryption for the rest.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from data.catalog.db import Catalog, frame
 from data.catalog.schema import load_leas, loads, store_meta
+from data.files import Pin, pin, private_files
 from data.problems import InputError
 from data.toms.normalise import STORE_SCHEMA
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import duckdb
     from sqlalchemy import Connection
 
 YEAR_FILES = ("part-0.parquet", "summary.arrow", "summary_index.parquet", "headline.arrow",
-              "headline_index.parquet", "orgs.parquet", "ssr.parquet")
-"""A year's records, its summary and the summary's index (``data.results.summary``), its
+              "headline_index.parquet", "totals.arrow", "totals_index.parquet", "orgs.parquet",
+              "ssr.parquet")
+"""A year's records, its summary's cuts and their indexes (``data.results.summary_file``), its
 organisations (``data.results.orgs``) and its SSR release counts (``data.results.ssr_release``)."""
 SORT_KEY = ("reporting_lea_code", "tested_school_code", "grade_assessed", "ssid", "record_type")
-SCHEMA_VERSION = 8
-"""Bumped when stored columns change; an older store must be rebuilt (see ``check_schema``)."""
+SCHEMA_VERSION = 9
+"""Bumped when stored columns or files change; an older store must be rebuilt or upgraded
+(see ``check_schema``). 9: the compact summary (``data.results.summary_file``)."""
+UPGRADABLE_FROM = (8,)
+"""Older schemas whose records this version reads as they are: only derived files changed
+since, and ``elpac store upgrade`` (``data.results.upgrade``) rebuilds them."""
 DEFAULT_STORE = Path("data/store")
 LOAD_HISTORY_SCHEMA = {
     "load_id": pl.Int32, "file_name": pl.String, "kind": pl.String, "school_year": pl.String,
     "lea_code": pl.String, "n_records": pl.Int32, "n_rejected": pl.Int32,
     "report_created_date": pl.Date, "loaded_at": pl.Datetime("us"), "is_current": pl.Boolean,
-    "superseded_by": pl.Int32, "sha256": pl.String, "data_version": pl.Int32}
-"""``Store.loads()``: one row per load and LEA."""
+    "superseded_by": pl.Int32, "sha256": pl.String, "data_version": pl.Int32,
+    "replaced_load_id": pl.Int32, "is_undone": pl.Boolean}
+"""``Store.loads()``: one row per load and LEA. ``superseded_by`` is the later load that
+replaced the LEA's records (still set when that load was undone since: the pair is then current
+again), ``replaced_load_id`` the load whose records this one replaced, ``is_undone`` whether
+``elpac loads undo`` took the load back."""
+UNDONE_KEY = "undone:"
+"""``store_meta`` key of an undone load, ``undone:<load_id>``: JSON with the data version that
+undid it, when and by whom (``data.results.undo``)."""
 _NO_VERSION = 2**31 - 1
+_PIN_TRIES = 10
 
 
 def store_path(path: str | Path | None = None) -> Path:
@@ -67,6 +85,7 @@ class Store:
     """A results store on disk. Cheap to create; opens DuckDB connections only when used."""
 
     def __init__(self, path: str | Path | None = None) -> None:
+        private_files()  # everything written from here on is the owner's only
         self.path = store_path(path)
         self.catalog = Catalog(self.path)
         self.data_path = self.path / "data"
@@ -85,6 +104,12 @@ class Store:
         with self.catalog.read() as con:
             found = meta_int(con, "schema_version")
             has_data = meta_int(con, "data_version") > 0
+        if has_data and found in UPGRADABLE_FROM:
+            raise InputError(
+                f"the store at {self.path} was written by an older version of the explorer "
+                f"(store schema {found}, now {SCHEMA_VERSION}); bring it up to date with "
+                f"`elpac store upgrade --store {self.path}`: it rebuilds the summaries, nothing "
+                "is loaded again")
         if has_data and found != SCHEMA_VERSION:
             raise InputError(
                 f"the store at {self.path} was written by an older version of the explorer "
@@ -99,6 +124,37 @@ class Store:
         with self.catalog.read() as con:
             return meta_int(con, "data_version")
 
+    def pin(self, version: int | None = None) -> tuple[int, Pin | None]:
+        """Pin a data version for reading: no load removes it until the pin is closed.
+
+        The committed version by default (asked again if a load removed it meanwhile), or
+        ``version`` (``InputError`` if it is gone). Version 0, an empty store, has nothing
+        to pin. See ``data.files.pin`` and ``data.results.loading.collect_garbage``.
+        """
+        for _ in range(_PIN_TRIES):
+            found = self.version() if version is None else version
+            if found == 0:
+                return 0, None
+            held = pin(self.version_path(found))
+            if held is not None:
+                return found, held
+            if version is not None:
+                raise InputError(
+                    f"data version {version} of the store at {self.path} is gone: a newer "
+                    "load replaced it. Open the page (or run the command) again")
+        raise InputError(f"the store at {self.path} changed {_PIN_TRIES} times while it was "
+                         "being opened; try again")
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[int]:
+        """The committed data version, kept on disk while the block reads its files."""
+        found, held = self.pin()
+        try:
+            yield found
+        finally:
+            if held is not None:
+                held.close()
+
     def version_path(self, version: int | None = None) -> Path:
         """Directory of a data version."""
         v = self.version() if version is None else version
@@ -112,10 +168,6 @@ class Store:
             for part in sorted(root.glob("school_year=*/part-0.parquet")):
                 out[part.parent.name.removeprefix("school_year=")] = part
         return out
-
-    def summary_files(self, version: int | None = None) -> dict[str, Path]:
-        """Summary file of each school year in a version (``data.results.summary``)."""
-        return {y: p.with_name("summary.arrow") for y, p in self.year_files(version).items()}
 
     def org_files(self, version: int | None = None) -> dict[str, Path]:
         """Organisation list of each school year in a version (``data.results.orgs``)."""
@@ -133,9 +185,13 @@ class Store:
             rows = con.execute(select(loads.c.load_id, loads.c.extra_fields)).all()
         return {load_id: json.loads(names) for load_id, names in rows}
 
-    def results(self, con: duckdb.DuckDBPyConnection, name: str = "results") -> None:
-        """Create (or replace) a view ``name`` over the committed results in ``con``."""
-        files = [str(p) for p in self.year_files().values()]
+    def results(self, con: duckdb.DuckDBPyConnection, name: str = "results",
+                version: int | None = None) -> None:
+        """Create (or replace) a view ``name`` over the results of a version in ``con``.
+
+        The committed version by default; read it within ``reading()`` (its files must stay).
+        """
+        files = [str(p) for p in self.year_files(version).values()]
         if not files:
             con.register(name, pl.DataFrame(schema=STORE_SCHEMA).to_arrow())
             return
@@ -144,28 +200,15 @@ class Store:
         rel.create_view(name, replace=True)
 
     def loads(self, version: int | None = None) -> pl.DataFrame:
-        """Load history, newest first, one row per file and LEA.
+        """Load history, newest first, one row per file and LEA (``LOAD_HISTORY_SCHEMA``).
 
-        With ``version``, as it stood at that data version: later loads are left out and a
-        supersession by a later load does not count.
+        With ``version``, as it stood at that data version: later loads are left out, and a
+        supersession or an undo made later does not count.
         """
         if not self.exists():
             return pl.DataFrame()
-        latest = _NO_VERSION if version is None else version
-        done, ll, then = loads.alias("l"), load_leas.alias("ll"), loads.alias("s")
-        statement = (
-            select(done.c.load_id, done.c.file_name, done.c.kind, done.c.school_year,
-                   ll.c.lea_code, ll.c.n_records, done.c.n_rejected,
-                   done.c.report_created_date, done.c.loaded_at,
-                   or_(ll.c.superseded_by.is_(None), then.c.data_version > latest)
-                   .label("is_current"),
-                   ll.c.superseded_by, done.c.sha256, done.c.data_version)
-            .select_from(done.join(ll, ll.c.load_id == done.c.load_id)
-                         .outerjoin(then, then.c.load_id == ll.c.superseded_by))
-            .where(done.c.data_version <= latest)
-            .order_by(done.c.load_id.desc(), ll.c.lea_code))
         with self.catalog.read() as con:
-            return frame(con, statement, LOAD_HISTORY_SCHEMA)
+            return load_history(con, version)
 
     def load_file(self, load_id: int) -> Path:
         """The file holding one load's rows."""
@@ -176,6 +219,48 @@ class Store:
         if not self.data_path.exists():
             return []
         return [int(p.name[1:]) for p in self.data_path.glob("v*") if p.name[1:].isdigit()]
+
+
+def load_history(con: Connection, version: int | None = None) -> pl.DataFrame:
+    """``Store.loads`` read through ``con`` (a load reads it inside its own transaction).
+
+    A (load, LEA) pair is current at a version unless its load was undone by then, or a later
+    load replaced it by then and was not itself undone by then.
+    """
+    latest = _NO_VERSION if version is None else version
+    done, ll, then = loads.alias("l"), load_leas.alias("ll"), loads.alias("s")
+    statement = (
+        select(done.c.load_id, done.c.file_name, done.c.kind, done.c.school_year,
+               ll.c.lea_code, ll.c.n_records, done.c.n_rejected, done.c.report_created_date,
+               done.c.loaded_at, ll.c.superseded_by, done.c.sha256, done.c.data_version,
+               then.c.data_version.label("superseded_at"))
+        .select_from(done.join(ll, ll.c.load_id == done.c.load_id)
+                     .outerjoin(then, then.c.load_id == ll.c.superseded_by))
+        .where(done.c.data_version <= latest)
+        .order_by(done.c.load_id.desc(), ll.c.lea_code))
+    rows = frame(con, statement, {**{k: v for k, v in LOAD_HISTORY_SCHEMA.items() if k not in (
+        "is_current", "replaced_load_id", "is_undone")}, "superseded_at": pl.Int32})
+    undone = [n for n, at in undone_loads(con).items() if at <= latest]
+    replaced = (pl.col("superseded_by").is_not_null() & (pl.col("superseded_at") <= latest)
+                & ~pl.col("superseded_by").is_in(undone))
+    is_undone = pl.col("load_id").is_in(undone)
+    # Each (load, LEA) replaced at most one pair: the one current for its key at the time.
+    replaces = (rows.filter(pl.col("superseded_at") <= latest)
+                .select(pl.col("superseded_by").alias("load_id"), "lea_code",
+                        pl.col("load_id").alias("replaced_load_id"))
+                .unique(subset=["load_id", "lea_code"], keep="first"))
+    return (rows.with_columns((~is_undone & ~replaced).alias("is_current"),
+                              is_undone.alias("is_undone"))
+            .join(replaces, on=["load_id", "lea_code"], how="left", maintain_order="left")
+            .select(list(LOAD_HISTORY_SCHEMA)).cast(LOAD_HISTORY_SCHEMA))
+
+
+def undone_loads(con: Connection) -> dict[int, int]:
+    """Every undone load and the data version that undid it."""
+    rows = con.execute(select(store_meta.c.key, store_meta.c.value)
+                       .where(store_meta.c.key.startswith(UNDONE_KEY)))
+    return {int(key.removeprefix(UNDONE_KEY)): int(json.loads(value)["data_version"])
+            for key, value in rows}
 
 
 def meta_int(con: Connection, key: str) -> int:

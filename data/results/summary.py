@@ -1,10 +1,9 @@
 """The summary: every organisation x student group x grade of a year, aggregated once at load.
 
 Standard reports and the research-file export read it instead of the records (issue 3: a
-report in a few milliseconds at statewide scale). It is written as an uncompressed Arrow IPC
-file, sorted by organisation, with an index of each organisation's rows: a report memory-maps
-the file and slices out its rows without decoding anything else (measured: 0.6 ms for an
-LEA's report from a statewide year, against 6-13 ms through a Parquet reader).
+report in a few milliseconds at statewide scale). ``data.results.summary_file`` writes it,
+sorted by organisation, in small compressed batches with an index of each organisation's rows:
+a report decompresses only the batches its rows are in.
 
 Each row holds additive counts and sums, so rows roll up by plain addition (school -> LEA ->
 county -> state, grades -> all grades = 13) and every published measure is computed from them
@@ -22,14 +21,10 @@ in their LEA, county and state rows but in no school row.
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING
 
 import polars as pl
 
 from data.student_groups import GROUPS
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 MEASURES = ("overall", "oral", "written")
 """Scored measures with a scale score: overall (4 levels; Alternate 3) and the composites."""
@@ -246,30 +241,3 @@ INDEX_KEYS = ("record_type", "org_level", "county_code", "lea_code", "school_cod
 
 HEADLINE_GROUP = "001"
 """All students: the group of most reports and of every statewide table, kept apart too."""
-
-
-def _write_indexed(frame: pl.DataFrame, data: Path) -> list[Path]:
-    compact = frame.with_columns(
-        [pl.col(c).cast(pl.Categorical) for c in KEYS]
-        + [pl.col(c).cast(pl.Int32) for c in METRIC_COLUMNS
-           if not c.endswith(("_sum", "_sumsq"))])
-    # The oldest Arrow flavour: plain strings, which PyArrow's compute functions all accept.
-    compact.write_ipc(data, compression="uncompressed", compat_level=pl.CompatLevel.oldest())
-    index = (frame.select(INDEX_KEYS).with_row_index("start")
-             .group_by(INDEX_KEYS, maintain_order=True)
-             .agg(pl.col("start").min(), (pl.col("start").max() + 1).alias("stop")))
-    index_path = data.with_name(data.stem + "_index.parquet")
-    index.write_parquet(index_path)
-    return [data, index_path]
-
-
-def write_summary(summary: pl.DataFrame, directory: Path) -> list[Path]:
-    """Write ``summary.arrow`` and ``headline.arrow`` (all students only), each indexed.
-
-    Each file comes with an index of every organisation's rows. A statewide table of all
-    students reads the small headline file: read from the full one, it touched every page of
-    the LEA and school blocks (550 MB of a process's memory).
-    """
-    return [*_write_indexed(summary, directory / "summary.arrow"),
-            *_write_indexed(summary.filter(pl.col("group_id") == HEADLINE_GROUP),
-                            directory / "headline.arrow")]

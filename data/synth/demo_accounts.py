@@ -32,10 +32,11 @@ def create_demo_accounts(store: Store) -> list[Account]:
     at that school with one student group (``DEMO_GROUP``); all with ``DEMO_PASSWORD``. The
     store is marked so the sign-in form lists them.
     """
-    files = store.year_files()
-    years = sorted(files)
-    year = years[-2] if len(years) > 1 else years[-1]  # the newest final year
-    frame = pl.read_parquet(files[year], columns=["tested_lea_code", "tested_school_code"])
+    with store.reading() as version:
+        files = store.year_files(version)
+        years = sorted(files)
+        year = years[-2] if len(years) > 1 else years[-1]  # the newest final year
+        frame = pl.read_parquet(files[year], columns=["tested_lea_code", "tested_school_code"])
     districts = frame.filter(pl.col("tested_lea_code").str.ends_with("0000000"))
     lea = str(districts.get_column("tested_lea_code").mode().sort()[0])
     school = str(districts.filter(pl.col("tested_lea_code") == lea)
@@ -67,9 +68,10 @@ DEMO_GROUP_SIZE = 25
 
 def _demo_group(store: Store, school: str, teacher: str) -> None:
     """The demo teacher's group: the first students by SSID at the school in the newest year."""
-    files = store.year_files()
-    here = pl.read_parquet(files[max(files)], columns=["ssid", "reporting_school_code"]
-                           ).filter(pl.col("reporting_school_code") == school)
+    with store.reading() as version:
+        files = store.year_files(version)
+        here = pl.read_parquet(files[max(files)], columns=["ssid", "reporting_school_code"]
+                               ).filter(pl.col("reporting_school_code") == school)
     ssids = here.get_column("ssid").unique().sort().head(DEMO_GROUP_SIZE).to_list()
     rosters = Rosters(store)
     if ssids and group_key(DEMO_GROUP, school) not in rosters.all_members():

@@ -175,7 +175,7 @@ def store_frame(places: Places, history: Mapping[int, pl.DataFrame], year: str,
         *[_yes_no(pl.col("ethnicity") == code).alias(f"x:{name}")
           for code, name in _RACE.items()],
         pl.lit("US-CA").alias("x:StudentAddressStateCode"),
-        *_domain_sites(site, tested, is_sum, completed),
+        *_domain_sites(site, _first_sites(site, spring), tested, is_sum, completed),
         *_modes(tested, is_sum),
         pl.when(tested).then(_yes_no(pl.col("ssid").str.slice(9) == "7"))
         .alias("x:DesignatedSupportIndicator"),
@@ -186,21 +186,37 @@ def store_frame(places: Places, history: Mapping[int, pl.DataFrame], year: str,
     return out.drop("grade_i")
 
 
-def _domain_sites(site: dict[str, pl.Expr], tested: pl.Expr, is_sum: pl.Expr,
-                  completed: pl.Expr) -> list[pl.Expr]:
+def _first_sites(site: dict[str, pl.Expr], spring: int) -> dict[str, pl.Expr]:
+    """Where Listening and Speaking were taken: the tested site, except in 2019-20.
+
+    A 2019-20 file has no final tested site, only one per domain (``data.toms.tested_blocks``
+    derives it from the domain tested last): there a student who moved took Listening and
+    Speaking at the enrolled school and Reading and Writing, later, at the tested one, so the
+    demo's files exercise that rule.
+    """
+    if spring != 2020:
+        return site
+    moved = pl.col("enrolled_school_code") != pl.col("tested_school_code")
+    return {c: pl.when(moved).then(pl.col(f"enrolled_{c}")).otherwise(expr)
+            for c, expr in site.items()}
+
+
+def _domain_sites(site: dict[str, pl.Expr], first: dict[str, pl.Expr], tested: pl.Expr,
+                  is_sum: pl.Expr, completed: pl.Expr) -> list[pl.Expr]:
     out: list[pl.Expr] = []
     for n in range(1, 5):
         # Domains are taken in the two weeks before the final completion date.
         start = completed - pl.duration(days=(4 - n) * 3)
         on = tested & (is_sum | pl.lit(n == 1))
+        here = first if n <= 2 else site
         out += [
-            pl.when(on).then(site["lea_name"]).alias(f"x:TestedDistrictName{n}"),
-            pl.when(on).then(site["district_cds"]).alias(f"x:TestedDistrictCode{n}"),
-            pl.when(on).then(site["school_name"]).alias(f"x:TestedSchoolName{n}"),
-            pl.when(on).then(site["school_code"]).alias(f"x:TestedSchoolCode{n}"),
-            pl.when(on).then(site["charter_indicator"]).alias(f"x:TestedCharterSchoolIndicator{n}"),
-            pl.when(on).then(site["charter_code"]).alias(f"x:TestedCharterCode{n}"),
-            pl.when(on).then(pl.when(site["is_nps"]).then(pl.lit("Y")).otherwise(pl.lit("N")))
+            pl.when(on).then(here["lea_name"]).alias(f"x:TestedDistrictName{n}"),
+            pl.when(on).then(here["district_cds"]).alias(f"x:TestedDistrictCode{n}"),
+            pl.when(on).then(here["school_name"]).alias(f"x:TestedSchoolName{n}"),
+            pl.when(on).then(here["school_code"]).alias(f"x:TestedSchoolCode{n}"),
+            pl.when(on).then(here["charter_indicator"]).alias(f"x:TestedCharterSchoolIndicator{n}"),
+            pl.when(on).then(here["charter_code"]).alias(f"x:TestedCharterCode{n}"),
+            pl.when(on).then(pl.when(here["is_nps"]).then(pl.lit("Y")).otherwise(pl.lit("N")))
             .alias(f"x:TestedSchoolNPSFlag{n}"),
             pl.when(on).then(start.dt.strftime("%Y-%m-%d")).alias(f"x:TestStartDate{n}"),
             pl.when(on).then(start.dt.strftime("%Y-%m-%d")).alias(f"x:TestCompletedDate{n}"),

@@ -5,8 +5,9 @@ rule 5): ``DemoSpec`` says what to generate, ``generate_files`` writes each scho
 files (``data.synth.toms_files``) from the students of ``data.synth.population`` in the
 places of ``data.synth.places``, and ``build_demo`` loads them into a store.
 
-Spring 2020 testing was suspended (ELPAC.md §1.1): 2019-20 advances the students but writes no
-file.
+Spring 2020 testing was suspended (ELPAC.md §1.1): by default 2019-20 advances the students but
+writes no file; ``DemoSpec(spring_2020=True)`` (``elpac demo --spring-2020``) writes its file in
+the 2019-20 layout, holding the students tested before testing stopped in March 2020.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ class DemoSpec:
     seed: int = 2024
     as_of: date | None = None
     """The date the data is as of; default June 1 of the last year (that year partial)."""
+    spring_2020: bool = False
+    """Write 2019-20's file (the students tested before testing stopped in March 2020). Off by
+    default: the demo, and every number the tests take from it, leaves 2019-20 out."""
 
     def year_list(self) -> list[str]:
         """The school years, oldest first."""
@@ -57,8 +61,8 @@ def generate_files(spec: DemoSpec, directory: Path, *, gen: Generator | None = N
     """Write each year's TOMS files into ``directory`` as soon as the year is generated.
 
     Yields (school year, files, number of records, generate seconds, write seconds); 2019-20
-    yields no files (spring 2020 testing was suspended). The year's rows are not kept: a
-    statewide year is over a million records.
+    yields no files (spring 2020 testing was suspended) unless ``spec.spring_2020``. The year's
+    rows are not kept: a statewide year is over a million records.
     """
     gen = gen or Generator(spec.students, spec.seed)
     as_of = spec.as_of_date()
@@ -67,7 +71,7 @@ def generate_files(spec: DemoSpec, directory: Path, *, gen: Generator | None = N
         spring = domain.spring_year(year)
         t0 = time.perf_counter()
         gen.advance(spring)
-        if spring == 2020:
+        if spring == 2020 and not spec.spring_2020:
             yield year, [], 0, time.perf_counter() - t0, 0.0
             continue
         frame = gen.records(year, as_of)

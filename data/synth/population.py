@@ -36,6 +36,10 @@ _DISABILITY_P = np.array([0.38, 0.25, 0.12, 0.09, 0.07, 0.03, 0.02, 0.02, 0.01, 
 # Raw-score maximum per domain (Listening, Speaking, Reading, Writing): plausible, invented.
 _RAW_MAX = np.array([22, 29, 26, 16])
 
+SPRING_2020_STOPPED = "2020-03-13"
+"""The last day the demo's 2019-20 students test: most schools closed after that Friday, and
+state testing was suspended that month (ELPAC.md §1.1; the exact day is the demo's choice)."""
+
 _SPANISH = next(i for i, lang in enumerate(LANGUAGES) if lang[0] == "SPA")
 
 
@@ -253,6 +257,11 @@ class Generator:
         ssr_date = np.maximum(first_release, score_date + np.timedelta64(1, "D"))
         created64 = np.datetime64(created)
         in_file = np.where(nt, created >= date(spring, 6, 15), score_date <= created64)
+        if spring == 2020:
+            # Testing stopped in March 2020 (ELPAC.md §1.1): the file holds the students who
+            # tested before then, and no non-tester (the window never closed as usual) nor
+            # Alternate record (that test was first given in 2021-22, §2).
+            in_file &= (completed <= np.datetime64(SPRING_2020_STOPPED)) & ~nt & ~alt
         ssr_released = ssr_date <= created64
 
         enrol = self.enrolment

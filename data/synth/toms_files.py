@@ -32,6 +32,11 @@ def toms_file_name(lea_or_group: str, kind: str, spring: int) -> str:
             f"File_{kind}StudentScoreData_{spring}_DLMTR.CSV")
 
 
+RECORD_TYPE_WRITTEN = {"2019-20": "SE"}
+"""Layouts whose files write a letter code for every record type, as the real sample of that year
+does (2019-20: ``SE``, every record Summative, ELPAC.md §2; the ingest reads it back as 21)."""
+
+
 def write_toms_files(frame: pl.DataFrame, year: str, directory: Path) -> list[Path]:
     """Write a year's records as caret-delimited tested-LEA files, one per county."""
     spring = domain.spring_year(year)
@@ -43,6 +48,9 @@ def write_toms_files(frame: pl.DataFrame, year: str, directory: Path) -> list[Pa
     for code in sorted(set(county.to_list())):
         part = frame.filter(county == code)
         text = to_layout(part, lay, extras)
+        if lay.year in RECORD_TYPE_WRITTEN:
+            header = lay.headers[lay.canonical.index("RecordType")]
+            text = text.with_columns(pl.lit(RECORD_TYPE_WRITTEN[lay.year]).alias(header))
         name = COUNTIES[int(code) - 1].replace(" ", "")
         path = directory / toms_file_name(f"County{code}{name}", "Tested", spring)
         # TOMS files are not quoted; the generator never writes a caret inside a value.

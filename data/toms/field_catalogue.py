@@ -28,13 +28,46 @@ class Kind:
     values: tuple[str, ...] = ()
     aliases: dict[str, str] = field(default_factory=dict)
     width: int = 0
+    max_length: int = 0
+    """Most characters a value may have; set on free text, which no other rule bounds (codes,
+    dates and scores are bounded by their own checks). ``data.toms.field_hygiene`` checks it."""
 
 
 def _enum(*values: str, aliases: dict[str, str] | None = None, description: str = "") -> Kind:
     return Kind("enum", description or "one of the listed codes", values, aliases or {})
 
 
-TEXT = Kind("text", "free text")
+
+
+def _text(max_length: int, what: str) -> Kind:
+    return Kind("text", f"{what}, up to {max_length} characters", max_length=max_length)
+
+
+# Free text is bounded by its column in TOMS's fixed-width file of the same data: a value
+# longer than that cannot have come from TOMS. Names: ELPAC.md §3.2 (SDFL-21: 50, 30, 30).
+# The others: the 2022-23 fixed-length layout (SIG-2223, ELPAC.md §0; width = offsetEnd -
+# offsetStart + 1). Fields that layout lacks or leaves blank get a generous width [unconfirmed].
+LAST_NAME = _text(50, "a name")
+GIVEN_NAME = _text(30, "a name")
+ORG_NAME = _text(100, "a district or school name")
+ADDRESS = _text(60, "an address line or city")
+STATE = _text(6, "a state code such as US-CA")
+ZIP = _text(12, "a ZIP code")
+LOCAL_ID = _text(15, "a local id")
+RECORD_ID = _text(16, "a TOMS id")
+"""UIN and OpportunityIDN; CTRIDPaper and TestingEligibilityID fill the 16-character blanks."""
+RESOURCE = _text(25, "a TOMS resource code")
+"""Accommodations and designated supports: the widest, EATexttoSpeechN, is 25."""
+COUNT = _text(3, "a count, 000-999")
+"""Items answered and attempted; OverallRawScore fills a 3-character blank."""
+SHORT_CODE = _text(4, "a short code")
+"""StudentExitCode (4), ELASCorrectionCode (1 in SIG-2223; values unconfirmed), and every
+prior-year result (the widest, a scale score, is 4)."""
+NEW_CODE = _text(10, "a code or number")
+"""LTELorARLTEL (new 2024-25, seen: 2), PercentCorrect and PreliminaryIndicator (2021-22 only,
+blank in samples) [unconfirmed]."""
+COUNTRY = _text(60, "a country")
+"""CountryofOrigin (new 2023-24; a 2-character blank in 2022-23) [unconfirmed]."""
 DATE = Kind("date", "date, YYYY-MM-DD (day-first or month-first dates from spreadsheets are "
                     "accepted when the file shows which; a trailing time is ignored)")
 YES_NO = _enum("Yes", "No", aliases={"Y": "Yes", "N": "No"}, description="Yes or No, or blank")
@@ -83,20 +116,22 @@ def _f(name: str, kind: Kind, meaning: str, store: str | None = None, **kw: obje
 
 _CORE: list[Field] = [
     _f("RecordType", RECORD_TYPE, "Which test: 21 Summative ELPAC, 23 Summative Alternate ELPAC "
-       "(2018-19 files call it Assessment Type and write SA)", "record_type", required=True),
-    _f("UIN", TEXT, "Unique identification number of the record in TOMS", "uin"),
-    _f("CTRIDPaper", TEXT, "Paper test record id (new 2023-24; meaning unconfirmed)"),
-    _f("TestingEligibilityID", TEXT, "Testing eligibility id (new 2023-24; meaning unconfirmed)"),
+       "(2018-19 files call it Assessment Type and write SA, 2019-20 files write SE: both "
+       "Summative ELPAC)", "record_type", required=True),
+    _f("UIN", RECORD_ID, "Unique identification number of the record in TOMS", "uin"),
+    _f("CTRIDPaper", RECORD_ID, "Paper test record id (new 2023-24; meaning unconfirmed)"),
+    _f("TestingEligibilityID", RECORD_ID,
+       "Testing eligibility id (new 2023-24; meaning unconfirmed)"),
     _f("SSID", Kind("ssid", "Statewide Student Identifier, up to 10 digits (padded to 10)"),
        "Statewide Student Identifier (CALPADS)", "ssid", required=True),
-    _f("LocalStudentID", TEXT, "Local student id from CALPADS", "local_student_id"),
-    _f("LocalUse", TEXT, "Optional local use (paper answer book)"),
-    _f("StudentLastName", TEXT, "Student's last name", "last_name"),
-    _f("StudentFirstName", TEXT, "Student's first name", "first_name"),
-    _f("StudentMiddleName", TEXT, "Student's middle name", "middle_name"),
+    _f("LocalStudentID", LOCAL_ID, "Local student id from CALPADS", "local_student_id"),
+    _f("LocalUse", LOCAL_ID, "Optional local use (paper answer book)"),
+    _f("StudentLastName", LAST_NAME, "Student's last name", "last_name"),
+    _f("StudentFirstName", GIVEN_NAME, "Student's first name", "first_name"),
+    _f("StudentMiddleName", GIVEN_NAME, "Student's middle name", "middle_name"),
     _f("TKIndicator", YES_NO, "Transitional kindergarten (kindergarten results exclude TK from "
        "2024-25, ELPAC.md §1.1)", "is_tk"),
-    _f("CountryofOrigin", TEXT, "Country of origin (new 2023-24; values unconfirmed)"),
+    _f("CountryofOrigin", COUNTRY, "Country of origin (new 2023-24; values unconfirmed)"),
     _f("DateofBirth", DATE, "Date of birth in CALPADS", fallback_for="birth_date"),
     _f("DateofBirthforTesting", DATE, "Date of birth locked at the first test event", "birth_date"),
     _f("Gender", _enum("F", "M", "X", aliases={"Female": "F", "Male": "M", "Nonbinary": "X"}),
@@ -106,9 +141,9 @@ _CORE: list[Field] = [
        "at which they were eligible); decides the cut table", "grade_assessed", required=True),
     _f("CALPADSDistrictCode", CDS14, "Enrolled (CALPADS responsible) district, 14-digit CDS code",
        "enrolled_district_code"),
-    _f("CALPADSDistrictName", TEXT, "Enrolled district name", "enrolled_district_name"),
+    _f("CALPADSDistrictName", ORG_NAME, "Enrolled district name", "enrolled_district_name"),
     _f("CALPADSSchoolCode", CDS14, "Enrolled school, 14-digit CDS code", "enrolled_school_code"),
-    _f("CALPADSSchoolName", TEXT, "Enrolled school name", "enrolled_school_name"),
+    _f("CALPADSSchoolName", ORG_NAME, "Enrolled school name", "enrolled_school_name"),
     _f("CALPADSCharterCode", _code(4), "Enrolled charter school number", "enrolled_charter_code"),
     _f("CALPADSCharterSchoolIndicator", _enum("DF", "LF", description="DF direct funded, LF "
        "locally funded, blank not a charter"), "Enrolled charter type",
@@ -167,20 +202,22 @@ _CORE: list[Field] = [
        "degree, 11 college graduate, 12 some college/associate, 13 high-school graduate, 14 not "
        "a high-school graduate, 15 declined to state"), "Parent education level in CALPADS",
        fallback_for="parent_education"),
-    _f("StudentAddressLine1", TEXT, "Residential address, line 1"),
-    _f("StudentAddressLine2", TEXT, "Residential address, line 2"),
-    _f("StudentAddressCityName", TEXT, "Residential city"),
-    _f("StudentAddressStateCode", TEXT, "Residential state (US-CA)"),
-    _f("StudentAddressZipCode", TEXT, "Residential ZIP code"),
+    _f("StudentAddressLine1", ADDRESS, "Residential address, line 1"),
+    _f("StudentAddressLine2", ADDRESS, "Residential address, line 2"),
+    _f("StudentAddressCityName", ADDRESS, "Residential city"),
+    _f("StudentAddressStateCode", STATE, "Residential state (US-CA)"),
+    _f("StudentAddressZipCode", ZIP, "Residential ZIP code"),
     _f("TestedStatus", Y_N, "Y tested (attemptedness P or Y), N not tested (condition code NT)",
        "is_tested", required=True),
     _f("SSRAvailableDate", DATE, "Date the Student Score Report became available (new 2023-24)",
        "ssr_available_date"),
-    _f("FinalTestedDistrictName", TEXT, "Tested LEA used for reporting: district name",
+    # 2019-20 files have no FinalTested... fields: data.toms.tested_blocks derives them from the
+    # per-domain blocks (TestedDistrictCodeN ...) by the tested-LEA rule it documents.
+    _f("FinalTestedDistrictName", ORG_NAME, "Tested LEA used for reporting: district name",
        "tested_district_name"),
     _f("FinalTestedDistrictCode", CDS14, "Tested district, 14-digit CDS code (ELPAC.md §3.3); "
        "the enrolled district for non-testers", "tested_district_code", required=True),
-    _f("FinalTestedSchoolName", TEXT, "Tested school name", "tested_school_name"),
+    _f("FinalTestedSchoolName", ORG_NAME, "Tested school name", "tested_school_name"),
     _f("FinalTestedSchoolCode", CDS14, "Tested school, 14-digit CDS code", "tested_school_code"),
     _f("FinalTestedCharterSchoolIndicator", _enum("DF", "LF"), "Tested school's charter type",
        "tested_charter_indicator"),
@@ -189,10 +226,10 @@ _CORE: list[Field] = [
        "tested_is_nps"),
     _f("FinalTestCompletedDate", DATE, "Date the last domain was completed",
        "final_test_completed_date"),
-    _f("StudentExitCode", TEXT, "CALPADS exit code"),
+    _f("StudentExitCode", SHORT_CODE, "CALPADS exit code"),
     _f("StudentExitDate", DATE, "CALPADS exit date (2018-24: Student Exit Withdrawal Date)"),
     _f("StudentExitFileDate", DATE, "Date removed from the CALPADS file"),
-    _f("ELASCorrectionCode", TEXT, "ELAS correction code (values unconfirmed)"),
+    _f("ELASCorrectionCode", SHORT_CODE, "ELAS correction code (values unconfirmed)"),
     _f("ConditionCode", _enum("NT", "EXD", "ALT", description="NT not tested, EXD exempt domain, "
        "ALT locally determined alternate assessment (to 2020-21), blank none"),
        "Condition code (ELPAC.md §4)", "condition_code"),
@@ -204,9 +241,11 @@ _CORE: list[Field] = [
        required=True),
     _f("SSREligible", Y_N, "A Student Score Report was created", "is_ssr_eligible"),
     _f("ForceComplete", Y_N, "Force-completed at window close", "is_force_complete"),
-    _f("OverallRawScore", TEXT, "Overall raw score (new 2023-24; blank in every sample)"),
-    _f("PercentCorrect", TEXT, "Percent correct (2021-22 only; blank in samples)"),
-    _f("PreliminaryIndicator", TEXT, "Preliminary score indicator (2021-22 only)"),
+    _f("TestMode", _enum("O", "P", description="O online, P paper"), "Test mode of the whole "
+       "test (2019-20 only: later files give one per domain, TestMode1-4)"),
+    _f("OverallRawScore", COUNT, "Overall raw score (new 2023-24; blank in every sample)"),
+    _f("PercentCorrect", NEW_CODE, "Percent correct (2021-22 only; blank in samples)"),
+    _f("PreliminaryIndicator", NEW_CODE, "Preliminary score indicator (2021-22 only)"),
     _f("OverallScaleScore", SCALE_SCORE, "Overall scale score", "overall_scale_score"),
     _f("OralLanguageScaleScore", SCALE_SCORE, "Oral Language (Listening + Speaking) scale score",
        "oral_scale_score"),
@@ -218,14 +257,14 @@ _CORE: list[Field] = [
     _f("OverallScaleScoreCSEM", CSEM, "Overall CSEM (set on Alternate records)", "overall_csem"),
     _f("OralLanguageCSEM", CSEM, "Oral Language CSEM", "oral_csem"),
     _f("WrittenLanguageCSEM", CSEM, "Written Language CSEM", "written_csem"),
-    _f("OverallNumberAnswered", TEXT, "Items answered over all domains (2021-22: "
+    _f("OverallNumberAnswered", COUNT, "Items answered over all domains (2021-22: "
        "OverallItemsAttempted)"),
     _f("AccommodationsIndicator", YES_NO, "Any accommodation used"),
     _f("DesignatedSupportIndicator", YES_NO, "Any designated support used"),
     _f("ReportCreatedDate", DATE, "Date TOMS created this file", "report_created_date"),
     _f("ScoreAvailableDate", DATE, "Date the score became available in TOMS",
        "score_available_date"),
-    _f("LTELorARLTEL", TEXT, "Long-term EL or at-risk LTEL flag (new 2024-25; codes "
+    _f("LTELorARLTEL", NEW_CODE, "Long-term EL or at-risk LTEL flag (new 2024-25; codes "
        "unconfirmed, seen: 2)", "ltel_status"),
     _f("MigrantStatusforTesting", YES_NO, "Migrant education, locked for testing", "is_migrant"),
     _f("MilitaryStatusforTesting", YES_NO, "Armed-forces family, locked for testing",
@@ -234,7 +273,7 @@ _CORE: list[Field] = [
     _f("HomelessStatusforTesting", YES_NO, "Homeless, locked for testing", "is_homeless"),
     _f("ParentEducationLevelforTesting", _enum("10", "11", "12", "13", "14", "15"),
        "Parent education level, locked for testing", "parent_education"),
-    _f("BrailleAccommodation", TEXT, "Braille accommodation (2018-19 only)"),
+    _f("BrailleAccommodation", RESOURCE, "Braille accommodation (2018-19 only)"),
     _f("EndofRecord", END, "End of record marker"),
 ]
 
@@ -244,16 +283,20 @@ def _domain_fields() -> list[Field]:
     for n, dom in enumerate(DOMAINS, start=1):
         d = dom.lower()
         out += [
-            _f(f"TestedDistrictName{n}", TEXT, f"{dom}: tested district name"),
-            _f(f"TestedDistrictCode{n}", CDS14, f"{dom}: tested district CDS code"),
-            _f(f"TestedSchoolName{n}", TEXT, f"{dom}: tested school name"),
+            # 2019-20 has no FinalTested... block: the record's tested LEA and school come
+            # from these blocks (data.toms.tested_blocks).
+            _f(f"TestedDistrictName{n}", ORG_NAME, f"{dom}: tested district name"),
+            _f(f"TestedDistrictCode{n}", CDS14, f"{dom}: tested district CDS code (2019-20: "
+               "the record's tested LEA is the last tested domain's)"),
+            _f(f"TestedSchoolName{n}", ORG_NAME, f"{dom}: tested school name"),
             _f(f"TestedSchoolCode{n}", CDS14, f"{dom}: tested school CDS code"),
             _f(f"TestedCharterSchoolIndicator{n}", _enum("DF", "LF"), f"{dom}: charter type"),
             _f(f"TestedCharterCode{n}", _code(4), f"{dom}: charter number"),
             _f(f"TestedSchoolNPSFlag{n}", Y_N, f"{dom}: tested at an NPS"),
             _f(f"TestStartDate{n}", DATE, f"{dom}: test start date"),
-            _f(f"TestCompletedDate{n}", DATE, f"{dom}: test completed date"),
-            _f(f"OpportunityID{n}", TEXT, f"{dom}: test-delivery opportunity id"),
+            _f(f"TestCompletedDate{n}", DATE, f"{dom}: test completed date (2019-20: the latest "
+               "one names the tested LEA and school)"),
+            _f(f"OpportunityID{n}", RECORD_ID, f"{dom}: test-delivery opportunity id"),
             _f(f"OpportunityTestingStatus{n}", _enum("C", "E", description="C completed, E "
                "expired"), f"{dom}: opportunity status"),
             _f(f"UnlistedResources{n}", Y_N, f"{dom}: an unlisted resource changed the construct"),
@@ -264,11 +307,12 @@ def _domain_fields() -> list[Field]:
             _f(f"RawScore{n}", RAW_SCORE, f"{dom} raw score", f"raw_score_{d}"),
             _f(f"{dom}PL", DOMAIN_LEVEL, f"{dom} performance level", f"{d}_level"),
             _f(f"DomainEx{n}", Y_N, f"{dom} exempt (condition code EXD)", f"is_{d}_exempt"),
-            _f(f"ItemsAttempted{n}", TEXT, f"{dom}: items attempted"),
+            _f(f"ItemsAttempted{n}", COUNT, f"{dom}: items attempted"),
             _f(f"ALTAssessment{n}", Y_N, f"{dom}: locally determined alternate assessment (to "
                "2020-21)"),
             _f(f"Accommodations{n}", Y_N, f"{dom}: accommodations used (2018-19 only)"),
-            _f(f"TestingIrregularities{n}", Y_N, f"{dom}: testing irregularity (2018-19 only)"),
+            _f(f"TestingIrregularities{n}", Y_N, f"{dom}: testing irregularity (2018-19 and "
+               "2019-20 only)"),
             _f(f"ContractorDirectedExempt{n}", Y_N, f"{dom}: contractor-directed exemption "
                "(2018-19 only)"),
         ]
@@ -284,13 +328,16 @@ _PRIOR = ["SSREligible", "Attemptedness", "GradeAssessed", "ConditionCode",
 
 def _prior_fields() -> list[Field]:
     # Kept verbatim: they are TOMS's copy of earlier years, shown as score history on the SSR.
-    return [_f(f"{name}Minus{k}", TEXT, f"{name} {k} year(s) before (SSR score history)")
+    return [_f(f"{name}Minus{k}", SHORT_CODE, f"{name} {k} year(s) before (SSR score history)")
             for k in (1, 2, 3) for name in _PRIOR]
 
 
 # Accommodation and designated-support fields follow one pattern: a prefix, a resource name and
-# a domain number (ELPAC.md §3.2, fields 164-307). Their values are TOMS resource codes.
-_ACCOMMODATION = re.compile(r"^(EA|NEA|EDS|NEDS)([A-Za-z]+)([1-4])$")
+# a domain number (ELPAC.md §3.2, fields 164-307). Their values are TOMS resource codes. The
+# 2019-20 file also has paper-test resources, most for the whole test (no domain number):
+# their names end in "Paper" (NEABraillePaper), or "Paper" and a domain (NEAScribePaper4).
+_ACCOMMODATION = re.compile(r"^(EA|NEA|EDS|NEDS)([A-Za-z]+?)(Paper)?([1-4])$|"
+                            r"^(NEA|NEDS)([A-Za-z]+)(Paper)()$")
 _ACCOMMODATION_PREFIX = {"EA": "Embedded accommodation", "NEA": "Non-embedded accommodation",
                          "EDS": "Embedded designated support",
                          "NEDS": "Non-embedded designated support"}
@@ -300,9 +347,11 @@ def _accommodation_field(name: str) -> Field | None:
     m = _ACCOMMODATION.match(name)
     if not m:
         return None
-    prefix, resource, n = m.groups()
-    return _f(name, TEXT, f"{_ACCOMMODATION_PREFIX[prefix]} {resource}, "
-              f"{DOMAINS[int(n) - 1]} (TOMS resource code)")
+    groups = m.groups()
+    prefix, resource, paper, n = groups[:4] if groups[0] else groups[4:]
+    where = DOMAINS[int(n) - 1] if n else "the whole test"
+    return _f(name, RESOURCE, f"{_ACCOMMODATION_PREFIX[prefix]} {resource}, "
+              f"{where}{', paper test (2019-20)' if paper else ''} (TOMS resource code)")
 
 
 FIELDS: dict[str, Field] = {f.name: f for f in [*_CORE, *_domain_fields(), *_prior_fields()]}

@@ -106,22 +106,34 @@ def _date_value(c: pl.Expr, order: str | None, excel: bool) -> pl.Expr:
     return value
 
 
-def _date_order(frame: pl.DataFrame, date_columns: list[str], given: str | None,
-                file: str) -> str | None:
-    """Decide whether non-ISO dates in a file are day-first or month-first."""
+class DateOrderNeeded(Exception):
+    """A block of a file has dates whose order (day or month first) the whole file decides."""
+
+
+DateEvidence = tuple[int | None, int | None]
+"""The largest first and second number of a file's non-ISO dates (None: no such date)."""
+
+
+def date_evidence(frame: pl.DataFrame, date_columns: list[str]) -> DateEvidence:
+    """What ``frame``'s non-ISO dates say about their order (``decide_date_order`` reads it)."""
     if not date_columns:
-        return given
+        return None, None
     other = frame.select(pl.any_horizontal(
         pl.col(c).str.contains(r"^\d{1,2}[-/.]").any() for c in date_columns)).item()
     if not other:
-        return given
-    parts = frame.select(
+        return None, None
+    first, second = frame.select(
         pl.concat_list([_clean(c).str.extract_groups(_DMY_OR_MDY).struct[0].cast(pl.Int32)
                         for c in date_columns]).list.max().max().alias("first"),
         pl.concat_list([_clean(c).str.extract_groups(_DMY_OR_MDY).struct[1].cast(pl.Int32)
                         for c in date_columns]).list.max().max().alias("second"),
     ).row(0)
-    first, second = parts
+    return first, second
+
+
+def decide_date_order(evidence: DateEvidence, given: str | None, file: str) -> str | None:
+    """Day-first or month-first for a file's non-ISO dates, from all of its dates' evidence."""
+    first, second = evidence
     if first is None:
         return given
     dmy, mdy = first > 12, second is not None and second > 12
@@ -137,6 +149,16 @@ def _date_order(frame: pl.DataFrame, date_columns: list[str], given: str | None,
             "the file settles it; save the file with YYYY-MM-DD dates or pass --date-order dmy "
             "(or mdy)")
     return "dmy" if first >= second else "mdy"
+
+
+def lenient_dates(frame: pl.DataFrame, fields: dict[str, Field]) -> list[str]:
+    """The date columns of ``frame`` not all in canonical form (their order may matter)."""
+    dates = {c: f for c, f in fields.items() if f.kind.name == "date"}
+    if not dates:
+        return []
+    canonical = frame.select([(pl.col(c).is_null() | _canonical(f)).all().alias(c)
+                              for c, f in dates.items()]).row(0, named=True)
+    return [c for c, ok in canonical.items() if not ok]
 
 
 _NUMERIC = {"scale_score": r"^\d{3,4}$", "csem": r"^\d{1,3}$", "level": r"^[1-4]$",
@@ -235,7 +257,8 @@ def _lenient_rules(f: Field, order: str | None, excel: bool) -> tuple[pl.Expr, p
 
 
 def check_fields(frame: pl.DataFrame, fields: dict[str, Field], *, date_order: str | None,
-                 excel: bool, file: str) -> tuple[pl.DataFrame, list[Check]]:
+                 excel: bool, file: str, one_block_of_many: bool = False
+                 ) -> tuple[pl.DataFrame, list[Check]]:
     """Type every checked field of a raw file and say which cells are bad, and why.
 
     Parameters
@@ -250,6 +273,9 @@ def check_fields(frame: pl.DataFrame, fields: dict[str, Field], *, date_order: s
         The file was a workbook: a date may be an Excel day number.
     file
         The file's name, for the refusal of dates no order settles.
+    one_block_of_many
+        ``frame`` is one block of a larger file: dates whose order the file must decide raise
+        ``DateOrderNeeded`` instead (unless ``date_order`` is given).
 
     Returns
     -------
@@ -270,7 +296,10 @@ def check_fields(frame: pl.DataFrame, fields: dict[str, Field], *, date_order: s
     trim = lenient + [c for c, f in fields.items() if f.kind.name == "text" and f.store]
     frame = frame.with_columns([_trimmed(c) for c in trim])
     dates = [c for c in lenient if fields[c].kind.name == "date"]
-    order = _date_order(frame, dates, date_order, file)
+    evidence = date_evidence(frame, dates)
+    if one_block_of_many and date_order is None and evidence[0] is not None:
+        raise DateOrderNeeded(file)
+    order = decide_date_order(evidence, date_order, file)
 
     values: list[pl.Expr] = []
     checks: list[Check] = []

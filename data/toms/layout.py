@@ -26,6 +26,8 @@ class Layout:
     canonical: tuple[str | None, ...]
     """Canonical field per header; None for a blank filler column."""
     source: str
+    note: str = ""
+    """What a reader of this year's file must know (its ``# Note:`` line), or nothing."""
 
     @property
     def fields(self) -> list[Field]:
@@ -37,22 +39,26 @@ def _read_layout(year: str) -> Layout:
     text = resources.files("data.toms").joinpath(f"layouts/{year}.txt").read_text(encoding="utf-8")
     headers: list[str] = []
     canonical: list[str | None] = []
-    source = ""
+    source = note = ""
     for line in text.splitlines():
         if line.startswith("# Source:"):
             source = line.removeprefix("# Source:").strip().rstrip(".")
+        if line.startswith("# Note:"):
+            note = line.removeprefix("# Note:").strip()
         if not line or line.startswith("#"):
             continue
         header, _, canon = line.partition("\t")
         canon = canon or header
         headers.append(header)
         canonical.append(None if canon == "-" else canon)
-    return Layout(year, tuple(headers), tuple(canonical), source)
+    return Layout(year, tuple(headers), tuple(canonical), source, note)
 
 
-LAYOUT_YEARS: tuple[str, ...] = ("2018-19", "2020-21", "2021-22", "2022-23", "2023-24", "2024-25")
-"""Years with a layout of their own. 2019-20 (fall 2020 administration only) is read with the
-2020-21 layout and later years with the newest one, by header name [unconfirmed]."""
+LAYOUT_YEARS: tuple[str, ...] = ("2018-19", "2019-20", "2020-21", "2021-22", "2022-23", "2023-24",
+                                 "2024-25")
+"""Years with a layout of their own; later years are read with the newest one, by header name
+[unconfirmed]. 2019-20 (testing stopped in March 2020) has no FinalTested... block: see
+``data.toms.tested_blocks``."""
 
 
 @cache
@@ -63,15 +69,15 @@ def layout(year: str) -> Layout:
     --------
     >>> len(layout("2024-25").headers)
     376
-    >>> layout("2019-20").year
-    '2020-21'
+    >>> len(layout("2019-20").headers)
+    293
+    >>> layout("2025-26").year
+    '2024-25'
     """
     if year in LAYOUT_YEARS:
         return _read_layout(year)
     if year < LAYOUT_YEARS[0]:
         raise KeyError(f"no Student Score Data File layout before {LAYOUT_YEARS[0]}")
-    if year == "2019-20":
-        return layout("2020-21")
     earlier = [y for y in LAYOUT_YEARS if y <= year]
     return layout(earlier[-1])
 

@@ -10,6 +10,7 @@ read as this layout at all.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import polars as pl
 
@@ -17,10 +18,12 @@ from data import domain
 from data.problems import ROW_PROBLEM_SCHEMA, InputError
 from data.student_groups import derived_columns
 from data.toms.field_catalogue import FIELDS, Field, field_for
+from data.toms.field_hygiene import hygiene_checks, needs_showing, shown_value
 from data.toms.field_rules import NS_FIELDS, REQUIRED, Check, check_fields, checked, store_dtype
 from data.toms.layout import extra_field_names
 from data.toms.read import ROW, SHEET, RawFile
-from data.toms.record_rules import RECORD_TYPE_GIVEN, record_rules
+from data.toms.record_rules import RECORD_TYPE_GIVEN, duplicate_key_ok, record_rules
+from data.toms.tested_blocks import derived_fields, with_final_tested
 
 EXTRA_SEPARATOR = "\x1f"
 """Joins the verbatim fields in ``extra_fields`` (ASCII unit separator: never in TOMS data)."""
@@ -65,30 +68,82 @@ def _text(expr: pl.Expr, f: Field) -> pl.Expr:
     return expr.cast(pl.String)
 
 
+@dataclass
+class Part:
+    """Store rows and problems of a file or of one block of its records.
+
+    ``frame`` holds the store columns except ``extra_fields``, whose fields are left unpacked as
+    ``x:<field>`` columns (text; only those with a value in the block), and ``ROW``: the
+    blocks of one file are packed together once every block is known (``pack_extras``).
+    ``keys`` lists the student and test of every row the duplicate rule could read (``ROW``,
+    ``v:SSID``, ``v:RecordType``, ``SHEET`` and the SSID cell as ``value``), so duplicates
+    across blocks can be found after them.
+    """
+
+    frame: pl.DataFrame
+    problems: pl.DataFrame
+    n_input_rows: int
+    extra_names: list[str]
+    keys: pl.DataFrame
+
+
 def normalise(raw: RawFile, *, date_order: str | None = None) -> Normalised:
     """Check every value of ``raw`` and return store rows for the rows without problems.
 
     The school year, load id and source LEA are filled in later (``data.results.ingest``).
     """
+    part = normalise_part(raw, date_order=date_order)
+    frame = part.frame.with_columns(pack_extras(part.extra_names)).select(list(STORE_SCHEMA))
+    return Normalised(frame, part.problems, part.n_input_rows, part.extra_names)
+
+
+def normalise_part(raw: RawFile, *, date_order: str | None = None,
+                   one_block_of_many: bool = False, clean: bool = False) -> Part:
+    """Check every value of ``raw`` (a file, or a block of one) into a ``Part``.
+
+    ``one_block_of_many`` (``data.toms.checked_file``): dates that need a day-first or
+    month-first order raise ``DateOrderNeeded`` unless ``date_order`` is given, because one
+    block cannot decide it for the whole file. ``clean``: the block's bytes hold no control
+    character or stray ``^`` (``data.toms.field_hygiene.clean_bytes``).
+    """
     src = raw.source
     frame = raw.frame
     present = [c for c in frame.columns if c not in (ROW, SHEET)]
-    missing = [r for r in REQUIRED if r not in present]
+    derived = derived_fields(present, src.layout.canonical)  # 2019-20: from its domain blocks
+    missing = [r for r in REQUIRED if r not in present and r not in derived]
     if missing:
         raise InputError(f"{src.name}: the file has no {', '.join(missing)} column "
                          f"(layout {src.layout.year}); it cannot be loaded")
     fields = {c: field_for(c) for c in present}
+    # Hygiene first, on the cells as read: the field checks trim some of them.
+    frame, hygiene = hygiene_checks(frame, fields, lengths_only=clean)
     typed, checks = check_fields(frame, fields, date_order=date_order,
-                                 excel=src.delimiter == "xlsx", file=src.name)
+                                 excel=src.delimiter == "xlsx", file=src.name,
+                                 one_block_of_many=one_block_of_many)
+    typed, fields, checks = with_final_tested(typed, fields, checks, src.layout.canonical)
     typed, rules = record_rules(typed, src.layout.year, fields)
-    checks.extend(rules)
+    checks = [*hygiene, *checks, *rules]
 
     problems = _collect_problems(typed, checks, src.name)
     bad_rows = problems.get_column("row").unique()
+    keys = typed.filter(duplicate_key_ok()).select(
+        ROW, SHEET, "v:SSID", "v:RecordType", pl.col("SSID").cast(pl.String).alias("value"))
     good = typed.filter(~pl.col(ROW).is_in(bad_rows.implode()))
     extra_names = _extra_names(good, fields)
-    return Normalised(_store_rows(good, fields, extra_names),
-                      pl.concat([raw.problems, problems]), frame.height, extra_names)
+    return Part(_store_rows(good, fields, extra_names), pl.concat([raw.problems, problems]),
+                frame.height, extra_names, keys)
+
+
+def pack_extras(extra_names: list[str]) -> pl.Expr:
+    """``extra_fields``: the ``x:<field>`` columns of ``extra_names`` joined (``EXTRA_SEPARATOR``).
+
+    A block without a value in one of them has no such column: read it with missing columns
+    as null (``pl.scan_parquet(..., missing_columns="insert")``).
+    """
+    if not extra_names:
+        return pl.lit(None, pl.String).alias("extra_fields")
+    return pl.concat_str([pl.col(f"x:{n}").fill_null("") for n in extra_names],
+                         separator=EXTRA_SEPARATOR).alias("extra_fields")
 
 
 def _collect_problems(typed: pl.DataFrame, checks: list[Check], file: str) -> pl.DataFrame:
@@ -107,11 +162,18 @@ def _collect_problems(typed: pl.DataFrame, checks: list[Check], file: str) -> pl
         value = pl.col(fieldname) if fieldname in sub.columns else pl.lit(None, pl.String)
         if name == "x:record_type":  # quote the code as the file wrote it
             value = pl.col(RECORD_TYPE_GIVEN)
+        elif name.startswith("h:"):  # the cell as read, before any trimming
+            value = pl.col(f"hv:{fieldname}")
         parts.append(rows.select(
             pl.lit(file).alias("file"), pl.col(SHEET).alias("sheet"), pl.col(ROW).alias("row"),
             pl.lit(fieldname).alias("field"), value.cast(pl.String).alias("value"),
             reason.cast(pl.String).alias("reason")))
-    return pl.concat(parts).sort("row", "field")
+    found = pl.concat(parts).sort("row", "field")
+    values = found.get_column("value")
+    if needs_showing(values):  # a NUL or a 5 MB name is quoted visibly and short
+        found = found.with_columns(pl.Series("value", [shown_value(v) for v in values],
+                                             dtype=pl.String))
+    return found
 
 
 def _extra_names(frame: pl.DataFrame, fields: dict[str, Field]) -> list[str]:
@@ -141,12 +203,11 @@ def _store_rows(good: pl.DataFrame, fields: dict[str, Field],
     out = [expr.cast(STORE_SCHEMA[name]).alias(name) for name, expr in cols.items()]
     ns_bits = [pl.col(f"ns:{n}").cast(pl.Int16) * (1 << i) for i, n in enumerate(NS_FIELDS)]
     out.append(pl.sum_horizontal(ns_bits).cast(pl.Int16).alias("ns_fields"))
-    extras = [_text(checked(name), fields[name]).fill_null("") for name in extra_names]
-    packed = (pl.concat_str(extras, separator=EXTRA_SEPARATOR) if extras
-              else pl.lit(None, pl.String))
-    out.append(packed.alias("extra_fields"))
+    out += [_text(checked(name), fields[name]).alias(f"x:{name}") for name in extra_names]
+    out.append(pl.col(ROW))
     frame = good.select(out)
-    missing = {n: t for n, t in STORE_SCHEMA.items() if n not in frame.columns}
+    missing = {n: t for n, t in STORE_SCHEMA.items()
+               if n not in frame.columns and n != "extra_fields"}
     frame = frame.with_columns([pl.lit(None, dtype=t).alias(n) for n, t in missing.items()])
     if "SSREligible" not in fields and "Attemptedness" in fields:
         # 2018-19 files have no SSREligible field; an SSR is made for attemptedness Y
@@ -159,10 +220,14 @@ def _store_rows(good: pl.DataFrame, fields: dict[str, Field],
            for p in ("enrolled", "tested")}
     frame = frame.with_columns(lea["enrolled"].alias("enrolled_lea_code"),
                                lea["tested"].alias("tested_lea_code"))
-    return frame.select(list(STORE_SCHEMA))
+    return frame.select([c for c in STORE_SCHEMA if c != "extra_fields"]
+                        + [f"x:{n}" for n in extra_names] + [ROW])
 
 
-def with_year(frame: pl.DataFrame, school_year: str) -> pl.DataFrame:
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
+
+
+def with_year(frame: Frame, school_year: str) -> Frame:
     """Set the school year and what depends on it.
 
     That is the SSR languages (ELPAC.md §7), the reporting LEA and school and the time in
@@ -179,8 +244,8 @@ def with_year(frame: pl.DataFrame, school_year: str) -> pl.DataFrame:
                               *derived_columns(school_year))
 
 
-def test_dates(frame: pl.DataFrame) -> pl.Series:
+def test_dates(frame: pl.DataFrame | pl.LazyFrame) -> pl.Series:
     """Dates that place records in a school year: completion dates, else score dates."""
-    return frame.select(pl.coalesce("final_test_completed_date", "score_available_date")
-                        .alias("d")).get_column("d").drop_nulls()
+    return frame.lazy().select(pl.coalesce("final_test_completed_date", "score_available_date")
+                               .alias("d")).collect().get_column("d").drop_nulls()
 

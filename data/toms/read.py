@@ -18,7 +18,10 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from data.problems import ROW_PROBLEM_SCHEMA, InputError
+from data.toms.encoding import decode_text
+from data.toms.field_catalogue import Field, field_for
 from data.toms.layout import Layout, match_layout
+from data.toms.workbook_limits import check_workbook
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -30,6 +33,9 @@ _TOMS_NAME = re.compile(
     r"(?:(?P<cds>\d{14})_)?.*?(?P<kind>Enrolled|Tested)StudentScoreData_(?P<year>\d{4})", re.I)
 _YEAR_IN_NAME = re.compile(r"(?<!\d)(20\d\d)-(\d\d)(?!\d)")
 _KIND_IN_NAME = re.compile(r"(enrolled|tested)", re.I)
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+LOOK_AHEAD = 200_000
+"""Characters read to find the header row (376 header names take under 8,000)."""
 
 
 @dataclass
@@ -87,19 +93,22 @@ def file_name_facts(name: str) -> tuple[str | None, str | None, str | None]:
     return None, (k[1].lower() if k else None), year
 
 
-def decode_text(raw: bytes) -> tuple[str, str]:
-    """A text file's bytes as text and the encoding read: UTF-8 (BOM or not), else cp1252.
+def split_lines(text: str) -> list[str]:
+    r"""Lines split at CRLF, CR or LF only, as a record's line ends.
+
+    Not ``str.splitlines``, which also splits at form feeds, ASCII separators and Unicode line
+    separators: those are data (and control characters are refused, ``data.toms.field_hygiene``),
+    not line ends that would cut a record in two.
 
     Examples
     --------
-    >>> decode_text("Peña".encode("cp1252"))
-    ('Peña', 'cp1252')
+    >>> split_lines("a^b\r\nc\x1ed\n\ne\rf\n")
+    ['a^b', 'c\x1ed', '', 'e', 'f']
     """
-    try:
-        return raw.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        # Files saved from Excel on Windows are often cp1252 (names such as Peña).
-        return raw.decode("cp1252", errors="replace").lstrip("\ufeff"), "cp1252"
+    lines = _LINE_BREAK.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 def _problem_frame(rows: list[dict[str, object]]) -> pl.DataFrame:
@@ -178,13 +187,16 @@ def _read_text(path: Path, raw: bytes) -> tuple[SourceFile, pl.DataFrame, pl.Dat
 
 
 def _parse_text(path: Path, raw: bytes) -> tuple[SourceFile, pl.DataFrame, pl.DataFrame]:
-    text, encoding = decode_text(raw)
-    lines = text[:200_000].splitlines()
-    if len(text) > 200_000:
+    try:
+        text, encoding = decode_text(raw)
+    except InputError as exc:
+        raise InputError(f"{path.name}: {exc}") from None
+    lines = split_lines(text[:LOOK_AHEAD])
+    if len(text) > LOOK_AHEAD:
         lines = lines[:-1]  # the cut may split the last line; the header comes first anyway
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is None:
-        raise InputError(f"{path.name}: the file is empty")
+        _refuse_no_header(path, raw, text)
     header_line = lines[first]
     delimiter = next((d for d in ("^", "\t", ",") if d in header_line), None)
     if delimiter is None:
@@ -200,13 +212,128 @@ def _parse_text(path: Path, raw: bytes) -> tuple[SourceFile, pl.DataFrame, pl.Da
     if fast is not None:
         frame = fast
     elif delimiter == ",":
-        frame, problems = _parse_quoted(path, text.splitlines()[first:], first, width,
-                                        canonical)
+        frame, problems = _parse_quoted(path, text, first, width, canonical)
     else:
-        frame, problems = _parse_plain(path, text.splitlines(), first, delimiter, width,
+        frame, problems = _parse_plain(path, split_lines(text), first, delimiter, width,
                                        canonical)
     source.n_rows = frame.height
     return source, frame, _problem_frame(problems)
+
+
+def _refuse_no_header(path: Path, raw: bytes, text: str) -> None:
+    """Say why no header row was found: an empty file, or one line too long to be one."""
+    _no_header(path, len(raw), complete=len(text) <= LOOK_AHEAD,
+               has_break=bool(_LINE_BREAK.search(text)))
+
+
+def _no_header(path: Path, size: int, *, complete: bool, has_break: bool) -> None:
+    if complete:
+        raise InputError(f"{path.name}: the file is empty")
+    if not has_break:
+        raise InputError(f"{path.name}: the file is one line of {size:,} bytes with no line "
+                         "break: it is not a Student Score Data File, or its line breaks were "
+                         "lost (a record per line is needed)")
+    raise InputError(f"{path.name}: the first line is longer than {LOOK_AHEAD:,} characters; a "
+                     "Student Score Data File starts with a header row of 99 to 376 names "
+                     "separated by ^ or commas")
+
+
+@dataclass
+class TextHeader:
+    """A UTF-8 text file's header row and where its records start (``read_header``)."""
+
+    line_number: int
+    """The header's line (1-based); records start on the next."""
+    offset: int
+    """Bytes before the first record (the header line and its line end, blank lines, BOM)."""
+    delimiter: str
+    headers: list[str]
+    layout: Layout
+    canonical: list[str | None]
+    unknown: list[str]
+
+    def source(self, path: Path, sha256: str) -> SourceFile:
+        """The file's ``SourceFile`` (row count 0 until its records are read)."""
+        lea, kind, year = file_name_facts(path.name)
+        return SourceFile(path, sha256, path.stat().st_size, self.layout, self.delimiter,
+                          "utf-8", self.unknown, name_lea=lea, name_kind=kind, name_year=year)
+
+    def fields(self) -> dict[str, Field]:
+        """The file's canonical fields by column name."""
+        return {c: field_for(c) for c in self.canonical if c}
+
+
+def read_header(path: Path, text: str, *, complete: bool, has_break: bool) -> TextHeader:
+    """The header of a UTF-8 text file from the start of its text.
+
+    ``text`` is at most ``LOOK_AHEAD`` characters; ``complete`` when it is the whole file,
+    ``has_break`` when the file has a line break anywhere. Raises ``InputError`` as
+    ``read_file`` does for a file without a usable header row.
+    """
+    lines = split_lines(text)
+    if not complete:
+        lines = lines[:-1]  # the cut may split the last line; the header comes first anyway
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        _no_header(path, path.stat().st_size, complete=complete, has_break=has_break)
+    header_line = lines[first]
+    delimiter = next((d for d in ("^", "\t", ",") if d in header_line), None)
+    if delimiter is None:
+        raise InputError(f"{path.name}: the header row has no ^, tab or comma between names")
+    headers = (next(csv.reader([header_line])) if delimiter == ","
+               else header_line.split(delimiter))
+    lay, canonical, unknown = _columns_for(headers, path)
+    end = 0
+    for _ in range(first + 1):
+        found = _LINE_BREAK.search(text, end)
+        end = found.end() if found else len(text)
+    return TextHeader(first + 1, len(text[:end].encode("utf-8")), delimiter, headers, lay,
+                      canonical, unknown)
+
+
+def parse_block(path: Path, data: bytes, line: int, header: TextHeader
+                ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Records of a block of a UTF-8 text file (whole lines, the first on line ``line``).
+
+    The cells as strings under canonical names with their row numbers, and the rows with the
+    wrong number of fields as problems, exactly as ``read_file`` reads a whole file.
+    """
+    width = len(header.headers)
+    canonical = header.canonical
+    if header.delimiter != ",":
+        fast = _fast_block(data, line, header.delimiter, width, canonical)
+        if fast is not None:
+            return fast, _problem_frame([])
+    text = data.decode("utf-8")
+    if header.delimiter == ",":
+        frame, problems = _parse_quoted(path, text, -1, width, canonical)
+    else:
+        frame, problems = _parse_plain(path, split_lines(text), -1, header.delimiter, width,
+                                       canonical)
+    shift = line - 1
+    frame = frame.with_columns(pl.col(ROW) + shift)
+    for problem in problems:
+        problem["row"] = int(problem["row"]) + shift  # type: ignore[call-overload]
+    return frame, _problem_frame(problems)
+
+
+def _fast_block(data: bytes, line: int, delimiter: str, width: int,
+                canonical: list[str | None]) -> pl.DataFrame | None:
+    """``_parse_plain_fast`` for a block: None when a line is blank or has the wrong width."""
+    names = [f"c{i}" for i in range(width)]
+    try:
+        frame = pl.read_csv(data, has_header=False, separator=delimiter, quote_char=None,
+                            infer_schema=False, new_columns=names)
+    except pl.exceptions.PolarsError:
+        return None
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if (frame.height != lines or data.count(b"\r") != data.count(b"\r\n")
+            or data.count(delimiter.encode("utf-8")) != (width - 1) * frame.height):
+        return None
+    keep = {f"c{i}": c for i, c in enumerate(canonical) if c}
+    return frame.select([pl.col(src).alias(dst) for src, dst in keep.items()]).with_columns(
+        pl.int_range(line, line + frame.height, dtype=pl.Int64).alias(ROW),
+        pl.lit(None, dtype=pl.String).alias(SHEET))
 
 
 def _parse_plain(path: Path, lines: list[str], first: int, delimiter: str, width: int,
@@ -243,17 +370,23 @@ def _parse_plain(path: Path, lines: list[str], first: int, delimiter: str, width
     return body, problems
 
 
-def _parse_quoted(path: Path, lines: list[str], first: int, width: int,
+def _parse_quoted(path: Path, text: str, first: int, width: int,
                   canonical: list[str | None]) -> tuple[pl.DataFrame, list[dict[str, object]]]:
     # Comma files come from spreadsheets, which quote cells holding commas: use a real CSV
-    # reader. They are small (hand-saved), so Python speed is fine here.
-    reader = csv.reader(io.StringIO("\n".join(lines)))
-    next(reader)
+    # reader. They are small (hand-saved), so Python speed is fine here. The reader gets the
+    # text as it is (newline=""), so a quoted line break stays in its cell, where the field
+    # checks refuse it, and a record is numbered by the line it starts on.
+    reader = csv.reader(io.StringIO(text, newline=""))
+    for _ in range(first + 1):  # blank lines, then the header
+        next(reader)
     columns: list[list[str]] = [[] for _ in range(width)]
     rows: list[int] = []
     problems: list[dict[str, object]] = []
-    for record in reader:
-        line_no = first + reader.line_num
+    while True:
+        line_no = reader.line_num + 1
+        record = next(reader, None)
+        if record is None:
+            break
         if not any(cell.strip() for cell in record):
             continue
         if len(record) != width:
@@ -270,6 +403,10 @@ def _parse_quoted(path: Path, lines: list[str], first: int, width: int,
 def _read_excel(path: Path, raw: bytes) -> tuple[SourceFile, pl.DataFrame, pl.DataFrame]:
     import fastexcel
 
+    try:
+        check_workbook(raw)  # before the reader inflates anything: zip bombs (issue 15)
+    except InputError as exc:
+        raise InputError(f"{path.name}: {exc}") from None
     try:
         reader = fastexcel.read_excel(raw)
     except Exception as exc:  # fastexcel raises its own error types for damaged workbooks

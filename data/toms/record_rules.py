@@ -27,6 +27,9 @@ RECORD_TYPE_GIVEN = "rt:given"
 """Column keeping the record type as the file wrote it (``v:RecordType`` holds the resolved
 one), so a problem with it quotes the file."""
 
+SUMMATIVE_ONLY_LAYOUTS = ("2018-19", "2019-20")
+"""Layouts of years before the Summative Alternate ELPAC: every SA/SE record is type 21."""
+
 _MEASURES = (("overall", "OverallScaleScore", "OverallPL", "Overall"),
              ("oral", "OralLanguageScaleScore", "OralLanguagePL", "Oral Language"),
              ("written", "WrittenLanguageScaleScore", "WrittenLanguagePL", "Written Language"))
@@ -83,8 +86,10 @@ def _record_type(typed: pl.DataFrame, layout_year: str) -> tuple[pl.DataFrame, l
     """Resolve SA/SE record types to 21 or 23 by layout year and score band.
 
     ELPAC.md §2, §3.2 field 1: 21 is the Summative ELPAC and 23 the Summative Alternate
-    ELPAC; 2018-19 files (Summative only) write SA, and a composite or a score from the LOSS
-    up is Summative while a score in the 200-899 bands is Alternate.
+    ELPAC; 2018-19 files write SA and 2019-20 files SE on every record, and both years are
+    Summative only (the Alternate's first operational year is 2021-22, §2). In later files a
+    composite or a score from the LOSS up is Summative while a score in the 200-899 bands is
+    Alternate.
     """
     rt = checked("RecordType")
     overall = checked("OverallScaleScore")
@@ -92,7 +97,7 @@ def _record_type(typed: pl.DataFrame, layout_year: str) -> tuple[pl.DataFrame, l
         "WrittenLanguageScaleScore").is_not_null()
     resolved = (
         pl.when(rt.is_in(["21", "23"])).then(rt)
-        .when(pl.lit(layout_year == "2018-19")).then(pl.lit("21"))
+        .when(pl.lit(layout_year in SUMMATIVE_ONLY_LAYOUTS)).then(pl.lit("21"))
         .when((overall >= domain.LOSS) | composite).then(pl.lit("21"))
         .when(overall.is_between(200, 899)).then(pl.lit("23"))
     )
@@ -349,14 +354,21 @@ def _age_rules(fields: dict[str, Field], today: date) -> list[Check]:
     return rules
 
 
+def duplicate_key_ok() -> pl.Expr:
+    """True where a record's student and test are valid, so the duplicate rule reads them."""
+    return (passed("SSID", "RecordType") & checked("SSID").is_not_null()
+            & checked("RecordType").is_not_null())
+
+
+DUPLICATE_REASON = "the same student has another record for this test on row {}"
+
+
 def _duplicate_rule(typed: pl.DataFrame) -> tuple[pl.DataFrame, list[Check]]:
     """One record per student per test (ELPAC.md §3.1 "Record count")."""
-    key_ok = (passed("SSID", "RecordType") & checked("SSID").is_not_null()
-              & checked("RecordType").is_not_null())
+    key_ok = duplicate_key_ok()
     # A window over the whole file, kept as a column: problems are later read from a subset.
     typed = typed.with_columns(pl.col(ROW).min().over(["v:SSID", "v:RecordType"])
                                .alias("dup:first"))
     first_row = pl.col("dup:first")
     return typed, [("x:duplicate", "SSID", key_ok & (pl.col(ROW) != first_row),
-                    pl.format("the same student has another record for this test on row {}",
-                              first_row))]
+                    pl.format(DUPLICATE_REASON, first_row))]

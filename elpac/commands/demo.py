@@ -26,6 +26,9 @@ def demo(
     if_missing: Annotated[bool, typer.Option(help="Do nothing if the store has data.")] = False,
     accounts: Annotated[bool, typer.Option(
         help="Create demo accounts, one per role, listed on the sign-in form.")] = True,
+    spring_2020: Annotated[bool, typer.Option(
+        "--spring-2020", help="Also write and load 2019-20 (when --years includes it): the "
+        "students tested before testing stopped in March 2020.")] = False,
 ) -> None:
     """Generate a synthetic statewide data set as real TOMS files and load it."""
     from data.synth.demo_accounts import DEMO_PASSWORD, create_demo_accounts
@@ -41,7 +44,8 @@ def demo(
         return
     try:
         spec = DemoSpec(students=students, years=years, seed=seed,
-                        as_of=date.fromisoformat(as_of) if as_of else None)
+                        as_of=date.fromisoformat(as_of) if as_of else None,
+                        spring_2020=spring_2020)
         summary = build_demo(spec, st, keep_files=keep_files, echo=typer.echo)
         made = create_demo_accounts(st) if accounts else []
     except (InputError, ValueError) as exc:

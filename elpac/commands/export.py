@@ -34,11 +34,25 @@ def _day(value: str | None, option: str) -> date | None:
         raise fail(f"{option} must be a date written YYYY-MM-DD, e.g. 2025-05-01") from None
 
 
+def _year_notes(loaded: tuple[str, ...], chosen: list[str], *, named: bool) -> None:
+    """Say that a chosen year is incomplete, or that an unnamed incomplete year is left out."""
+    from queries.labels import INCOMPLETE_YEARS, year_note
+
+    for y in chosen if named else loaded:
+        if y in chosen and (note := year_note(y)):
+            typer.echo(f"note: {note}")
+        elif y in INCOMPLETE_YEARS:
+            typer.echo(f"note: {y} is left out (incomplete: {INCOMPLETE_YEARS[y]}); name it "
+                       f"with --year {y} to export it")
+
+
 @app.command("students")
 def export_students(
     out: Annotated[Path, typer.Option("-o", "--output", help="File to write, or a directory "
                                       "to write it in under its own name.")],
-    year: Annotated[list[str] | None, typer.Option(help="School year(s); default: all.")] = None,
+    year: Annotated[list[str] | None, typer.Option(help="School year(s); default: all but "
+                                                   "2019-20, which is incomplete (name it to "
+                                                   "have it).")] = None,
     lea: Annotated[str | None, typer.Option(help="14-digit CDS code of an LEA.")] = None,
     by: Annotated[str | None, typer.Option(help="enrolled or tested: the LEA's enrolled-LEA "
                                            "or tested-LEA records, as TOMS offers them "
@@ -53,6 +67,9 @@ def export_students(
                                               "tested).")] = False,
     fmt: Annotated[str, typer.Option("--format", help="csv, xlsx or toms (caret, loads "
                                      "again).")] = "csv",
+    with_data_only: Annotated[bool, typer.Option(
+        "--with-data-only", help="Excel: leave out the layout's columns that are blank in "
+        "every record.")] = False,
     user: UserOption = None,
     store: StoreOption = None,
 ) -> None:
@@ -68,7 +85,7 @@ def export_students(
     start, end = _day(score_from, "--score-from"), _day(score_to, "--score-to")
     try:
         snap = snapshot(store)
-        years = list(dict.fromkeys(year)) if year else list(snap.years)
+        years = list(dict.fromkeys(year)) if year else list(snap.default_years)
         if start is None and len(years) == 1 and years[0] in snap.years:
             start = score_window_start(years[0])
         # The operator's tool: statewide with student records, unless --lea narrows it, or
@@ -77,15 +94,18 @@ def export_students(
             Scope.lea(lea, pii=True) if lea else Scope.state(pii=True))
         name = extract_file_name("ssdf", detail=by or "all", org=lea or STATE,
                                  year=years[0] if len(years) == 1 else "all-years", fmt=fmt,
-                                 on=date.today())
+                                 on=date.today(), score_from=start, score_to=end,
+                                 scored_only=scored_only)
         target = target_path(out, name)
+        _year_notes(snap.years, years, named=bool(year))
         typer.echo(f"extracting {', '.join(years)}" + (f", LEA {lea}" if lea else "")
                    + (f", {by} records" if by else "")
                    + (f", scores available {start or '...'} to {end or '...'}"
                       if start or end else ""))
         result = build_ssdf_extract(snap, target, scope=scope, years=years, lea=lea,
                                     by=by, score_from=start, score_to=end,  # type: ignore[arg-type]
-                                    scored_only=scored_only, fmt=fmt, progress=echo_progress)
+                                    scored_only=scored_only, fmt=fmt, progress=echo_progress,
+                                    with_data_only=with_data_only)
         audit_export(store, user, scope, target, f"students years={','.join(years)} "
                      f"lea={lea} by={by} from={start} to={end}", result.n_rows)
     except (InputError, ScopeError, ValueError) as exc:
@@ -126,11 +146,12 @@ def export_district(
         raise fail("--format must be csv or xlsx")
     try:
         snap = snapshot(store)
-        chosen = year or snap.years[-1]
+        chosen = year or snap.latest_year
         name = extract_file_name("district", detail=test, org=school or lea, year=chosen,
                                  fmt=fmt, on=date.today())
         target = target_path(out or output, name)  # type: ignore[arg-type]
         scope = user_scope(store, user) or Scope.lea(lea, pii=True)
+        _year_notes(snap.years, [chosen], named=True)
         result = build_district_export(snap, target, scope=scope,
                                        year=chosen, lea=lea, school=school, test=test, fmt=fmt,
                                        progress=echo_progress)
@@ -148,6 +169,8 @@ def export_research_file(
     test: Annotated[str, typer.Option(help="summative or alternate.")] = "summative",
     lea: Annotated[str | None, typer.Option(help="Only this LEA (14-digit CDS) and its "
                                             "schools.")] = None,
+    school: Annotated[str | None, typer.Option(help="Only this school (14-digit CDS): for "
+                                               "a school's staff.")] = None,
     no_suppress: Annotated[bool, typer.Option("--no-suppress", help="Show the scores of "
                                               "groups under 11 (not for publication).")]
     = False,
@@ -164,13 +187,15 @@ def export_research_file(
         snap = Snapshot(store_path(store))
         if not snap.years:
             raise InputError(f"the store at {snap.store.path} holds no results")
-        chosen = year or snap.years[-1]
+        chosen = year or snap.latest_year
         scope = user_scope(store, user) or Scope.state()
+        _year_notes(snap.years, [chosen], named=True)
         rows = research_rows(snap, year=chosen, test=test, scope=scope, lea=lea,
-                             suppress=not no_suppress)
+                             school=school, suppress=not no_suppress)
         write_research_file(rows, out)
         audit_export(store, user, scope, out, f"research-file year={chosen} test={test} "
-                     f"lea={lea} suppressed={not no_suppress or scope.suppressed}", rows.height)
+                     f"lea={lea} school={school} "
+                     f"suppressed={not no_suppress or scope.suppressed}", rows.height)
     except (InputError, ScopeError, ValueError) as exc:
         raise fail(str(exc)) from None
     suppressed = "" if no_suppress and not scope.suppressed else ", suppressed under 11"

@@ -1,4 +1,8 @@
-"""``elpac layout``, ``elpac ingest`` and ``elpac loads``: score data files and their loads."""
+"""``elpac layout``, ``elpac ingest`` and ``elpac loads``: score data files and their loads.
+
+``elpac loads`` is a group: on its own it shows the load history, ``elpac loads undo`` takes a
+load back (``data.results.undo``).
+"""
 
 from __future__ import annotations
 
@@ -43,7 +47,8 @@ def layout(
     elif fmt == "markdown":
         title = (f"# Summative ELPAC and Summative Alternate ELPAC Student Score Data File, "
                  f"{year}\n\nLayout {lay.year}: {len(lay.headers)} fields, caret (^) delimited "
-                 f"with a header row; the last field is always ZZ. Source: {lay.source}.\n\n")
+                 f"with a header row; the last field is always ZZ. Source: {lay.source}."
+                 + (f" {lay.note}" if lay.note else "") + "\n\n")
         head = "| # | Header | Type | Acceptable values | Meaning | Store column |\n"
         head += "|---|---|---|---|---|---|\n"
         body = "".join(
@@ -76,6 +81,9 @@ def ingest(
     check: Annotated[bool, typer.Option("--check", help="Check only; load nothing.")] = False,
     report: Annotated[Path | None, typer.Option(help="Where to write every problem (CSV).")]
     = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Load even when a file removes "
+                                          "students that the file it replaces lists (the "
+                                          "refusal says how many).")] = False,
 ) -> None:
     """Check Student Score Data Files and load them, all or nothing."""
     from data.results.ingest import ingest as run_ingest
@@ -92,7 +100,7 @@ def ingest(
     try:
         result = run_ingest(files, store=st, year=year, kind=kind, date_order=date_order,
                             skip_bad_rows=skip_bad_rows, dry_run=check,
-                            loaded_by=os.environ.get("USER"))
+                            loaded_by=os.environ.get("USER"), replace=replace)
     except (InputError, ValueError) as exc:
         raise fail(str(exc)) from None
     elapsed = time.perf_counter() - started
@@ -106,6 +114,8 @@ def ingest(
         if o.message and o.status != "refused":
             line += f"  {o.message}"
         typer.echo(line)
+        if o.kind_note:
+            typer.echo(f"{'':11}{o.kind_note}")
     for p in result.file_problems:
         typer.echo(f"error: {p}", err=True)
     problems = result.row_problems
@@ -130,8 +140,15 @@ def ingest(
         raise typer.Exit(1)
 
 
-def loads(store: StoreOption = None) -> None:
-    """Show the load history of a store."""
+loads_app = typer.Typer(invoke_without_command=True, help="The load history of a store "
+                        "(on its own), and taking a load back (undo).")
+
+
+@loads_app.callback()
+def loads(ctx: typer.Context, store: StoreOption = None) -> None:
+    """Show the load history of a store: what each file replaced, what is current."""
+    if ctx.invoked_subcommand is not None:
+        return
     st = Store(store_path(store))
     try:
         history = st.loads()
@@ -141,7 +158,31 @@ def loads(store: StoreOption = None) -> None:
         typer.echo(f"no loads in {st.path}")
         return
     for r in history.iter_rows(named=True):
-        state = "current" if r["is_current"] else f"superseded by load {r['superseded_by']}"
+        if r["is_undone"]:
+            state = "undone"
+        elif r["is_current"]:
+            state = "current"
+        else:
+            state = f"superseded by load {r['superseded_by']}"
+        if r["replaced_load_id"] is not None:
+            state += f", replaced load {r['replaced_load_id']}"
         typer.echo(f"load {r['load_id']:>4}  {r['school_year']}  {r['kind']:<8}  "
                    f"LEA {r['lea_code']}  {r['n_records']:>9,} records  {state}  "
                    f"{r['file_name']}")
+
+
+@loads_app.command("undo")
+def undo(
+    load_id: Annotated[int, typer.Argument(help="The load to take back (elpac loads lists "
+                                           "them).", show_default=False)],
+    store: StoreOption = None,
+) -> None:
+    """Take a load back: what it replaced is current again, in one new data version."""
+    from data.results.undo import undo as run_undo
+
+    st = Store(store_path(store))
+    try:
+        done = run_undo(st, load_id, undone_by=os.environ.get("USER"))
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(done.sentence())

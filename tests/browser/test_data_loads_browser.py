@@ -8,13 +8,18 @@ Marked ``browser`` by ``conftest.py``.
 
 from __future__ import annotations
 
+import threading
+import time
+import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
 from playwright.sync_api import Page, expect
 
+from data.toms.layout import layout
 from tests.browser.conftest import wait_for_app
+from tests.data.toms.zip_bomb import write_zip_bomb
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -103,5 +108,80 @@ def test_loads_page_reports_a_good_file_ready_to_load(
     expect(page.get_by_role("button", name="Load", exact=True)).to_be_enabled()
 
     screenshot(page, "data_loads_good_file")
+    # Not pressed: the server's store is shared by every browser test.
+    assert digest(tiny_store_path) == before
+
+
+def _health(base: str) -> str:
+    with urllib.request.urlopen(f"{base}/_stcore/health", timeout=10) as answer:
+        return answer.read().decode()
+
+
+def test_loads_page_refuses_a_zip_bomb_and_the_server_keeps_answering(
+        open_app: Callable[[str], Page], screenshot: Callable[[Page, str], Path],
+        streamlit_server: str, tiny_store_path: Path,
+        digest: Callable[[Path], dict[str, str]], tmp_path: Path) -> None:
+    # Issue 15, finding 1: this upload killed the whole dashboard (every session with it).
+    before = digest(tiny_store_path)
+    bomb = tmp_path / "2024-25_tested_bomb.xlsx"
+    write_zip_bomb(bomb, list(layout("2024-25").headers))
+    page = open_app("loads")
+
+    answers: list[str] = []
+    stop = threading.Event()
+
+    def watch() -> None:  # the health check, asked all through the upload and its check
+        while not stop.is_set():
+            answers.append(_health(streamlit_server))
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(files=[{
+            "name": bomb.name, "buffer": bomb.read_bytes(),
+            "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}])
+        wait_for_app(page)
+        expect(page.get_by_test_id("stException")).to_have_count(0)
+        # The sentence above the tables (the files table repeats it as the file's note).
+        refusal = page.get_by_text(f"{bomb.name}: the workbook part xl/worksheets/sheet1.xml "
+                                   "is compressed", exact=False)
+        expect(refusal).to_be_visible()
+        expect(refusal).to_contain_text("a real workbook reaches (a zip bomb?), so it was not "
+                                        "opened")
+        expect(page.get_by_text("Nothing can be loaded until the file problems listed above "
+                                "are fixed")).to_be_visible()
+        expect(page.get_by_role("button", name="Load", exact=True)).to_be_disabled()
+    finally:
+        stop.set()
+        watcher.join()
+    assert answers, "the health check was never asked"
+    assert set(answers) == {"ok"}
+    assert _health(streamlit_server) == "ok"
+    screenshot(page, "data_loads_zip_bomb")
+    assert digest(tiny_store_path) == before
+
+
+def test_loads_page_asks_before_a_load_removes_students(
+        open_app: Callable[[str], Page], tiny_files: dict[str, list[Path]],
+        tiny_store_path: Path, digest: Callable[[Path], dict[str, str]]) -> None:
+    # Issue 15, finding 4: a newer file lacking students the loaded one lists says how many
+    # it would remove, and Load waits for the confirmation box.
+    before = digest(tiny_store_path)
+    name, frame = county_file(tiny_files, "2025-26")
+    fewer = frame.with_columns(ReportCreatedDate=pl.lit("2026-08-20")).slice(3)
+
+    page = open_app("loads")
+    upload(page, name, fewer)
+
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    expect(page.get_by_text("Loading would remove 3 student(s)")).to_be_visible()
+    load = page.get_by_role("button", name="Load", exact=True)
+    expect(load).to_be_disabled()
+    page.get_by_text("Remove these 3 student(s) and load").click()
+    wait_for_app(page)
+    expect(page.get_by_role("checkbox", name="Remove these 3 student(s) and load")
+           ).to_be_checked()
+    expect(load).to_be_enabled()
     # Not pressed: the server's store is shared by every browser test.
     assert digest(tiny_store_path) == before

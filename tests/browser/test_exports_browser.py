@@ -98,7 +98,7 @@ def test_exports_build_and_download_csv_and_excel(
     # Student Score Data File, tested-LEA records, both tests.
     pick(page, "Export", "Student Score Data File")
     tested = year_records.filter(pl.col("tested_lea_code") == LEA)
-    ssdf_name = rf"elpac-ssdf-tested-{LEA}-{YEAR}-\d{{8}}"
+    ssdf_name = rf"elpac-ssdf-tested-{LEA}-{YEAR}-scores-\d{{8}}-to-open-\d{{8}}"
     ssdf_csv = build_and_download(page, tmp_path, tested.height, ssdf_name + r"\.csv")
     back = pl.read_csv(ssdf_csv, infer_schema=False)
     assert sorted(zip(back["SSID"], back["RecordType"], strict=True)) == sorted(

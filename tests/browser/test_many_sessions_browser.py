@@ -13,6 +13,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import polars as pl
@@ -21,6 +22,7 @@ from playwright.sync_api import Browser, Page, expect
 from data.catalog.rosters import Rosters
 from data.results.store import Store
 from data.synth.demo_accounts import demo_accounts
+from queries.sessions import COOKIE
 from tests.browser.conftest import RUN_TIMEOUT_MS, wait_for_app
 
 SESSIONS = 20
@@ -79,6 +81,13 @@ def test_twenty_sessions_sign_in_report_and_download_while_the_shell_writes(
             page.get_by_test_id("stSidebar").get_by_role(
                 "button", name=f": {account.email}").click()
         for page in pages:
+            # The sign-in goes once through /auth/session (which sets the cookie) and back:
+            # an action before that round trip ends is cut off by it (a download canceled).
+            deadline = time.monotonic() + RUN_TIMEOUT_MS * 2 / 1000
+            while not any(c["name"] == COOKIE for c in page.context.cookies()):
+                assert time.monotonic() < deadline, "no session cookie after signing in"
+                page.wait_for_timeout(100)
+            wait_for_app(page)
             expect(page.get_by_test_id("stSidebar").get_by_text("Signed in as")).to_be_visible(
                 timeout=RUN_TIMEOUT_MS * 2)
             wait_for_app(page)

@@ -24,10 +24,11 @@ if TYPE_CHECKING:
 # The default page lives at the bare URL ("/glance" is not routable). Every page of the menu
 # (dashboard/app.py): a store without accounts opens as a single analyst's install, who sees
 # them all, Audit included (the signed-in administrator's Audit is checked below too).
-PAGES = {"": "At a glance", "report": "Custom report", "students": "Students",
+PAGES = {"": "At a glance", "report": "Custom report", "progress": "English learner progress",
+         "students": "Students",
          "rosters": "Rosters", "score-reports": "Score reports", "exports": "Exports",
          "loads": "Data loads", "delivery": "SSR delivery", "store": "Store contents",
-         "audit": "Audit"}
+         "audit": "Audit", "reconcile": "Reconcile with CDE"}
 
 
 def metric_value(page: Page, label: str) -> str:
@@ -48,7 +49,7 @@ def test_every_page_opens(open_app: Callable[[str], Page],
     expect(page.get_by_test_id("stException")).to_have_count(0)
     expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)
     # st.navigation names the browser tab after the page it runs.
-    expect(page).to_have_title(title)
+    expect(page).to_have_title(f"{title} · ELPAC results explorer")
     assert screenshot(page, f"page_{path or 'glance'}").stat().st_size > 10_000
 
 
@@ -66,14 +67,16 @@ def test_audit_page_of_a_signed_in_administrator(
     page.goto(accounts_server)
     wait_for_app(page)
     sidebar = page.get_by_test_id("stSidebar")
-    sidebar.get_by_role("button", name=f": {account.email}").click()
+    # The sign-in goes once through /auth/session (the session cookie) and back.
+    with page.expect_navigation():
+        sidebar.get_by_role("button", name=f": {account.email}").click()
     wait_for_app(page)
     expect(sidebar.get_by_text(f"Signed in as {account.name}")).to_be_visible()
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Audit").click()
     wait_for_app(page)
 
     expect(page.get_by_role("heading", name="Audit", level=1)).to_be_visible()
-    expect(page).to_have_title("Audit")
+    expect(page).to_have_title("Audit · ELPAC results explorer")
     expect(page.get_by_test_id("stException")).to_have_count(0)
     # The sign-in just made is in the log (the entries of the LEA's accounts).
     expect(page.get_by_text("the accounts of your LEAs")).to_be_visible()

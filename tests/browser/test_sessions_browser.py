@@ -24,7 +24,10 @@ LEA_ADMIN = "lea.admin@demo.example"
 def sign_in_as(page: Page, email: str) -> None:
     """Press the demo account's button; wait until the cookie hand-off has brought us back."""
     sidebar = page.get_by_test_id("stSidebar")
-    sidebar.get_by_role("button", name=f": {email}").click()
+    # "Signed in as" shows before the round trip through /auth/session too: wait for the
+    # navigation itself, or a next step is undone by it.
+    with page.expect_navigation(timeout=30_000):
+        sidebar.get_by_role("button", name=f": {email}").click()
     expect(sidebar.get_by_text("Signed in as")).to_be_visible(timeout=30_000)
     wait_for_app(page)
 

@@ -61,7 +61,9 @@ def test_each_demo_role_sees_its_own(page: Page, accounts_server: str, accounts_
     access, students, loads = ROLE_VIEWS[role]
     open_signed_out(page, accounts_server)
     sidebar = page.get_by_test_id("stSidebar")
-    sidebar.get_by_role("button", name=f": {account.email}").click()
+    # The sign-in goes once through /auth/session (the session cookie) and back.
+    with page.expect_navigation():
+        sidebar.get_by_role("button", name=f": {account.email}").click()
     wait_for_app(page)
     expect(sidebar.get_by_text(f"Signed in as {account.name}")).to_be_visible()
     expect(sidebar.get_by_text(access)).to_be_visible()

@@ -47,5 +47,5 @@ def test_at_a_glance_is_the_default_page(open_app: Callable[[str], Page]) -> Non
     page = open_app("")
 
     # st.navigation names the browser tab after the page it runs.
-    expect(page).to_have_title("At a glance")
+    expect(page).to_have_title("At a glance · ELPAC results explorer")
     expect(page.get_by_role("dialog", name="Page not found")).to_have_count(0)

@@ -246,9 +246,9 @@ def test_ssr_breakdown_by_school_for_one_lea(monkeypatch, tiny_store_path):
         {f"{r['name']} ({r['cds_code']})": r["pct_released"] for r in table.iter_rows(named=True)})
 
 
-LANGUAGE_LABELS = {"ENG": "English only", "ENG;SPA": "Spanish", "ENG;VIE": "Vietnamese",
-                   "ENG;FIL": "Filipino", "ENG;KOR": "Korean",
-                   "ENG;CHI": "Chinese (Traditional)"}
+LANGUAGE_LABELS = {"ENG": "English only", "ENG;SPA": "English and Spanish",
+                   "ENG;VIE": "English and Vietnamese", "ENG;FIL": "English and Filipino",
+                   "ENG;KOR": "English and Korean", "ENG;CHI": "English and Chinese (Traditional)"}
 """Each ``ssr_languages`` value and the second SSR language the page names for it."""
 
 
@@ -279,3 +279,30 @@ def test_ssr_breakdown_by_language(monkeypatch, tiny_store_path, where):
     released = second.filter(pl.col("ssr_available_date") <= as_of).height
     assert metrics(at)["Second-language SSRs released"] == (
         f"{released:,}", f"of {second.height:,} students with one")
+
+
+def test_totals_reconcile_with_the_district_export(monkeypatch, tiny_store_path):
+    # The issue: an LEA's At a glance said 3,981 enrolled and 3,914 with scores while its
+    # District/School export had 4,035 rows, 3,967 with IncludeIndicator Y; the 54 TK students
+    # made the difference and nothing said so. Same rule on both sides now, and a note.
+    from queries.district_export import read_district_results
+    from queries.scope import Scope
+    from queries.snapshot import Snapshot
+
+    year = "2025-26"
+    frame = records(tiny_store_path, year)
+    tk = frame.filter(~pl.col("counted") & (pl.col("record_type") == "21"))
+    lea = tk.get_column("reporting_lea_code").mode().sort().item(0)
+    at = run_app(monkeypatch, tiny_store_path, scope=f'{{"leas": ["{lea}"], "pii": true}}')
+    assert at.selectbox(key="ctx_year").value == year
+    export = read_district_results(Snapshot(tiny_store_path), scope=Scope.lea(lea, pii=True),
+                                   year=year, lea=lea)
+    counted = export.filter(pl.col("Transitional Kindergarten") != "Yes")
+    shown = metrics(at)
+    assert shown["Students enrolled"][0] == f"{counted.height:,}"
+    assert shown["Tested with scores"][0] == (
+        f"{counted.filter(pl.col('Include Indicator') == 'Y').height:,}")
+    left_out = export.height - counted.height
+    assert left_out == tk.filter(pl.col("reporting_lea_code") == lea).height > 0
+    assert any(c.value.startswith(f"{left_out:,} transitional kindergarten student")
+               for c in at.caption), [c.value for c in at.caption]

@@ -122,9 +122,15 @@ def test_title_and_subtitle_state_what_is_shown(snap: Snapshot) -> None:
                   "complete tests only", "Only Economically disadvantaged",
                   "tested with scores", "Data: partial for 2025-26"):
         assert words in text, words
-    latest = report.filter(pl.col("school_year") == "2025-26")
-    assert f"n = {latest.get_column('n_scored')[0]:,} tested with scores" in text
+    # Two years, two n: the subtitle does not pick one; each bar carries its own.
+    assert "n: students tested with scores, given for each row" in text
+    for n in report.get_column("n_scored"):
+        assert any(f"(n={n:,})" in label for label in fig.data[0].y)
     assert "Presentation mode" not in text
+    one = ReportSpec(years=("2025-26",), orgs=(LEA,), org_level="lea")
+    single = _report(snap, one)
+    assert f"n = {single.get_column('n_scored')[0]:,} tested with scores" in (
+        chart_labels.describe_report(single, one, suppress=False)[1][-1])
     # A saved report's name is its title.
     named = ReportSpec(years=("2024-25",), name="Board, spring")
     assert chart_labels.describe_report(_report(snap, named), named, suppress=False)[0] == (
@@ -140,9 +146,10 @@ def test_longitudinal_levels_and_means(snap: Snapshot) -> None:
     levels = charts.longitudinal_chart(report, test="summative", measure="overall",
                                        view="levels", title=title, subtitle=subtitle)
     assert [t.name for t in levels.data] == list(level_names("summative", "overall"))
-    # A multi-category x axis: (series, year) per bar; every bar sums to 100 %.
+    # A multi-category x axis: (series, year and its n) per bar; every bar sums to 100 %.
     series, years = levels.data[0].x
-    assert list(years) == report.get_column("school_year").to_list()
+    assert list(years) == [f"{y} (n={n:,})" for y, n in report.select(
+        "school_year", "overall_total").iter_rows()]
     for i in range(len(years)):
         assert sum(t.y[i] for t in levels.data) == pytest.approx(100.0)
 

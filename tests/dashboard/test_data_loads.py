@@ -240,8 +240,9 @@ def test_an_older_file_is_refused_before_anything_is_loaded(
     upload(at, source.name, toms_bytes(older))
 
     (error,) = [e.value for e in at.error]
-    assert error.startswith(f"{source.name}: a newer file is already loaded for LEA ")
-    assert "Upload a newer file." in error
+    assert error.startswith(f"{source.name}: older than {source.name} (created 2026-06-01), "
+                            "already loaded for LEA ")
+    assert error.endswith("the newer file stays and nothing was loaded")
     assert set(table(at, "replaces")["replaces"].str.slice(0, 21)) == {"nothing: older than l"}
     assert metrics(at)["Would load"] == "0"
     assert load_button_disabled(at)
@@ -270,7 +271,7 @@ def test_a_newer_file_loaded_meanwhile_wins_and_the_page_says_so(
     assert digest(store_copy.path) == before
     assert not at.success
     (error,) = [e.value for e in at.error]
-    assert error.startswith(f"{source.name}: a newer file is already loaded for LEA ")
+    assert error.startswith(f"{source.name}: older than {source.name} (created 2026-08-25)")
     assert load_button_disabled(at)
 
 

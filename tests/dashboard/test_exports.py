@@ -130,7 +130,8 @@ def test_ssdf_extract_counts_the_sides_records(monkeypatch: pytest.MonkeyPatch,
     build(at)
 
     n = records(tiny_store_path).filter(pl.col(f"{by}_lea_code") == LEA).height
-    name = f"elpac-ssdf-{by}-{LEA}-{YEAR}-{TODAY}.csv"
+    # The default window starts on February 1 of the spring; the name says so.
+    name = f"elpac-ssdf-{by}-{LEA}-{YEAR}-scores-20240201-to-open-{TODAY}.csv"
     assert [s.value for s in at.success] == [f"{n:,} records: `{name}`"]
     assert offered(at) == [f"Download {name}"]
 
@@ -150,7 +151,9 @@ def test_ssdf_score_dates_and_excel(monkeypatch: pytest.MonkeyPatch,
 
     n = year.filter(pl.col("score_available_date") == day).height
     assert n > 1
-    name = f"elpac-ssdf-tested-{LEA}-{YEAR}-{TODAY}.xlsx"
+    # Two extracts with different filters never share a name (issue 12).
+    name = (f"elpac-ssdf-tested-{LEA}-{YEAR}-scores-{day:%Y%m%d}-to-{day:%Y%m%d}-scored-"
+            f"{TODAY}.xlsx")
     assert [s.value for s in at.success] == [f"{n:,} records: `{name}`"]
 
 

@@ -96,7 +96,7 @@ def test_a_viewer_sees_aggregates_only(store: Store) -> None:
     # The home page runs to its end, with no link to the Students page it does not have.
     assert not at.exception
     assert not at.error
-    assert at.subheader[-1].value == "Go further"
+    assert at.header[-1].value == "Go further"
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("app_pages/students.py")  # not in a viewer's menu
 
@@ -287,3 +287,24 @@ def test_a_busy_catalog_before_the_page_is_a_sentence_not_an_error_box(
     assert not at.exception
     assert [e.value for e in at.error] == [
         "The store's catalog stayed busy for 30 s; try again in a minute"]
+
+
+@pytest.mark.parametrize("email", ["coord@example.org", {"email": "coord@example.org"}, 7,
+                                   ["coord@example.org"], "", "\x00"])
+@pytest.mark.parametrize("token", [None, "forged-token", 12345, {"t": 1}])
+def test_crafted_session_state_is_signed_out_not_a_traceback(
+        store: Store, email: object, token: object) -> None:
+    # Issue 15, finding 8: a crafted widget-state message set auth_local_email and left an
+    # unhandled KeyError in the server log. Whatever shape the values take, the run ends
+    # signed out with the sign-in form, no error and nothing of the store shown.
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.session_state[EMAIL_KEY] = email
+    if token is not None:
+        at.session_state[TOKEN_KEY] = token
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    # A forged token is a session that has ended: said as such; nothing else goes wrong.
+    assert all(e.value.startswith("You were signed out") for e in at.error), [
+        e.value for e in at.error]
+    assert not at.get("metric")
+    assert any(b.label == "Sign in" for b in at.button)

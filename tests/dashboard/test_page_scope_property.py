@@ -3,8 +3,9 @@
 For random scopes (counties, LEAs, schools, with or without student records) given to the
 dashboard as ``$ELPAC_SCOPE``, the Students page lists, for the sidebar's LEA and year, only
 students the scope covers (every SSID anywhere on the page is checked against a reading of
-the Parquet records made here), and an aggregate-only scope has no Students page at all and
-no SSID on its home page.
+the Parquet records made here), so do the English learner progress page's student lists and
+reclassification candidates, and an aggregate-only scope has no Students page at all and no
+SSID on its home page or its English learner progress page.
 """
 
 from __future__ import annotations
@@ -80,12 +81,27 @@ def test_no_page_lists_a_student_outside_the_scope(tiny_store_path: Path,
             assert home == set()
             with pytest.raises(ValueError, match="Could not find a navigation page"):
                 at.switch_page("app_pages/students.py")
+            at.switch_page("app_pages/elpi.py").run()  # English learner progress: numbers only
+            assert not at.exception, [e.value for e in at.exception]
+            assert set(SSID.findall(_shown(at))) & every == set()
             return
         at.switch_page("app_pages/students.py").run()
         at.radio(key="students_mode").set_value("list").run()  # the sidebar LEA's students
         assert not at.exception, [e.value for e in at.exception]
         seen = set(SSID.findall(_shown(at))) & every
         event(f"students listed: {bool(seen)}")
+        assert seen <= allowed, sorted(seen - allowed)[:5]
+        # English learner progress: the students behind it, and reclassification candidates.
+        at.switch_page("app_pages/elpi.py").run()
+        at.segmented_control(key="elpi_mode").set_value("students").run()
+        if any(r.key == "elpi_watch" for r in at.radio):  # else: no results there that year
+            at.radio(key="elpi_watch").set_value("declined").run()
+        assert not at.exception, [e.value for e in at.exception]
+        seen = set(SSID.findall(_shown(at))) & every
+        at.segmented_control(key="elpi_mode").set_value("reclassification").run()
+        assert not at.exception, [e.value for e in at.exception]
+        seen |= set(SSID.findall(_shown(at))) & every
+        event(f"ELPI students listed: {bool(seen)}")
         assert seen <= allowed, sorted(seen - allowed)[:5]
     finally:
         for key, value in saved.items():

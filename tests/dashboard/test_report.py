@@ -342,7 +342,7 @@ def test_save_reopen_and_delete(monkeypatch: pytest.MonkeyPatch, store_copy: Sto
     names = {"M": "Male", "F": "Female", "X": "Nonbinary"}
     assert table(at).get_column("row_label").to_list() == [
         "All students", *(name for code, name in names.items() if code in genders)]
-    assert [h.value for h in at.subheader][0] == "Board, spring"
+    assert [h.value for h in at.header][0] == "Board, spring"
     assert ReportSpec.from_params(at.query_params).breakdown == "gender"
 
     at.button(key="report_saved_delete").click().run()
@@ -411,8 +411,9 @@ def test_csv_and_excel_hold_the_table(tiny_store_path: Path) -> None:
     report = read_report(Snapshot(tiny_store_path), spec, scope=Scope.state(), suppress=True)
     shown = report_output.report_table(report, test="summative", measure="overall",
                                        counts=False)
-    files = report_output.export_frame(shown, test="summative", measure="overall",
-                                       counts=False)
+    files = report_output.export_frame(
+        report_output.file_table(report, test="summative", measure="overall"),
+        test="summative", measure="overall")
 
     csv = pl.read_csv(io.BytesIO(csv_bytes(files)), infer_schema=False)
     excel = pl.read_excel(io.BytesIO(report_output.excel_bytes(files, title="T",
@@ -430,5 +431,17 @@ def test_csv_and_excel_hold_the_table(tiny_store_path: Path) -> None:
         assert float(frame.get_column("Beginning to Develop (%)")[hispanic]) == pytest.approx(
             want["pct_level_1"], abs=0.05)
         assert int(frame.get_column("Tested with scores")[hispanic]) == want["n_scored"]
+        # Counts and percents together, and the keys of the state's research files.
+        counts = row(report_output.report_table(report, test="summative", measure="overall",
+                                                counts=True), row_label="Hispanic or Latino")
+        assert int(frame.get_column("Beginning to Develop (n)")[hispanic]) == (
+            counts["n_level_1"])
+        assert str(frame.get_column("StudentGroupID")[hispanic]) == "078"
+        assert frame.get_column("StudentGroupID")[labels.index("'=HYPERLINK(1)")] in ("", None)
+        assert {str(v) for v in frame.get_column("Row type")} == {"LEA"}
+        assert [str(frame.get_column(c)[0]) for c in ("County code", "District code",
+                                                      "School code", "TypeID")] == [
+            LEA[:2], LEA[2:7], LEA[7:], "02"]
+        assert str(frame.get_column("Grade code")[0]) == "13"
     assert report_output.file_name("report", spec, "Meadow Acres Unified", "csv").startswith(
         "elpac-report-meadow-acres-unified-2024-25-")

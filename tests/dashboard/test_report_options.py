@@ -254,7 +254,7 @@ def test_composite_report(monkeypatch: pytest.MonkeyPatch, tiny_store_path: Path
     assert_row(shown, expected(summative(tiny_store_path, IN_LEA), measure=measure))
     assert shown["n_measure"] > 0
     name = {"oral": "Oral Language", "written": "Written Language"}[measure]
-    assert at.subheader[0].value.startswith(f"{name} performance levels")
+    assert at.header[0].value.startswith(f"{name} performance levels")
 
 
 @pytest.mark.parametrize("level", ["county", "school", "state"])
@@ -296,7 +296,7 @@ def test_longitudinal_all_students(monkeypatch: pytest.MonkeyPatch,
         assert_row(shown[year], expected(summative(tiny_store_path, IN_LEA, year)))
     # Each year's own students: more than those tested there in all three years.
     assert "cohort" not in captions(at)
-    assert not [s for s in at.subheader if s.value == "Level transitions"]
+    assert not [s for s in at.header if s.value == "Level transitions"]
     chart = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert [t["type"] for t in chart["data"]] == ["bar"] * 4  # levels, stacked by year
 

@@ -205,7 +205,7 @@ def test_at_a_glance_shows_reaching_parents(monkeypatch: pytest.MonkeyPatch,
                                             ) -> None:
     at = open_app(monkeypatch, store_copy, page=None)
     assert at.selectbox(key="ctx_lea").value == LEA
-    assert "Reaching parents" in [s.value for s in at.subheader]
+    assert "Reaching parents" in [s.value for s in at.header]
     totals = expected(store_copy, planted).select(pl.all().exclude("school_code").sum()).row(
         0, named=True)
     shown = metrics(at)
@@ -223,7 +223,7 @@ def test_at_a_glance_shows_reaching_parents(monkeypatch: pytest.MonkeyPatch,
 
     # An aggregate-only account sees no student-level block (and no such page).
     at = open_app(monkeypatch, store_copy, page=None, pii=False)
-    assert "Reaching parents" not in [s.value for s in at.subheader]
+    assert "Reaching parents" not in [s.value for s in at.header]
     assert "Delivered" not in metrics(at)
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page(PAGE)

@@ -145,6 +145,11 @@ def test_a_report_link_outside_the_teachers_groups_shows_no_other_student(
                                     & (pl.col("record_type") == "21")
                                     & (pl.col("reporting_school_code") == klass.school))
         assert enrolled.tolist() == [mine.height]
+        # ... and says so: in the table, the title and the chart, never the school's name
+        # alone (issue 12: a teacher's report read as the whole school's).
+        names = tables[0].iloc[:, list(tables[0].columns).index("name")].tolist()
+        assert [n.endswith("(your rosters' students only)") for n in names] == [True]
+        assert any("your rosters' students only" in h.value for h in at.header)
         return
     assert not at.dataframe
     assert any("not one of yours" in m.value or "None of this report's organisations"
@@ -160,3 +165,10 @@ def test_at_a_glance_counts_the_teachers_students_and_says_so(klass: Class) -> N
                                 & (pl.col("record_type") == "21")
                                 & (pl.col("reporting_school_code") == klass.school))
     assert int(str(enrolled.value).replace(",", "")) == mine.height
+
+
+def test_score_reports_say_whose_they_are(klass: Class) -> None:
+    at = signed_in(page="app_pages/score_reports.py")
+    counted = [m.value for m in at.markdown if "reports**" in m.value]
+    assert counted, everything_shown(at)
+    assert "(your rosters' students only)" in counted[0]

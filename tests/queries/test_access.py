@@ -13,7 +13,7 @@ import pytest
 
 from data.catalog.accounts import Account
 from queries.access import scope_of
-from queries.longitudinal import read_transitions
+from queries.longitudinal import read_longitudinal, read_transitions
 from queries.metrics import SUPPRESSION_THRESHOLD
 from queries.reports import read_report
 from queries.research import research_columns, research_rows
@@ -72,8 +72,12 @@ def test_a_viewer_report_is_suppressed_whatever_is_asked(snap: Snapshot, lea: st
     assert hidden.get_column("overall_mean").is_null().all()
     assert hidden.get_column("overall_l1_pct").is_null().all()
     assert open_.filter(small).get_column("overall_mean").is_not_null().all()
-    # Larger groups are the same numbers as without suppression; counts of tested stay.
-    big = pl.col("n_scored") >= SUPPRESSION_THRESHOLD
+    # Larger groups shown are the same numbers as without suppression (complementary
+    # suppression may hide some: tests/queries/test_complementary_suppression.py); counts of
+    # tested stay.
+    big = (seen.get_column("n_scored") >= SUPPRESSION_THRESHOLD) & ~seen.get_column(
+        "is_suppressed")
+    assert big.any()
     assert seen.filter(big).select("overall_mean").equals(open_.filter(big).select(
         "overall_mean"))
     assert seen.get_column("n_tested").to_list() == open_.get_column("n_tested").to_list()
@@ -90,17 +94,30 @@ def test_a_viewer_research_file_is_suppressed(snap: Snapshot, lea: str) -> None:
     assert not (open_.get_column(column) == "*").any()
 
 
-def test_a_viewer_transition_matrix_has_no_small_level(snap: Snapshot, lea: str) -> None:
+def test_a_viewer_gets_no_transition_matrix(snap: Snapshot, lea: str) -> None:
+    # Issue 15, finding 2: a matrix follows chosen students, and two matrices (with and
+    # without a filter, a school and its LEA) subtract to a small group's levels; an
+    # aggregate-only account sees no scores of chosen students, so no matrix either.
     spec = ReportSpec(years=snap.years[-3:-1], orgs=(lea,), org_level="lea")
     viewer = scope_of(Account("v@x.org", "V", "viewer", leas=(lea,)))
-    open_ = read_transitions(snap, spec, scope=Scope.state(), suppress=False)
-    # The viewer's scope suppresses although the caller does not ask.
-    seen = read_transitions(snap, spec, scope=viewer, suppress=False)
-    totals = open_.group_by("from_year", "from_level").agg(pl.col("n_students").sum())
-    assert (totals.get_column("n_students") < SUPPRESSION_THRESHOLD).any()
-    # One small starting level hides the year's whole matrix: the rest would give it away.
-    assert open_.height > 0
-    assert seen.height == 0
+    assert read_transitions(snap, spec, scope=Scope.state(), suppress=False).height > 0
+    with pytest.raises(ValueError, match="aggregate-only account sees no scores"):
+        read_transitions(snap, spec, scope=viewer, suppress=False)
+
+
+def test_a_viewer_cohort_shows_no_scores(snap: Snapshot, lea: str) -> None:
+    # A cohort (students tested there in both years) is chosen students, not a group of a
+    # year's records: its rows minus the year's All students give the students who moved,
+    # however few. An aggregate-only account gets its counts, no scores.
+    spec = ReportSpec(years=snap.years[-3:-1], orgs=(lea,), org_level="lea",
+                      longitudinal=True, cohort=True)
+    viewer = scope_of(Account("v@x.org", "V", "viewer", leas=(lea,)))
+    open_ = read_longitudinal(snap, spec, scope=Scope.state(), suppress=True)
+    seen = read_longitudinal(snap, spec, scope=viewer, suppress=False)
+    assert (~open_.get_column("is_suppressed")).any()
+    assert seen.get_column("n_scored").to_list() == open_.get_column("n_scored").to_list()
+    assert seen.get_column("is_suppressed").all()
+    assert seen.get_column("overall_mean").is_null().all()
 
 
 def test_a_teacher_without_groups_sees_nothing(snap: Snapshot, lea: str) -> None:

@@ -10,6 +10,7 @@ and compared with it.
 from __future__ import annotations
 
 import csv
+import zipfile
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -176,14 +177,47 @@ def test_excel_splits_into_sheets_that_concatenate_to_the_csv(tiny: Snapshot, tm
     assert n > 80  # at least three sheets of 40
     expected_sheets = -(-n // 40)
     assert result.sheets == tuple(f"Records {i}" for i in range(1, expected_sheets + 1))
-    sheets = pl.read_excel(xlsx_out, sheet_id=0, infer_schema_length=0)
+    sheets = pl.read_excel(xlsx_out, sheet_id=0, infer_schema_length=None)
     assert [s.height for s in sheets.values()] == [40] * (expected_sheets - 1) + [
         n - 40 * (expected_sheets - 1)]
-    from_excel = pl.concat(list(sheets.values()), how="diagonal")
+    # Dates are Excel dates and scores numbers (issue 12: every value was text): back to the
+    # CSV's text to compare.
+    first = next(iter(sheets.values()))
+    assert first.schema["DateofBirth"] in (pl.Date, pl.Datetime("ms"), pl.Datetime("us"))
+    assert first.schema["OralLanguageScaleScore"].is_numeric() or "NS" in first.get_column(
+        "OralLanguageScaleScore").to_list()
+    from_excel = pl.concat([_as_text(s) for s in sheets.values()], how="diagonal")
     from_csv = pl.read_csv(csv_out, infer_schema=False)
     # A blank is an empty cell in Excel and "" in the CSV: the same to a spreadsheet.
     assert_frame_equal(from_excel.select(from_csv.columns).fill_null(""),
                        from_csv.fill_null(""))
+    # Each tab's header is frozen and filtered; the CSV starts with a byte-order mark.
+    with zipfile.ZipFile(xlsx_out) as book:
+        sheet = book.read("xl/worksheets/sheet1.xml").decode()
+    assert 'state="frozen"' in sheet
+    assert "<autoFilter" in sheet
+    assert csv_out.read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(
+        *[pl.col(c).dt.strftime("%Y-%m-%d") for c, t in frame.schema.items() if t.is_temporal()],
+        *[pl.col(c).cast(pl.Int64).cast(pl.String) for c, t in frame.schema.items()
+          if t.is_numeric()]).cast(pl.String)
+
+
+def test_excel_with_data_only_leaves_out_empty_columns(tiny: Snapshot, tmp_path: Path) -> None:
+    options = {"scope": STATE_PII, "years": [YEAR], "lea": LEA, "by": "enrolled"}
+    every, some = tmp_path / "all.xlsx", tmp_path / "some.xlsx"
+    build_ssdf_extract(tiny, every, fmt="xlsx", **options)  # type: ignore[arg-type]
+    build_ssdf_extract(tiny, some, fmt="xlsx", with_data_only=True,
+                       **options)  # type: ignore[arg-type]
+    full = pl.read_excel(every, infer_schema_length=0)
+    kept = pl.read_excel(some, infer_schema_length=0)
+    empty = [c for c in full.columns if full.get_column(c).null_count() == full.height]
+    assert empty  # the demo leaves many layout fields blank
+    assert kept.columns == [c for c in full.columns if c not in empty]
+    assert_frame_equal(kept, full.select(kept.columns))
 
 
 def test_district_export_vs_parquet(tiny: Snapshot, tiny_store_path: Path) -> None:

@@ -22,7 +22,7 @@ from data.results.store import Store
 from data.student_groups import GROUPS
 from elpac.cli import app
 from queries.research import research_rows, write_research_file
-from queries.scope import Scope
+from queries.scope import Scope, ScopeError
 from queries.snapshot import Snapshot
 
 YEAR = "2024-25"
@@ -328,6 +328,32 @@ def test_one_lea_is_its_rows_of_the_full_file(tiny: Snapshot) -> None:
         one = research_rows(tiny, year=YEAR, scope=scope, lea=code, suppress=True)
         assert one.height > 0
         assert one.rows() == full.filter(mine).rows()
+
+
+def test_a_school_is_its_rows_of_the_full_file(tiny: Snapshot, tiny_store_path: Path,
+                                               tmp_path: Path) -> None:
+    # Issue 12, item 7: a site administrator's research file was refused (it needed an LEA);
+    # now it holds their school's rows, the same as the full file's, and nothing else.
+    full = research_rows(tiny, year=YEAR, scope=Scope.state(), suppress=True)
+    school = full.filter(pl.col("TypeID") == "01").row(0, named=True)
+    code = school["CountyCode"] + school["DistrictCode"] + school["SchoolCode"]
+    mine = (pl.col("SchoolCode") == school["SchoolCode"]) & (
+        pl.col("DistrictCode") == school["DistrictCode"])
+    one = research_rows(tiny, year=YEAR, scope=Scope.school(code), school=code, suppress=True)
+    assert one.height > 0
+    assert one.rows() == full.filter(mine).rows()
+    with pytest.raises(ScopeError):
+        research_rows(tiny, year=YEAR, scope=Scope.school(code), lea=code[:7] + "0000000",
+                      suppress=True)
+    other = full.filter((pl.col("TypeID") == "01") & ~mine).row(0, named=True)
+    with pytest.raises(ScopeError):
+        research_rows(tiny, year=YEAR, scope=Scope.school(code), suppress=True,
+                      school=other["CountyCode"] + other["DistrictCode"] + other["SchoolCode"])
+    out = tmp_path / "school.txt"
+    result = CliRunner().invoke(app, ["export", "research-file", "-o", str(out), "--year", YEAR,
+                                      "--school", code, "--store", str(tiny_store_path)])
+    assert result.exit_code == 0, result.output
+    assert len(out.read_bytes().decode("utf-8").split("\r\n")) == one.height + 2
 
 
 def test_rows_are_in_file_order(tiny: Snapshot) -> None:

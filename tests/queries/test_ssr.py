@@ -26,9 +26,9 @@ RECORD_TYPE = {"summative": "21", "alternate": "23"}
 # Filipino covers Tagalog).
 SECOND_LANGUAGE = {"SPA": "SPA", "VIE": "VIE", "FIL": "FIL", "TGL": "FIL", "KOR": "KOR",
                    "CHI": "CHI", "ZHO": "CHI", "CMN": "CHI", "YUE": "CHI"}
-LANGUAGE_NAMES = {"ENG": "English only", "ENG;SPA": "Spanish", "ENG;VIE": "Vietnamese",
-                  "ENG;FIL": "Filipino", "ENG;KOR": "Korean",
-                  "ENG;CHI": "Chinese (Traditional)"}
+LANGUAGE_NAMES = {"ENG": "English only", "ENG;SPA": "English and Spanish",
+                  "ENG;VIE": "English and Vietnamese", "ENG;FIL": "English and Filipino",
+                  "ENG;KOR": "English and Korean", "ENG;CHI": "English and Chinese (Traditional)"}
 STATUS = {"n_eligible": pl.Int64, "n_released": pl.Int64, "n_primary_eligible": pl.Int64,
           "n_primary_released": pl.Int64, "n_english_released": pl.Int64,
           "pct_released": pl.Float64, "has_release_dates": pl.Boolean}
@@ -215,9 +215,12 @@ def test_hand_built_by_school_grade_and_language(hand_built: Snapshot) -> None:
     languages = read_ssr_status(hand_built, year="2024-25", as_of=MAY_31, scope=STATE,
                                 by="language")
     expected = pl.DataFrame(
-        [("ENG", "English only", 2, 2, 0, 0), ("ENG;CHI", "Chinese (Traditional)", 1, 0, 1, 0),
-         ("ENG;FIL", "Filipino", 1, 1, 1, 1), ("ENG;KOR", "Korean", 1, 0, 1, 0),
-         ("ENG;SPA", "Spanish", 3, 2, 3, 2), ("ENG;VIE", "Vietnamese", 1, 1, 1, 1)],
+        [("ENG", "English only", 2, 2, 0, 0),
+         ("ENG;CHI", "English and Chinese (Traditional)", 1, 0, 1, 0),
+         ("ENG;FIL", "English and Filipino", 1, 1, 1, 1),
+         ("ENG;KOR", "English and Korean", 1, 0, 1, 0),
+         ("ENG;SPA", "English and Spanish", 3, 2, 3, 2),
+         ("ENG;VIE", "English and Vietnamese", 1, 1, 1, 1)],
         schema={"languages": pl.String, "language": pl.String, "n_eligible": pl.Int64,
                 "n_released": pl.Int64, "n_primary_eligible": pl.Int64,
                 "n_primary_released": pl.Int64}, orient="row")

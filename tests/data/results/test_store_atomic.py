@@ -6,7 +6,6 @@ ones per LEA, school year and kind without counting a student twice.
 
 from __future__ import annotations
 
-import csv
 import os
 import shutil
 import signal
@@ -17,113 +16,26 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
-from sqlalchemy import text
 from typer.testing import CliRunner
 
 import data.results.loading
 from data.results import loading
-from data.results.ingest import _decide_kind, _decide_year, _pending, ingest
-from data.results.loading import PendingLoad
+from data.results.ingest import ingest
 from data.results.store import Store
-from data.toms.layout import layout
-from data.toms.normalise import normalise
-from data.toms.read import read_file
 from elpac.cli import app
-
-YEAR = "2024-25"
-COUNTY = "19"
-"""Los Angeles: the largest tiny file (about 300 records in three LEAs)."""
-CREATED = "2025-09-15"
-"""ReportCreatedDate of the tiny 2024-25 files (the demo's final file)."""
-
-
-class Toms:
-    """An editable copy of a generated caret file, addressed by canonical field."""
-
-    def __init__(self, source: Path, path: Path, year: str = YEAR) -> None:
-        self.path = path
-        with source.open(encoding="utf-8", newline="") as handle:
-            rows = list(csv.reader(handle, delimiter="^", quoting=csv.QUOTE_NONE))
-        self.header, self.records = rows[0], rows[1:]
-        self.column = {c: i for i, c in enumerate(layout(year).canonical) if c}
-
-    def get(self, record: list[str], field: str) -> str:
-        return record[self.column[field]]
-
-    def set(self, record: list[str], **values: str) -> None:
-        for field, value in values.items():
-            record[self.column[field]] = value
-
-    def where(self, **values: str) -> list[list[str]]:
-        return [r for r in self.records
-                if all(r[self.column[f]] == v for f, v in values.items())]
-
-    def save(self) -> Path:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, delimiter="^", quoting=csv.QUOTE_NONE,
-                                lineterminator="\n")
-            writer.writerows([self.header, *self.records])
-        return self.path
-
-
-@pytest.fixture
-def toms(tiny_files: dict[str, list[Path]], tmp_path: Path) -> Callable[..., Toms]:
-    """A copy of a generated file; ``created`` sets its ReportCreatedDate on every record."""
-
-    def make(county: str = COUNTY, created: str | None = None, name: str | None = None) -> Toms:
-        source = next(p for p in tiny_files[YEAR] if p.name.startswith(f"County{county}"))
-        f = Toms(source, tmp_path / "in" / (name or source.name))
-        if created:
-            for record in f.records:
-                f.set(record, ReportCreatedDate=created)
-        return f
-
-    return make
-
-
-def pending_for(path: Path) -> PendingLoad:
-    """A validated load, built the way ``data.results.ingest.ingest`` builds it."""
-    raw = read_file(path)
-    norm = normalise(raw)
-    assert norm.problems.height == 0
-    src = raw.source
-    return _pending(src, norm, _decide_year(src, norm, None), _decide_kind(src, norm.frame, None))
-
-
-def records(store: Store, year: str | None = None) -> pl.DataFrame:
-    """The committed records, read back the way the dashboard reads them."""
-    con = duckdb.connect()
-    try:
-        store.results(con)
-        rel = con.sql("SELECT * FROM results WHERE ? IS NULL OR school_year = ?",
-                      params=[year, year])
-        return rel.pl().sort("school_year", "record_type", "ssid")
-    finally:
-        con.close()
-
-
-def catalog(store: Store) -> dict[str, pl.DataFrame]:
-    """Every catalog table, in a fixed order."""
-    tables = (("loads", "SELECT * FROM loads ORDER BY load_id"),
-              ("load_leas", "SELECT * FROM load_leas ORDER BY load_id, lea_code"),
-              ("store_meta", "SELECT * FROM store_meta ORDER BY key"))
-    out = {}
-    with store.catalog.read() as con:
-        for name, sql in tables:
-            result = con.execute(text(sql))
-            columns = list(result.keys())
-            out[name] = pl.DataFrame([tuple(r) for r in result], schema=columns, orient="row")
-    return out
-
-
-def directories(path: Path) -> list[str]:
-    """Every directory under ``path`` (the digest sees files only)."""
-    return sorted(str(p.relative_to(path)) for p in path.rglob("*") if p.is_dir())
+from tests.data.results.conftest import (
+    COUNTY,
+    CREATED,
+    YEAR,
+    Toms,
+    catalog,
+    directories,
+    pending_for,
+    records,
+)
 
 
 def last_names(store: Store, ssids: list[str]) -> dict[str, str]:
@@ -301,8 +213,9 @@ def test_killed_load_leaves_committed_data_and_next_load_cleans_up(
     assert store_copy.version() == version
     # The killed load left files behind, and they are all it left.
     left = {k: v for k, v in digest(store_copy.path).items() if before_digest.get(k) != v}
-    # The load's own rows (loads/) are written first, then the new version.
-    leftover = (".staging/" if point == "staging" else f"data/v{version + 1:06d}/", "loads/")
+    # The checked rows (.checking/), the load's own rows (loads/), then the new version.
+    leftover = (".staging/" if point == "staging" else f"data/v{version + 1:06d}/", "loads/",
+                ".checking/")
     assert left
     assert all(k.startswith(leftover) for k in left), sorted(left)
 
@@ -312,6 +225,7 @@ def test_killed_load_leaves_committed_data_and_next_load_cleans_up(
     for store in (store_copy, reference):
         assert ingest([path], store=store).loaded
     assert not (store_copy.path / ".staging").exists()
+    assert not (store_copy.path / ".checking").exists()
     assert directories(store_copy.path) == directories(reference.path)
     mine, theirs = digest(store_copy.path), digest(reference.path)
     # The catalogs hold load times: compared table by table below.
@@ -377,7 +291,7 @@ def test_newer_file_replaces_the_older_ones_records(store_copy, toms):
     old_leas = set(store_copy.loads().filter(pl.col("load_id") == old_id)
                    .get_column("lea_code"))
 
-    result = ingest([f.save()], store=store_copy)
+    result = ingest([f.save()], store=store_copy, replace=True)  # one student goes
 
     assert result.loaded
     (outcome,) = result.outcomes
@@ -411,7 +325,7 @@ def test_newer_file_for_one_lea_leaves_the_others(store_copy, toms):
     gone = f.records.pop()
     before = records(store_copy, YEAR)
 
-    result = ingest([f.save()], store=store_copy)
+    result = ingest([f.save()], store=store_copy, replace=True)  # one student goes
 
     assert result.loaded
     (outcome,) = result.outcomes
@@ -498,7 +412,7 @@ def test_student_stays_while_a_current_load_holds_them(store_copy, toms):
     second = toms(created="2025-11-01", name=name.format("Second"))
     second.records = [r for r in second.records if r[second.column["SSID"]] == tested.get(
         other, "SSID")]
-    assert ingest([second.save()], store=store_copy).loaded
+    assert ingest([second.save()], store=store_copy, replace=True).loaded
 
     holders = store_copy.loads().filter(pl.col("is_current"), pl.col("school_year") == YEAR,
                                         pl.col("file_name") == tested.path.name)

@@ -727,7 +727,8 @@ def test_same_student_in_both_tests_is_not_a_duplicate(toms, store_copy):
     f = toms()
     alternate = f.line(**ALTERNATE)
     f.set(alternate, SSID=f.get(f.line(**SCORED), "SSID"))
-    result = ingest([f.save()], store=store_copy, dry_run=True)
+    # replace: the Alternate student's own SSID is gone from the file, which is not the point.
+    result = ingest([f.save()], store=store_copy, dry_run=True, replace=True)
     assert (result.file_problems, result.row_problems.height) == ([], 0)
 
 
@@ -944,7 +945,8 @@ def test_skip_bad_rows_loads_the_good_rows(toms, store_copy):
     f.set(bad, Section504Status="Maybe")
     before = _stored(store_copy, YEAR)
 
-    result = ingest([f.save()], store=store_copy, skip_bad_rows=True)
+    # replace: the skipped row's student leaves the store (issue 15: a removal is confirmed).
+    result = ingest([f.save()], store=store_copy, skip_bad_rows=True, replace=True)
 
     assert result.loaded is True
     assert_row_problems(result, f.path.name, (bad, "Section504Status", "Maybe", "Yes, No"))
@@ -1105,5 +1107,8 @@ def test_cli_problem_report_cannot_run_a_formula(toms, store_copy, tmp_path, val
                                       str(store_copy.path), "--report", str(report)])
     assert result.exit_code == 1
     written = pl.read_csv(report, schema=ROW_PROBLEM_SCHEMA)
-    # The ingest quotes the value as it read it (trimmed), neutralised.
-    assert written.get_column("value").to_list() == ["'" + value.strip()]
+    # The ingest quotes the value as it read it (trimmed), neutralised. A TAB is refused as a
+    # control character (issue 15, finding 5), quoted as its picture ␉, which no spreadsheet
+    # runs, beside the field's own problem.
+    expected = ["\u2409=1+1"] if value.startswith("\t") else []
+    assert written.get_column("value").to_list() == [*expected, "'" + value.strip()]

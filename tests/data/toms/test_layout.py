@@ -21,9 +21,9 @@ from data.toms.layout import (
 from elpac.cli import app
 
 # Field counts: ELPAC.md §3.1 (343 in 2020-21, 369 in 2022-23, 370 in 2023-24, 376 in 2024-25),
-# and the real 2018-19 (99) and 2021-22 (370) files.
-COUNTS = {"2018-19": 99, "2020-21": 343, "2021-22": 370, "2022-23": 369, "2023-24": 370,
-          "2024-25": 376}
+# and the real 2018-19 (99), 2019-20 (293) and 2021-22 (370) files.
+COUNTS = {"2018-19": 99, "2019-20": 293, "2020-21": 343, "2021-22": 370, "2022-23": 369,
+          "2023-24": 370, "2024-25": 376}
 
 
 @pytest.mark.parametrize("year", LAYOUT_YEARS)
@@ -39,7 +39,7 @@ def test_each_layout_has_its_field_count_and_ends_with_zz(year: str) -> None:
 
 
 def test_layout_year_fallbacks() -> None:
-    assert layout("2019-20").year == "2020-21"
+    assert layout("2019-20").year == "2019-20"  # its own layout (issue 14), not 2020-21's
     assert layout("2025-26").year == "2024-25"
     with pytest.raises(KeyError):
         layout("2017-18")
