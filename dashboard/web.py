@@ -11,7 +11,9 @@ it), Secure when the dashboard is reached over HTTPS, and lasts until the browse
 session behind it also ends after the idle limit.
 
 ``/download/<token>`` streams a file a page built (``queries.downloads``) from disk, so a large
-extract is never held in the server's memory.
+extract is never held in the server's memory. Smaller files a download button makes on click
+are kept a few minutes after Streamlit lets go of them (``dashboard.media_files``), so another
+session's run cannot delete one before the browser fetches it.
 
 Routes are plain functions: Starlette runs them in its thread pool, so their catalog reads do
 not hold up other requests.
@@ -26,6 +28,7 @@ from starlette.responses import FileResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 from streamlit.starlette import App
 
+from dashboard.media_files import linger_downloads
 from queries.accounts import has_accounts
 from queries.downloads import find_download, record_fetch
 from queries.sessions import (
@@ -39,7 +42,10 @@ from queries.sessions import (
 from queries.store import open_store
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from starlette.requests import Request
+    from streamlit.runtime import Runtime
 
 APP_SCRIPT = Path(__file__).with_name("app.py")
 
@@ -101,3 +107,13 @@ ROUTES = [Route("/auth/session", session, methods=["GET"]),
           Route("/auth/sign-out", sign_out, methods=["GET", "POST"]),
           Route("/download/{token}", download, methods=["GET"])]
 app = App(APP_SCRIPT, routes=ROUTES)
+
+
+def _with_lingering_downloads(create: Callable[[], Runtime]) -> Callable[[], Runtime]:
+    return lambda: linger_downloads(create())
+
+
+# A subclass of App cannot be used: `streamlit run` recognises only a literal `App(...)` here
+# (with a subclass it served a blank page). So the instance's runtime factory is wrapped.
+app._create_runtime = _with_lingering_downloads(app._create_runtime)  # type: ignore[method-assign]  # noqa: SLF001
+
