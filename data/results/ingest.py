@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 import shutil
 import tempfile
 import time
@@ -342,6 +343,9 @@ def _workdir(store: Store) -> Iterator[Path]:
     try:
         with directory as name, (Path(name) / OWNER).open("w") as owner:
             fcntl.flock(owner, fcntl.LOCK_EX)
+            # Written once locked: an empty owner file is one being set up, never abandoned.
+            owner.write(f"{os.getpid()}\n")
+            owner.flush()
             yield Path(name)
     finally:
         with contextlib.suppress(OSError):
@@ -349,21 +353,27 @@ def _workdir(store: Store) -> Iterator[Path]:
 
 
 OWNER = ".owner"
-"""Locked by the ingest using a working directory (``fcntl.flock``: released if it dies)."""
+"""Locked by the ingest using a working directory (``fcntl.flock``: released if it dies),
+which then writes its process id into it."""
 
 
 def _remove_abandoned(base: Path) -> None:
     for directory in base.glob("ingest-*"):
         owner = directory / OWNER
         try:
-            with owner.open("a") as f:
+            # Read-only: opening to append would create the owner file of an ingest that has
+            # just made its directory, and this one would then lock it and delete its work.
+            with owner.open("rb") as f:
                 fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                shutil.rmtree(directory, ignore_errors=True)
+                if f.read(1):  # locked once by an ingest, and free now: that ingest died
+                    shutil.rmtree(directory, ignore_errors=True)
+                    continue
         except BlockingIOError:
             continue  # in use
         except OSError:
-            # No owner file yet: an ingest creating it now, or one killed before; an hour
-            # tells them apart.
-            with contextlib.suppress(OSError):
-                if time.time() - directory.stat().st_mtime > 3600:
-                    shutil.rmtree(directory, ignore_errors=True)
+            pass
+        # No owner file, or an empty one: an ingest setting it up now, or one killed while
+        # doing so; an hour tells them apart.
+        with contextlib.suppress(OSError):
+            if time.time() - directory.stat().st_mtime > 3600:
+                shutil.rmtree(directory, ignore_errors=True)
