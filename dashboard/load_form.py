@@ -148,10 +148,12 @@ def load_button(files: list[UploadedFile], options: FileOptions, user: User,
                               store=cached.store(), user=user, options=options,
                               skip_bad_rows=skip, loaded_by=loader, progress=status.write,
                               replace=replace)
-        status.update(label="Loaded" if result.loaded else "Not loaded",
-                      state="complete" if result.loaded else "error")
+        done = result.loaded or result.already_loaded
+        status.update(label="Loaded" if result.loaded else
+                      "Already loaded" if done else "Not loaded",
+                      state="complete" if done else "error")
     st.session_state["data_loads_done"] = result
-    if result.loaded:
+    if done:
         # A fresh, empty uploader: the loaded files are done with.
         st.session_state["data_loads_generation"] += 1
     st.rerun()

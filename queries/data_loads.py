@@ -125,8 +125,22 @@ class Report:
         new = self.files.filter(pl.col("status") == "ready")
         return int(new.get_column("n_valid").sum())
 
+    @property
+    def already_loaded(self) -> bool:
+        """Nothing loaded because every file was loaded meanwhile: done, not an error.
+
+        Another person or the command line loaded them while this one was being checked.
+        """
+        statuses = self.files.get_column("status").to_list()
+        return (not self.loaded and not self.file_problems and self.row_problems.height == 0
+                and bool(statuses) and all(s == "unchanged" for s in statuses))
+
     def outcome(self) -> str:
         """What a load did, as the sentence the page shows after it."""
+        if self.already_loaded:
+            said = "; ".join(f"{f} was {m.removesuffix('; nothing to do')}" for f, m in
+                             self.files.select("file", "message").iter_rows())
+            return f"Nothing new to load: {said}. Every page already shows these records."
         if not self.loaded:
             n_bad = self.row_problems.select("file", "row").n_unique()
             rows = [f"{n_bad:,} row(s) have problems."] if n_bad else []

@@ -18,7 +18,7 @@ user = identity.current_user()
 
 done = st.session_state.pop("data_loads_done", None)
 if done is not None:  # the load of the previous run, kept across its st.rerun()
-    (st.success if done.loaded else st.error)(done.outcome())
+    (st.success if done.loaded or done.already_loaded else st.error)(done.outcome())
 
 if not user.loads:
     st.info("Your account can see the load history but cannot load files. To load Student "

@@ -10,8 +10,10 @@ byte for byte as it was (``digest``).
 from __future__ import annotations
 
 import doctest
+import hashlib
 import io
 import json
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -527,3 +529,55 @@ def test_the_helpers_examples_run() -> None:
     failures, tried = doctest.testmod(data_loads, raise_on_error=False)
     assert tried >= 5
     assert failures == 0
+
+
+def loads_of(store: Store, data: bytes) -> pl.DataFrame:
+    return store.loads().filter(pl.col("sha256") == hashlib.sha256(data).hexdigest())
+
+
+def test_a_file_loaded_meanwhile_by_someone_else_is_done_not_an_error(
+        store_copy: Store, tiny_files: dict[str, list[Path]], tmp_path: Path) -> None:
+    source = tiny_file(tiny_files, "2025-26")
+    data = toms_bytes(read_toms(source).with_columns(ReportCreatedDate=pl.lit("2026-08-20")))
+    (tmp_path / source.name).write_bytes(data)
+    assert ingest([tmp_path / source.name], store=store_copy).loaded  # the command line
+
+    result = load_uploads([Upload(source.name, data)], store=store_copy, user=OPERATOR)
+
+    assert not result.loaded
+    assert result.already_loaded
+    (load_id,) = loads_of(store_copy, data)["load_id"].unique().to_list()
+    assert result.outcome() == (f"Nothing new to load: {source.name} was already loaded as "
+                                f"load {load_id}. Every page already shows these records.")
+
+
+def test_the_page_and_the_command_line_loading_one_file_at_once_load_it_once(
+        store_copy: Store, tiny_files: dict[str, list[Path]], tmp_path: Path) -> None:
+    source = tiny_file(tiny_files, "2025-26")
+    data = toms_bytes(read_toms(source).with_columns(ReportCreatedDate=pl.lit("2026-08-20")))
+    (tmp_path / source.name).write_bytes(data)
+    start = threading.Barrier(2)
+    done: dict[str, object] = {}
+
+    def command_line() -> None:
+        start.wait()
+        done["cli"] = ingest([tmp_path / source.name], store=store_copy)
+
+    def page() -> None:
+        start.wait()
+        done["page"] = load_uploads([Upload(source.name, data)], store=store_copy,
+                                    user=OPERATOR)
+
+    threads = [threading.Thread(target=command_line), threading.Thread(target=page)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    cli, shown = done["cli"], done["page"]
+    assert isinstance(shown, data_loads.Report)
+    assert cli.loaded != shown.loaded  # exactly one of them loaded it
+    if not shown.loaded:
+        assert shown.already_loaded, shown.outcome()
+    else:
+        assert [o.status for o in cli.outcomes] == ["unchanged"]
+    assert loads_of(store_copy, data)["load_id"].n_unique() == 1
