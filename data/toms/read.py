@@ -24,6 +24,7 @@ from data.toms.layout import Layout, match_layout
 from data.toms.workbook_limits import check_workbook
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
 ROW = "__row"
@@ -191,18 +192,9 @@ def _parse_text(path: Path, raw: bytes) -> tuple[SourceFile, pl.DataFrame, pl.Da
         text, encoding = decode_text(raw)
     except InputError as exc:
         raise InputError(f"{path.name}: {exc}") from None
-    lines = split_lines(text[:LOOK_AHEAD])
-    if len(text) > LOOK_AHEAD:
-        lines = lines[:-1]  # the cut may split the last line; the header comes first anyway
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if first is None:
-        _refuse_no_header(path, raw, text)
-    header_line = lines[first]
-    delimiter = next((d for d in ("^", "\t", ",") if d in header_line), None)
-    if delimiter is None:
-        raise InputError(f"{path.name}: the header row has no ^, tab or comma between names")
-    headers = (next(csv.reader([header_line])) if delimiter == ","
-               else header_line.split(delimiter))
+    first, header_line, delimiter, headers = _header_row(
+        path, text[:LOOK_AHEAD], size=len(raw), complete=len(text) <= LOOK_AHEAD,
+        has_break=lambda: bool(_LINE_BREAK.search(text)))
     lay, canonical, unknown = _columns_for(headers, path)
     source = SourceFile(path, "", len(raw), lay, delimiter, encoding, unknown)
     width = len(headers)
@@ -220,10 +212,26 @@ def _parse_text(path: Path, raw: bytes) -> tuple[SourceFile, pl.DataFrame, pl.Da
     return source, frame, _problem_frame(problems)
 
 
-def _refuse_no_header(path: Path, raw: bytes, text: str) -> None:
-    """Say why no header row was found: an empty file, or one line too long to be one."""
-    _no_header(path, len(raw), complete=len(text) <= LOOK_AHEAD,
-               has_break=bool(_LINE_BREAK.search(text)))
+def _header_row(path: Path, text: str, *, size: int, complete: bool,
+                has_break: Callable[[], bool]) -> tuple[int, str, str, list[str]]:
+    """The header row in the start of a file's text: line index, line, delimiter and names.
+
+    ``text`` is at most ``LOOK_AHEAD`` characters (``complete``: the whole file); ``has_break``
+    is asked only when no header row is found, to say why.
+    """
+    lines = split_lines(text)
+    if not complete:
+        lines = lines[:-1]  # the cut may split the last line; the header comes first anyway
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        _no_header(path, size, complete=complete, has_break=has_break())
+    header_line = lines[first]
+    delimiter = next((d for d in ("^", "\t", ",") if d in header_line), None)
+    if delimiter is None:
+        raise InputError(f"{path.name}: the header row has no ^, tab or comma between names")
+    headers = (next(csv.reader([header_line])) if delimiter == ","
+               else header_line.split(delimiter))
+    return first, header_line, delimiter, headers
 
 
 def _no_header(path: Path, size: int, *, complete: bool, has_break: bool) -> None:
@@ -270,18 +278,8 @@ def read_header(path: Path, text: str, *, complete: bool, has_break: bool) -> Te
     ``has_break`` when the file has a line break anywhere. Raises ``InputError`` as
     ``read_file`` does for a file without a usable header row.
     """
-    lines = split_lines(text)
-    if not complete:
-        lines = lines[:-1]  # the cut may split the last line; the header comes first anyway
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if first is None:
-        _no_header(path, path.stat().st_size, complete=complete, has_break=has_break)
-    header_line = lines[first]
-    delimiter = next((d for d in ("^", "\t", ",") if d in header_line), None)
-    if delimiter is None:
-        raise InputError(f"{path.name}: the header row has no ^, tab or comma between names")
-    headers = (next(csv.reader([header_line])) if delimiter == ","
-               else header_line.split(delimiter))
+    first, _, delimiter, headers = _header_row(path, text, size=path.stat().st_size,
+                                               complete=complete, has_break=lambda: has_break)
     lay, canonical, unknown = _columns_for(headers, path)
     end = 0
     for _ in range(first + 1):
