@@ -66,6 +66,14 @@ def others(f: Toms, side: str, lea: str) -> tuple[int, list[str]]:
     return len(codes), sorted(set(codes))
 
 
+def refused(f: Toms, tmp_path: Path, kind: str | None = None) -> str:
+    """Ingest ``f`` into a new store: the first file problem, nothing loaded or written."""
+    result = ingest([f.path], store=Store(tmp_path / "store"), kind=kind)
+    assert not result.loaded, result.outcomes[0].lea_records
+    assert not (tmp_path / "store").exists()
+    return result.file_problems[0].message
+
+
 def test_enrolled_from_the_content_and_said(cut: Callable[..., Toms], tmp_path: Path) -> None:
     f = cut(keep(enrolled=L))
     n, leas = others(f, "tested", L)
@@ -106,11 +114,7 @@ def test_one_lea_on_both_sides_is_refused_naming_it(cut: Callable[..., Toms],
     # replaces this one (supersession is per LEA, year and kind): it matters, so ask.
     f = cut(keep(enrolled=L, tested=L))
 
-    result = ingest([f.path], store=Store(tmp_path / "store"))
-
-    assert not result.loaded
-    (problem,) = result.file_problems
-    assert problem.message == (
+    assert refused(f, tmp_path) == (
         f"cannot tell an enrolled-LEA file from a tested-LEA file: all {len(f.records)} records "
         f"are enrolled and tested at LEA {L}, so either kind would load the same records, but "
         "a later file replaces only the current file of its own kind (the TOMS file name says "
@@ -132,10 +136,7 @@ def test_one_enrolled_lea_and_another_tested_lea_is_refused(cut: Callable[..., T
                                                             tmp_path: Path) -> None:
     f = cut(keep(enrolled=M, tested=L))
 
-    result = ingest([f.path], store=Store(tmp_path / "store"))
-
-    assert not result.loaded
-    assert result.file_problems[0].message == (
+    assert refused(f, tmp_path) == (
         f"cannot tell an enrolled-LEA file from a tested-LEA file: all {len(f.records)} records "
         f"are enrolled at LEA {M} and tested at LEA {L}, so it is LEA {M}'s enrolled-LEA file "
         f"or LEA {L}'s tested-LEA file (the TOMS file name says which); pass --kind enrolled "
@@ -150,10 +151,7 @@ def test_a_renamed_county_file_of_several_leas_is_refused_naming_them(
     assert len(enrolled) > 1
     assert len(tested) > 1
 
-    result = ingest([f.path], store=Store(tmp_path / "store"))
-
-    assert not result.loaded
-    assert result.file_problems[0].message == (
+    assert refused(f, tmp_path) == (
         "cannot tell an enrolled-LEA file from a tested-LEA file: its records are enrolled "
         f"at {len(enrolled)} LEAs and tested at {len(tested)} LEAs: a file of several LEAs, "
         "whose content does not show the kind that decides the LEA each record is loaded "
@@ -236,10 +234,7 @@ def test_issue14_a_record_without_its_lea_is_refused_not_loaded_under_none(
     f.set(f.records[5], CALPADSDistrictCode="", CALPADSSchoolCode="")
     f.save()
 
-    result = ingest([f.path], store=Store(tmp_path / "store"), kind=kind)
-
-    assert not result.loaded
-    assert result.file_problems[0].message == (
+    assert refused(f, tmp_path, kind=kind) == (
         f"1 record (SSID {ssid}) has no enrolled LEA: CALPADSDistrictCode is blank (or "
         "CALPADSSchoolCode, on a direct-funded charter's record), and a file whose name does "
         "not say its LEA is loaded under each record's enrolled LEA; fill in the code")
@@ -252,8 +247,7 @@ def test_issue14_a_tested_record_without_its_lea_is_refused(cut: Callable[..., T
     ssid = f.get(f.records[0], "SSID")
     f.set(f.records[0], FinalTestedCharterSchoolIndicator="DF", FinalTestedSchoolCode="")
     f.save()
-    result = ingest([f.path], store=Store(tmp_path / "store"), kind="tested")
-    assert result.file_problems[0].message.startswith(
+    assert refused(f, tmp_path, kind="tested").startswith(
         f"1 record (SSID {ssid}) has no tested LEA: FinalTestedDistrictCode is blank (or "
         "FinalTestedSchoolCode, on a direct-funded charter's record)")
 
