@@ -12,8 +12,13 @@ this module; nothing else hard-codes a field name.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 DOMAINS = ("Listening", "Speaking", "Reading", "Writing")
 """Domain numbers 1-4 in field names follow this order (ELPAC.md §3.2, fields 62-97)."""
@@ -355,6 +360,35 @@ def _accommodation_field(name: str) -> Field | None:
 
 
 FIELDS: dict[str, Field] = {f.name: f for f in [*_CORE, *_domain_fields(), *_prior_fields()]}
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def per_field_cache(build: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Keep what ``build`` makes from its (positional) arguments, a ``Field`` known by its name.
+
+    Every block of every file checks the same fields with the same expressions; building them
+    again each time was a fixed cost of about 25 ms a block. A ``Field`` holds dicts, so it
+    cannot be a cache key itself: an entry is used only when the field it was built from is
+    equal to the one asked for.
+    """
+    kept: dict[tuple[object, ...], tuple[tuple[object, ...], _R]] = {}
+
+    @functools.wraps(build)
+    def cached(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        if kwargs:
+            return build(*args, **kwargs)
+        key = tuple(a.name if isinstance(a, Field) else a for a in args)
+        found = kept.get(key)
+        if found is not None and found[0] == args:
+            return found[1]
+        value = build(*args)
+        kept[key] = (args, value)  # a race builds it twice, and either is right
+        return value
+
+    return cached
 
 
 def field_for(name: str) -> Field:

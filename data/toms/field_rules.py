@@ -15,7 +15,7 @@ from datetime import date
 import polars as pl
 
 from data.problems import InputError
-from data.toms.field_catalogue import FIELDS, Field, Kind, field_for
+from data.toms.field_catalogue import FIELDS, Field, Kind, field_for, per_field_cache
 
 Check = tuple[str, str, pl.Expr, pl.Expr]
 """One check of a file's rows: (check name, field, is-bad mask, reason)."""
@@ -165,6 +165,7 @@ _NUMERIC = {"scale_score": r"^\d{3,4}$", "csem": r"^\d{1,3}$", "level": r"^[1-4]
             "domain_level": r"^[1-3]$", "raw_score": r"^\d{1,2}$"}
 
 
+@per_field_cache
 def _canonical(f: Field) -> pl.Expr:
     """True where a raw cell is already in canonical form (the common case, checked cheaply).
 
@@ -189,6 +190,7 @@ def _canonical(f: Field) -> pl.Expr:
     return pl.lit(True)
 
 
+@per_field_cache
 def _fast_rules(f: Field) -> tuple[pl.Expr, pl.Expr]:
     """Value and is-bad mask of a column whose every cell is canonical."""
     c = pl.col(f.name)
@@ -203,6 +205,7 @@ def _fast_rules(f: Field) -> tuple[pl.Expr, pl.Expr]:
     return c, pl.lit(False)
 
 
+@per_field_cache
 def _lenient_rules(f: Field, order: str | None, excel: bool) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     """Value, is-bad mask and reason of one field, as expressions over the raw column."""
     c = _clean(f.name)

@@ -325,7 +325,8 @@ def _fast_block(data: bytes, line: int, delimiter: str, width: int,
     except pl.exceptions.PolarsError:
         return None
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    if (frame.height != lines or data.count(b"\r") != data.count(b"\r\n")
+    stray_cr = b"\r" in data and data.count(b"\r") != data.count(b"\r\n")  # most have none
+    if (frame.height != lines or stray_cr
             or data.count(delimiter.encode("utf-8")) != (width - 1) * frame.height):
         return None
     keep = {f"c{i}": c for i, c in enumerate(canonical) if c}
