@@ -384,9 +384,13 @@ def _maybe_fail(fail_after: str | None, step: str) -> None:
 
 def build_derived(year_file: Path) -> None:
     """Write the year's summary and organisation list beside its records."""
+    # Each read takes only its own columns, and the summary's are let go before the others
+    # are read (issue 14: a statewide year's summary peaked at 6.1 GB).
+    summary = build_summary(pl.read_parquet(year_file, columns=list(RECORD_COLUMNS)))
+    written = write_summary(summary, year_file.parent)
+    del summary
     records = pl.read_parquet(year_file, columns=list(
-        dict.fromkeys([*RECORD_COLUMNS, *ORG_SOURCE_COLUMNS, *SSR_SOURCE_COLUMNS])))
-    written = write_summary(build_summary(records), year_file.parent)
+        dict.fromkeys([*ORG_SOURCE_COLUMNS, *SSR_SOURCE_COLUMNS])))
     orgs = year_file.with_name("orgs.parquet")
     build_orgs(records).write_parquet(orgs, compression="zstd")
     ssr = year_file.with_name("ssr.parquet")

@@ -21,10 +21,14 @@ in their LEA, county and state rows but in no school row.
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from data.student_groups import GROUPS
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 MEASURES = ("overall", "oral", "written")
 """Scored measures with a scale score: overall (4 levels; Alternate 3) and the composites."""
@@ -187,7 +191,13 @@ UNCONDITIONAL = tuple(g.id for g in GROUPS if not g.conditions)
 """Groups every record belongs to: all students (001) and all English learners (160)."""
 
 
-def build_summary(records: pl.DataFrame, *, every_school_grade: bool = False) -> pl.DataFrame:
+SLICE_ROWS = 150_000
+"""Records aggregated at a time by ``build_summary``: whole LEAs, about this many (issue 14: a
+statewide year of 1.2 M records aggregated at once peaked at 6.1 GB)."""
+
+
+def build_summary(records: pl.DataFrame, *, every_school_grade: bool = False,
+                  slice_rows: int = SLICE_ROWS) -> pl.DataFrame:
     """Aggregate one year's records into summary rows.
 
     Kept: state, county and LEA rows for every group and grade (each grade and 13); school
@@ -195,45 +205,109 @@ def build_summary(records: pl.DataFrame, *, every_school_grade: bool = False) ->
     ``every_school_grade`` every group by grade too (the research file needs them; the stored
     summary leaves them to the records, ``queries.report_adhoc``). Only non-empty cells are kept,
     sorted by ``KEYS`` so a report's rows are close together on disk.
+
+    The records are aggregated whole LEAs at a time (``slice_rows``): an LEA's and its
+    schools' rows come from its slice alone, and each slice adds its part of every county's
+    sums; the county and state rows are those parts added up (every metric is a sum), so the
+    rows are the same however the records are sliced.
     """
+    records = records.filter(pl.col("is_reported"))
+    keys = ["record_type", "county_code", "lea_code", "school_code", "group_id", "grade"]
+    out: list[pl.DataFrame] = []
+    county_parts: list[pl.DataFrame] = []
+    for piece in lea_slices(records, slice_rows):
+        cells = _cells(piece)
+        county_parts.append(_rolled(cells, keys, lea_code="", school_code=""))
+        out += _lea_and_school_rows(cells, keys, every_school_grade=every_school_grade)
+        del cells
+    # The partial county sums added up: by grade, then over grades; the state from them.
+    county = _rolled(pl.concat(county_parts), keys)
+    del county_parts
+    state = _rolled(county, keys, county_code="00")
+    for frame, level in ((state, "state"), (county, "county")):
+        out += [_level(frame, level), _level(_all_grades(frame, keys), level)]
+    del state, county
+    return _sorted(out, KEYS)
+
+
+def lea_slices(records: pl.DataFrame, slice_rows: int) -> Iterator[pl.DataFrame]:
+    """The records in slices of whole reporting LEAs, about ``slice_rows`` records each.
+
+    One slice at a time: each is a copy of its records.
+    """
+    sizes = records.group_by("reporting_lea_code").len().sort("reporting_lea_code")
+    if sizes.height <= 1:
+        yield records
+        return
+    # An LEA goes in the slice where its records start: never split, and past ``slice_rows``
+    # only by its own size.
+    first = sizes.get_column("len").cum_sum() - sizes.get_column("len")
+    slices = sizes.select("reporting_lea_code", (first // max(slice_rows, 1)).alias("slice"))
+    labelled = records.select(pl.col("reporting_lea_code")).join(
+        slices, on="reporting_lea_code", how="left", nulls_equal=True,
+        maintain_order="left").get_column("slice")
+    for k in labelled.unique().sort():
+        yield records.filter(labelled == k)
+
+
+def _cells(records: pl.DataFrame) -> pl.DataFrame:
+    """Sums by test, county, LEA, school, grade and group: the finest cells, rolled up later."""
     base_keys = ["record_type", "county_code", "reporting_lea_code", "reporting_school_code",
                  "grade_assessed"]
-    records = records.filter(pl.col("is_reported"))
     contributions = records.with_columns(record_metrics()).with_columns(dimension_columns())
     everyone = contributions.group_by(base_keys).agg(sum_metrics())
     parts = [everyone.with_columns(pl.lit(gid).alias("group_id")) for gid in UNCONDITIONAL]
     for dim_col in [c for c in contributions.columns if c.startswith("dim:")]:
         parts.append(contributions.group_by([*base_keys, dim_col]).agg(sum_metrics())
                      .drop_nulls(dim_col).rename({dim_col: "group_id"}))
-    cells = pl.concat(parts, how="diagonal").rename({
+    return pl.concat(parts, how="diagonal").rename({
         "reporting_lea_code": "lea_code", "reporting_school_code": "school_code",
         "grade_assessed": "grade"})
-    keys = ["record_type", "county_code", "lea_code", "school_code", "group_id", "grade"]
-    sums = sum_metrics()
-    out = []
 
-    def rolled(frame: pl.DataFrame, level: str, *, by_grade: bool, all_grades: bool,
-               **constant: str) -> None:
-        frame = frame.with_columns([pl.lit(v).alias(k) for k, v in constant.items()])
-        if by_grade:
-            out.append(frame.group_by(keys).agg(sums).with_columns(pl.lit(level).alias(
-                "org_level")))
-        if all_grades:
-            out.append(frame.group_by([k for k in keys if k != "grade"]).agg(sums)
-                       .with_columns(pl.lit(ALL_GRADES).alias("grade"),
-                                     pl.lit(level).alias("org_level")))
 
-    rolled(cells, "state", by_grade=True, all_grades=True, county_code="00", lea_code="",
-           school_code="")
-    rolled(cells, "county", by_grade=True, all_grades=True, lea_code="", school_code="")
-    rolled(cells, "lea", by_grade=True, all_grades=True, school_code="")
+def _rolled(frame: pl.DataFrame, keys: list[str], **constant: str) -> pl.DataFrame:
+    """``frame`` summed by ``keys`` with some keys set to a constant (rolled up a level)."""
+    frame = frame.with_columns([pl.lit(v).alias(k) for k, v in constant.items()])
+    return frame.group_by(keys).agg(sum_metrics())
+
+
+def _all_grades(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    return (frame.group_by([k for k in keys if k != "grade"]).agg(sum_metrics())
+            .with_columns(pl.lit(ALL_GRADES).alias("grade")))
+
+
+def _level(frame: pl.DataFrame, level: str) -> pl.DataFrame:
+    return frame.with_columns(pl.lit(level).alias("org_level")).select(*KEYS, *METRIC_COLUMNS)
+
+
+def _lea_and_school_rows(cells: pl.DataFrame, keys: list[str], *,
+                         every_school_grade: bool) -> list[pl.DataFrame]:
+    """The rows of the LEAs whose every record is in ``cells``, and of their schools."""
+    lea = _rolled(cells, keys, school_code="")
+    out = [_level(lea, "lea"), _level(_all_grades(lea, keys), "lea")]
     # School rows leave NPS students out (ELPAC.md §3.3 rule 6).
-    schools = cells.filter(pl.col("school_code").is_not_null())
-    rolled(schools, "school", by_grade=every_school_grade, all_grades=True)
+    schools = _rolled(cells.filter(pl.col("school_code").is_not_null()), keys)
+    out.append(_level(_all_grades(schools, keys), "school"))
     if not every_school_grade:
-        rolled(schools.filter(pl.col("group_id") == "001"), "school", by_grade=True,
-               all_grades=False)
-    return pl.concat(out, how="diagonal").select(*KEYS, *METRIC_COLUMNS).sort(KEYS)
+        schools = schools.filter(pl.col("group_id") == "001")
+    out.append(_level(schools, "school"))
+    return out
+
+
+def _sorted(parts: list[pl.DataFrame], by: tuple[str, ...]) -> pl.DataFrame:
+    """The ``parts`` (emptied) as one frame sorted by ``by``, gathered one column at a time.
+
+    ``DataFrame.sort`` holds the unsorted and the sorted frame whole at once; here one column
+    of each (issue 14). Keys are unique per row, so the order is the same.
+    """
+    frame = pl.concat(parts, rechunk=False)
+    parts.clear()  # the caller's list: its frames' columns are freed as each is gathered
+    order = frame.select(pl.arg_sort_by(list(by))).to_series()
+    columns = []
+    for name in frame.columns:
+        columns.append(frame.get_column(name).gather(order).rechunk())
+        frame = frame.drop(name)
+    return pl.DataFrame(columns)
 
 
 INDEX_KEYS = ("record_type", "org_level", "county_code", "lea_code", "school_code")

@@ -141,49 +141,101 @@ def decode(stored: np.ndarray) -> np.ndarray:
 
 # -- writing ---------------------------------------------------------------------------------
 
-def _narrow(values: np.ndarray) -> pa.Array:
-    """An integer column in the narrowest type that holds every value."""
-    low, high = (int(values.min()), int(values.max())) if len(values) else (0, 0)
+def _narrowest(low: int, high: int) -> type[np.signedinteger]:
+    """The narrowest integer type that holds every value from ``low`` to ``high``."""
     for kind in (np.int8, np.int16, np.int32):
         info = np.iinfo(kind)
         if info.min <= low and high <= info.max:
-            return pa.array(values.astype(kind))
-    return pa.array(values)
+            return kind
+    return np.int64
 
 
-def _check_exact(values: np.ndarray, path: Path) -> None:
+def _check_exact(low: np.ndarray, high: np.ndarray, path: Path) -> None:
     """Refuse values ``decode`` could not give back exactly (int64 overflow; never seen).
 
-    ``_floor_square_over`` stays exact while a sum times its count is below 2**63: a sum of
-    scale scores over 65 million students.
+    ``low`` and ``high`` are each metric's least and greatest value. ``_floor_square_over``
+    stays exact while a sum times its count is below 2**63: a sum of scale scores over 65
+    million students.
     """
     for m in MEASURES:
-        s, n = values[:, _AT[f"{m}_sum"]], values[:, _AT[f"{m}_n"]]
-        if len(s) and (int(s.min()) < 0 or int(s.max()) * int(n.max()) >= 2**62):
+        s, n = _AT[f"{m}_sum"], _AT[f"{m}_n"]
+        if int(low[s]) < 0 or int(high[s]) * int(high[n]) >= 2**62:
             raise ValueError(f"the summary's {m} sums cannot be stored exactly in {path.name}")
 
 
-def _dictionary(column: pl.Series) -> pa.DictionaryArray:
-    labels = column.unique().sort().to_list()
-    codes = column.replace_strict(labels, list(range(len(labels))), return_dtype=pl.Int8)
+def _dictionary(column: pl.Series, labels: list[str]) -> pa.DictionaryArray:
+    # An empty mapping gives the strings back, which are no codes: an empty summary's.
+    codes = (column.replace_strict(labels, list(range(len(labels))), return_dtype=pl.Int8)
+             if labels else pl.Series(column.name, [], pl.Int8))
     return pa.DictionaryArray.from_arrays(codes.to_arrow(), pa.array(labels, pa.string()))
 
 
-def write_cut(frame: pl.DataFrame, path: Path) -> list[Path]:
-    """Write one cut (sorted by ``KEYS``) and its index; return both paths."""
-    values = frame.select(pl.col(METRIC_COLUMNS).cast(pl.Int64)).to_numpy(order="fortran")
-    _check_exact(values, path)
-    stored = encode(values)
-    table = pa.table({"group_id": _dictionary(frame.get_column("group_id")),
-                      "grade": _dictionary(frame.get_column("grade")),
-                      **{c: _narrow(stored[:, i]) for i, c in enumerate(METRIC_COLUMNS)}})
-    table = table.replace_schema_metadata({"encoding": ENCODING,
-                                           "batch_rows": str(BATCH_ROWS)})
+WRITE_PIECES = 16
+"""A cut is encoded this many pieces at a time (whole batches each), not whole at once: the
+statewide summary's metrics as int64 are 0.5 GB, and encoding held three copies (issue 14)."""
+
+
+def _pieces(frame: pl.DataFrame, batches_per_piece: int | None) -> list[pl.DataFrame]:
+    """``frame`` in pieces of whole batches (``WRITE_PIECES`` of them unless told)."""
+    n_batches = -(-frame.height // BATCH_ROWS)
+    per = batches_per_piece or max(1, -(-n_batches // WRITE_PIECES))
+    rows = per * BATCH_ROWS
+    return [frame.slice(start, rows) for start in range(0, frame.height, rows)] or [frame]
+
+
+def _metrics(piece: pl.DataFrame) -> np.ndarray:
+    return piece.select(pl.col(METRIC_COLUMNS).cast(pl.Int64)).to_numpy(order="fortran")
+
+
+def _bounds(pieces: list[pl.DataFrame]) -> np.ndarray:
+    """Each metric's least and greatest value, then as stored (``encode``): 4 rows.
+
+    All 0 for no rows, which the narrowest type holds.
+    """
+    found = []
+    for piece in pieces:
+        if piece.height:
+            values = _metrics(piece)
+            stored = encode(values)
+            found.append(np.stack([values.min(axis=0), values.max(axis=0),
+                                   stored.min(axis=0), stored.max(axis=0)]))
+    if not found:
+        return np.zeros((4, len(METRIC_COLUMNS)), np.int64)
+    every = np.stack(found)
+    return np.stack([every[:, 0].min(axis=0), every[:, 1].max(axis=0),
+                     every[:, 2].min(axis=0), every[:, 3].max(axis=0)])
+
+
+def write_cut(frame: pl.DataFrame, path: Path, *,
+              batches_per_piece: int | None = None) -> list[Path]:
+    """Write one cut (sorted by ``KEYS``) and its index; return both paths.
+
+    Two passes over the cut's pieces (``_pieces``): the first finds each stored column's
+    narrowest type over every piece, the second encodes and writes each piece in it, so the
+    file is the one the whole cut encoded at once would give, without holding that.
+    """
+    pieces = _pieces(frame, batches_per_piece)
+    raw_low, raw_high, low, high = _bounds(pieces)
+    _check_exact(raw_low, raw_high, path)
+    kinds = [_narrowest(int(a), int(b)) for a, b in zip(low, high, strict=True)]
+    labels = {c: frame.get_column(c).unique().sort().to_list() for c in ("group_id", "grade")}
+    schema = pa.schema(
+        [pa.field(c, pa.dictionary(pa.int8(), pa.string())) for c in labels]
+        + [pa.field(c, pa.from_numpy_dtype(k)) for c, k in zip(METRIC_COLUMNS, kinds,
+                                                                  strict=True)],
+        metadata={"encoding": ENCODING, "batch_rows": str(BATCH_ROWS)})
     options = pa.ipc.IpcWriteOptions(compression="zstd")
-    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema,
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, schema,
                                                              options=options) as writer:
-        for batch in table.to_batches(max_chunksize=BATCH_ROWS):
-            writer.write_batch(batch)
+        for piece in pieces:
+            stored = encode(_metrics(piece))
+            table = pa.Table.from_arrays(
+                [_dictionary(piece.get_column(c), labels[c]) for c in labels]
+                + [pa.array(stored[:, j].astype(k)) for j, k in enumerate(kinds)],
+                schema=schema)
+            del stored
+            for batch in table.to_batches(max_chunksize=BATCH_ROWS):
+                writer.write_batch(batch)
     index = (frame.select(INDEX_KEYS).with_row_index("start")
              .group_by(INDEX_KEYS, maintain_order=True)
              .agg(pl.col("start").min(), (pl.col("start").max() + 1).alias("stop")))

@@ -10,10 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
+import pyarrow.ipc
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from polars.testing import assert_frame_equal
 
 from data.results.store import Store
 from data.results.summary import (
@@ -24,6 +27,7 @@ from data.results.summary import (
     METRIC_COLUMNS,
     RECORD_COLUMNS,
     build_summary,
+    lea_slices,
 )
 from data.results.summary_file import (
     CUTS,
@@ -52,9 +56,13 @@ def read_back(path: Path) -> pl.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def summary(tiny_store_path: Path) -> pl.DataFrame:
+def records(tiny_store_path: Path) -> pl.DataFrame:
     year_file = Store(tiny_store_path).year_files()["2024-25"]
-    records = pl.read_parquet(year_file, columns=list(RECORD_COLUMNS))
+    return pl.read_parquet(year_file, columns=list(RECORD_COLUMNS))
+
+
+@pytest.fixture(scope="module")
+def summary(records: pl.DataFrame) -> pl.DataFrame:
     return build_summary(records).with_columns(pl.col(METRIC_COLUMNS).cast(pl.Int64))
 
 
@@ -119,3 +127,77 @@ def test_issue14_a_file_of_another_layout_is_refused(tmp_path):
     pl.DataFrame({"start": [0]}).write_parquet(tmp_path / "summary_index.parquet")
     with pytest.raises(ValueError, match="not a summary this version can read"):
         SummaryCut(path)
+
+
+# -- a year's summary in bounded memory (issue 14) -------------------------------------------
+
+@pytest.mark.parametrize("every_school_grade", [False, True])
+@pytest.mark.parametrize("order", ["sorted", "shuffled"])
+@pytest.mark.parametrize("slice_rows", [1, 40, 500])
+def test_issue14_a_summary_built_lea_slices_at_a_time_is_the_whole_build(
+        records, slice_rows, order, every_school_grade):
+    if order == "shuffled":
+        records = records.sample(fraction=1.0, shuffle=True, seed=14)
+    else:
+        records = records.sort("reporting_lea_code", "reporting_school_code", "grade_assessed")
+    whole = build_summary(records, every_school_grade=every_school_grade,
+                          slice_rows=records.height)
+    sliced = build_summary(records, every_school_grade=every_school_grade,
+                           slice_rows=slice_rows)
+    assert_frame_equal(sliced, whole)
+    assert whole.height > 0
+
+
+@pytest.mark.parametrize("slice_rows", [1, 40, 500])
+def test_issue14_slices_hold_whole_leas(records, slice_rows):
+    slices = list(lea_slices(records, slice_rows))
+    assert sum(s.height for s in slices) == records.height
+    leas = [set(s.get_column("reporting_lea_code").unique()) for s in slices]
+    assert sum(len(x) for x in leas) == len(set().union(*leas))  # no LEA in two slices
+    assert (len(slices) > 1) == (records.height > slice_rows)
+    for piece, mine in zip(slices, leas, strict=True):
+        # Past ``slice_rows`` only by one LEA: the one it ends with.
+        assert len(mine) == 1 or piece.height < slice_rows + max(
+            records.filter(pl.col("reporting_lea_code") == lea).height for lea in mine)
+
+
+def test_issue14_an_empty_summary_keeps_its_columns_and_types(records, summary, tmp_path):
+    empty = build_summary(records.clear(), slice_rows=40)
+    assert empty.height == 0
+    assert empty.schema == summary.schema
+    assert empty.columns == [*KEYS, *METRIC_COLUMNS]
+    write_summary(empty, tmp_path)
+    for cut in CUTS:
+        opened = SummaryCut(tmp_path / f"{cut}.arrow")
+        assert opened.index.height == 0
+        assert sum(opened.batch(i).groups.size for i in range(opened.n_batches)) == 0
+
+
+@pytest.mark.parametrize("batch_rows", [7, 16])
+def test_issue14_a_cut_written_a_batch_at_a_time_is_the_one_pass_file(
+        summary, tmp_path, monkeypatch, batch_rows):
+    """Each column's type is decided over every batch, even a value only the last one has.
+
+    The same bytes too where a batch's buffers are whole multiples of 8 bytes, as with the
+    real 8,192 rows: Arrow writes a buffer sliced from a larger one padded to 8 bytes.
+    """
+    monkeypatch.setattr("data.results.summary_file.BATCH_ROWS", batch_rows)
+    wide = summary.with_columns(pl.when(pl.int_range(pl.len()) == pl.len() - 1)
+                                .then(pl.lit(3_000_000_000, pl.Int64))
+                                .otherwise(pl.col("n_enrolled")).alias("n_enrolled"))
+    one_pass, by_batch = tmp_path / "one" / "summary.arrow", tmp_path / "each" / "summary.arrow"
+    for path, per in ((one_pass, wide.height), (by_batch, 1)):
+        path.parent.mkdir()
+        write_cut(wide, path, batches_per_piece=per)
+    with pa.memory_map(str(one_pass)) as a, pa.memory_map(str(by_batch)) as b:
+        whole, each = pa.ipc.open_file(a), pa.ipc.open_file(b)
+        assert each.schema.equals(whole.schema, check_metadata=True)
+        assert each.num_record_batches == whole.num_record_batches == -(-wide.height // batch_rows)
+        for i in range(whole.num_record_batches):
+            assert each.get_batch(i).equals(whole.get_batch(i)), i
+        first = each.get_batch(0)
+        assert first.column("n_enrolled").type == pa.int64()  # 3 billion: in the last batch
+        assert first.column("n_exempt_domain").type == pa.int8()
+    if batch_rows % 8 == 0:
+        assert one_pass.read_bytes() == by_batch.read_bytes()
+    assert_frame_equal(read_back(by_batch), wide)
