@@ -33,7 +33,10 @@ SHEET = "__sheet"
 _TOMS_NAME = re.compile(
     r"(?:(?P<cds>\d{14})_)?.*?(?P<kind>Enrolled|Tested)StudentScoreData_(?P<year>\d{4})", re.I)
 _YEAR_IN_NAME = re.compile(r"(?<!\d)(20\d\d)-(\d\d)(?!\d)")
-_KIND_IN_NAME = re.compile(r"(enrolled|tested)", re.I)
+_KIND_IN_NAME = re.compile(
+    # A word of its own: "2021-22_tested", "DistrictTested", "LEA_TESTED"; not "contested",
+    # "untested" or "CONTESTED".
+    r"((?<![A-Za-z])(?:enrolled|tested)|Enrolled|Tested|(?<![A-Z])(?:ENROLLED|TESTED))(?![a-z])")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 LOOK_AHEAD = 200_000
 """Characters read to find the header row (376 header names take under 8,000)."""
@@ -81,6 +84,10 @@ def file_name_facts(name: str) -> tuple[str | None, str | None, str | None]:
     ('19647330000000', 'tested', '2023-24')
     >>> file_name_facts("2021-22_tested_dlmtr_scrubbed.csv")
     (None, 'tested', '2021-22')
+    >>> file_name_facts("DistrictEnrolled_2024-25.csv")[1], file_name_facts("LEA_TESTED.txt")[1]
+    ('enrolled', 'tested')
+    >>> file_name_facts("contested_scores_2024-25.csv"), file_name_facts("untested.csv")[1]
+    ((None, None, '2024-25'), None)
     """
     m = _TOMS_NAME.search(name)
     if m:
