@@ -19,7 +19,7 @@ from data.toms.field_catalogue import DOMAINS
 from data.toms.field_rules import NS_FIELDS
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
 
     from data.synth.places import Places
 
@@ -30,6 +30,9 @@ _RACE = {"100": "AmericanIndianorAlaskaNative", "200": "Asian",
 
 _NAMES = pl.Series(NAMES, dtype=pl.String)
 
+PART_RECORDS = 100_000
+"""Records built and written at a time: about 300 MB of rows and text at once."""
+
 
 def _yes_no(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr).then(pl.lit("Yes")).otherwise(pl.lit("No"))
@@ -38,8 +41,9 @@ def _yes_no(expr: pl.Expr) -> pl.Expr:
 class YearRecords:
     """One year's drawn records, built into store-shaped rows a county at a time.
 
-    A statewide year's store-shaped rows are several gigabytes, one county's a quarter of that
-    at most: the demo writes each county's file from its own rows (``counties`` and ``frame``).
+    A statewide year's store-shaped rows and their text are several gigabytes: the demo writes
+    each county's file (``counties``) from its own rows, built ``PART_RECORDS`` at a time
+    (``parts``; Los Angeles alone is a quarter of the state).
     Every random draw is made before this is built, so the rows do not depend on which part is
     built, nor on whether any is; each record keeps its row number in the whole year (its UIN).
 
@@ -85,6 +89,15 @@ class YearRecords:
             numbers = numbers[self.county == county]
         return store_frame(self.places, self.priors, self.year, self.f, self.p,
                            self.rows[numbers], numbers, self.created)
+
+    def parts(self, county: str, size: int | None = None) -> Iterator[pl.DataFrame]:
+        """One county's rows ``size`` (``PART_RECORDS``) records at a time, in the year's order."""
+        numbers = np.flatnonzero(self.county == county)
+        size = size or PART_RECORDS
+        for start in range(0, len(numbers), size):
+            part = numbers[start:start + size]
+            yield store_frame(self.places, self.priors, self.year, self.f, self.p,
+                              self.rows[part], part, self.created)
 
 
 def _county_of_school(places: Places) -> np.ndarray:

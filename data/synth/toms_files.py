@@ -18,6 +18,7 @@ from data.toms.export import to_layout
 from data.toms.layout import layout
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from pathlib import Path
 
     from data.toms.layout import Layout
@@ -52,23 +53,29 @@ def write_toms_files(records: pl.DataFrame | YearRecords, year: str, directory: 
     paths: list[Path] = []
     if isinstance(records, YearRecords):
         for code in records.counties():
-            paths.append(_write_county(records.frame(code), code, lay, spring, directory))
+            paths.append(_write_county(records.parts(code), code, lay, spring, directory))
         return paths
     county = records.get_column("tested_district_code").str.slice(0, 2)
     for code in sorted(set(county.to_list())):
-        paths.append(_write_county(records.filter(county == code), code, lay, spring, directory))
+        paths.append(_write_county([records.filter(county == code)], code, lay, spring,
+                                   directory))
     return paths
 
 
-def _write_county(part: pl.DataFrame, code: str, lay: Layout, spring: int, directory: Path
-                  ) -> Path:
-    extras = {c.removeprefix("x:"): pl.col(c) for c in part.columns if c.startswith("x:")}
-    text = to_layout(part, lay, extras)
-    if lay.year in RECORD_TYPE_WRITTEN:
-        header = lay.headers[lay.canonical.index("RecordType")]
-        text = text.with_columns(pl.lit(RECORD_TYPE_WRITTEN[lay.year]).alias(header))
+def _write_county(parts: Iterable[pl.DataFrame], code: str, lay: Layout, spring: int,
+                  directory: Path) -> Path:
+    """Write one county's file from its rows, a part after another (the header once)."""
     name = COUNTIES[int(code) - 1].replace(" ", "")
     path = directory / toms_file_name(f"County{code}{name}", "Tested", spring)
-    # TOMS files are not quoted; the generator never writes a caret inside a value.
-    text.write_csv(path, separator="^", quote_style="never", null_value="")
+    with path.open("wb") as out:
+        for i, part in enumerate(parts):
+            extras = {c.removeprefix("x:"): pl.col(c) for c in part.columns
+                      if c.startswith("x:")}
+            text = to_layout(part, lay, extras)
+            if lay.year in RECORD_TYPE_WRITTEN:
+                header = lay.headers[lay.canonical.index("RecordType")]
+                text = text.with_columns(pl.lit(RECORD_TYPE_WRITTEN[lay.year]).alias(header))
+            # TOMS files are not quoted; the generator never writes a caret inside a value.
+            text.write_csv(out, include_header=i == 0, separator="^", quote_style="never",
+                           null_value="")
     return path

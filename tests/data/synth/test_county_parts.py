@@ -14,8 +14,10 @@ import polars as pl
 import pytest
 
 from data import domain
+from data.synth import frame
 from data.synth.generator import DemoSpec, generate_files
 from data.synth.population import Generator
+from data.synth.toms_files import write_toms_files
 from data.toms.layout import layout
 
 AS_OF = date(2024, 6, 1)
@@ -51,9 +53,28 @@ def test_county_parts_are_the_whole_year_county_by_county() -> None:
     for code in drawn.counties():
         part = drawn.frame(code)
         assert part.equals(whole.filter(county == code)), code
+        # A file is written from its county's rows a few at a time: the same rows again.
+        assert pl.concat(drawn.parts(code, size=97)).equals(part), code
     # UINs number the records of the whole year, not of the part they were built in.
     uin = whole.get_column("uin").cast(pl.Int64) - 2024 * 10_000_000
     assert uin.to_list() == list(range(whole.height))
+
+
+def test_files_written_by_parts_are_those_of_the_whole_year(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    gen = Generator(3000, 6)
+    for year in ("2022-23", "2023-24"):
+        gen.advance(domain.spring_year(year))
+        drawn = gen.draw(year, AS_OF)
+    monkeypatch.setattr(frame, "PART_RECORDS", 101)
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "whole").mkdir()
+    by_parts = write_toms_files(drawn, "2023-24", tmp_path / "parts")
+    whole = write_toms_files(drawn.frame(), "2023-24", tmp_path / "whole")
+    assert [p.name for p in by_parts] == [p.name for p in whole]
+    assert max(len(p.read_bytes().splitlines()) for p in whole) > 3 * 101
+    for a, b in zip(by_parts, whole, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
 
 
 def test_the_next_year_is_the_same_however_a_year_is_built() -> None:
