@@ -19,7 +19,7 @@ from data.toms.field_catalogue import DOMAINS
 from data.toms.field_rules import NS_FIELDS
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
 
     from data.synth.places import Places
 
@@ -30,28 +30,105 @@ _RACE = {"100": "AmericanIndianorAlaskaNative", "200": "Asian",
 
 _NAMES = pl.Series(NAMES, dtype=pl.String)
 
+PART_RECORDS = 100_000
+"""Records built and written at a time: about 300 MB of rows and text at once."""
+
 
 def _yes_no(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr).then(pl.lit("Yes")).otherwise(pl.lit("No"))
 
 
-def store_frame(places: Places, history: Mapping[int, pl.DataFrame], year: str,
-                f: pl.DataFrame, p: dict[str, np.ndarray], keep: np.ndarray, created: date
-                ) -> pl.DataFrame:
-    """Store-shaped rows of the records in this year's file (``keep``).
+class YearRecords:
+    """One year's drawn records, built into store-shaped rows a county at a time.
+
+    A statewide year's store-shaped rows and their text are several gigabytes: the demo writes
+    each county's file (``counties``) from its own rows, built ``PART_RECORDS`` at a time
+    (``parts``; Los Angeles alone is a quarter of the state).
+    Every random draw is made before this is built, so the rows do not depend on which part is
+    built, nor on whether any is; each record keeps its row number in the whole year (its UIN).
+
+    ``f`` holds the year's drawn results and ``p`` the students' columns, one entry per student;
+    ``keep`` marks the records in the file; ``history`` maps each earlier spring to its
+    ``prior_table``.
+    """
+
+    def __init__(self, places: Places, history: Mapping[int, pl.DataFrame], year: str,
+                 f: pl.DataFrame, p: Mapping[str, np.ndarray], keep: np.ndarray,
+                 created: date) -> None:
+        self.places = places
+        self.year = year
+        self.spring = domain.spring_year(year)
+        # Taken now: the generator forgets a spring once no later year can name it.
+        self.priors = {k: history[self.spring - k] for k in (1, 2, 3)
+                       if self.spring - k in history}
+        self.f = f
+        self.p = dict(p)
+        self.created = created
+        self.rows = np.flatnonzero(keep)
+        county = _county_of_school(places)
+        nt = f.get_column("nt").to_numpy()[self.rows]
+        # The county whose file holds the record: its tested district's, which for a
+        # non-tester is the enrolled one (as ``store_frame`` reports it).
+        tested = f.get_column("school_i").to_numpy()[self.rows]
+        enrolled = f.get_column("enrolled_school_i").to_numpy()[self.rows]
+        self.county = np.where(nt, county[enrolled], county[tested])
+
+    @property
+    def height(self) -> int:
+        """How many records the year's file has."""
+        return len(self.rows)
+
+    def counties(self) -> list[str]:
+        """The two-digit codes of the counties with records, in order."""
+        return sorted(set(self.county.tolist()))
+
+    def frame(self, county: str | None = None) -> pl.DataFrame:
+        """Store-shaped rows of the year's records, or of one county's, in the year's order."""
+        numbers = np.arange(self.height)
+        if county is not None:
+            numbers = numbers[self.county == county]
+        return store_frame(self.places, self.priors, self.year, self.f, self.p,
+                           self.rows[numbers], numbers, self.created)
+
+    def parts(self, county: str, size: int | None = None) -> Iterator[pl.DataFrame]:
+        """One county's rows ``size`` (``PART_RECORDS``) records at a time, in the year's order."""
+        numbers = np.flatnonzero(self.county == county)
+        size = size or PART_RECORDS
+        for start in range(0, len(numbers), size):
+            part = numbers[start:start + size]
+            yield store_frame(self.places, self.priors, self.year, self.f, self.p,
+                              self.rows[part], part, self.created)
+
+
+def _county_of_school(places: Places) -> np.ndarray:
+    """Each school index's county code (the first two digits of its LEA's CDS code)."""
+    schools = places.schools.join(places.leas.select("lea_index", "district_cds"),
+                                  on="lea_index", how="left")
+    index = schools.get_column("school_index").to_numpy()
+    out = np.full(int(index.max()) + 1, "", dtype=object)
+    out[index] = schools.get_column("district_cds").str.slice(0, 2).to_numpy()
+    return out
+
+
+def store_frame(places: Places, priors: Mapping[int, pl.DataFrame], year: str,
+                f: pl.DataFrame, p: Mapping[str, np.ndarray], rows: np.ndarray,
+                numbers: np.ndarray, created: date) -> pl.DataFrame:
+    """Store-shaped rows of the records of students ``rows``, numbered ``numbers`` in the year.
 
     ``f`` holds the year's drawn results and ``p`` the students' columns, one entry per
-    student; ``history`` maps each earlier spring to its results (the prior-year fields).
+    student; ``priors`` maps k to the ``prior_table`` of k springs back (the MinusK fields).
     """
     spring = domain.spring_year(year)
     schools = places.schools
     leas = places.leas
+    p = {k: np.asarray(v)[rows] for k, v in p.items()}
     lang = np.asarray(p["lang"])
     ceds = np.array([entry[0] for entry in LANGUAGES])[lang]
     numeric = np.array([entry[1] for entry in LANGUAGES])[lang]
     # CALPADS wrote numeric language codes up to 2022-23 and three letters from 2023-24.
     primary = numeric if spring <= 2023 else ceds
     people = pl.DataFrame({
+        "ssid_number": p["ssid"], "row_number": numbers,
         "last_name": _NAMES.gather(p["last"]), "first_name": _NAMES.gather(p["first"]),
         "middle_name": _NAMES.gather(p["middle"]),
         "birth_date": p["dob"].astype("datetime64[D]"), "gender": p["gender"],
@@ -65,7 +142,7 @@ def store_frame(places: Places, history: Mapping[int, pl.DataFrame], year: str,
         "is_economically_disadvantaged": p["econ"], "ethnicity": p["eth"],
         "parent_education": p["parent_ed"],
     })
-    frame = pl.concat([f, people], how="horizontal").filter(pl.Series(keep))
+    frame = pl.concat([f[rows], people], how="horizontal")
     school_cols = schools.select(
         pl.col("school_index"), pl.col("lea_index"), pl.col("school_code"),
         pl.col("school_name"), pl.col("is_nps"), pl.col("charter_indicator"),
@@ -100,8 +177,8 @@ def store_frame(places: Places, history: Mapping[int, pl.DataFrame], year: str,
     ssr_date = pl.col("ssr_date").cast(pl.Date)
     years_in = (pl.lit(date(spring - 1, 9, 1)) - pl.col("el_entry_date")).dt.total_days() / 365
     out = frame.select(
-        pl.col("record_type"), (pl.lit(spring * 10_000_000) + pl.int_range(pl.len()))
-        .cast(pl.String).alias("uin"), pl.col("ssid"),
+        pl.col("record_type"), (pl.lit(spring * 10_000_000) + pl.col("row_number"))
+        .cast(pl.String).alias("uin"), pl.col("ssid"), pl.col("ssid_number"),
         pl.col("ssid").str.slice(4).alias("local_student_id"),
         "last_name", "first_name", "middle_name", "is_tk", "birth_date", "gender",
         pl.col("grade_assessed").alias("calpads_grade"), "grade_assessed",
@@ -182,8 +259,7 @@ def store_frame(places: Places, history: Mapping[int, pl.DataFrame], year: str,
         pl.when(tested).then(pl.lit("No")).alias("x:AccommodationsIndicator"),
         pl.col("grade_i"),
     )
-    out = _prior_years(history, out, spring)
-    return out.drop("grade_i")
+    return _prior_years(priors, out).drop("grade_i", "ssid_number")
 
 
 def _first_sites(site: dict[str, pl.Expr], spring: int) -> dict[str, pl.Expr]:
@@ -249,34 +325,44 @@ _PRIOR = {  # prior-year field stem -> (history column, kind)
 }
 
 
-def _prior_years(history: Mapping[int, pl.DataFrame], out: pl.DataFrame, spring: int
-                 ) -> pl.DataFrame:
+def prior_table(f: pl.DataFrame, ssid: np.ndarray, keep: np.ndarray) -> pl.DataFrame:
+    """A year's records as later years' prior-year fields see them, in narrow types.
+
+    Built once a year and kept up to three years: one row per student (``ssid`` as a number, to
+    join on), each field's value already blanked where the SSR history leaves it out, codes as
+    enums and scores as small integers, turned into text only for the rows being written.
+    """
+    rows = f.with_columns(pl.Series("ssid_number", ssid)).filter(pl.Series(keep))
+    scored = ~pl.col("nt") & ~pl.col("partial")
+    is_sum = pl.col("record_type") == "21"
+    cols = [pl.col("ssid_number"),
+            pl.when(~pl.col("nt")).then(pl.when(scored).then(pl.lit("Y"))
+                                        .otherwise(pl.lit("N")))
+            .cast(pl.Enum(["Y", "N"])).alias("SSREligible"),
+            pl.when(pl.col("partial")).then(pl.lit("P")).when(~pl.col("nt"))
+            .then(pl.lit("Y")).cast(pl.Enum(["P", "Y"])).alias("Attemptedness"),
+            pl.when(pl.col("nt")).then(pl.lit("NT")).when(pl.col("exd"))
+            .then(pl.lit("EXD")).cast(pl.Enum(["NT", "EXD"])).alias("ConditionCode")]
+    for stem, (src, kind) in _PRIOR.items():
+        if kind == "grade":
+            value = pl.col(src).replace_strict(dict(enumerate(domain.GRADES)),
+                                               return_dtype=pl.Enum(domain.GRADES))
+        else:
+            ok = scored & ((is_sum | pl.lit(stem in ("OverallScaleScore", "OverallPL")))
+                           if kind == "score" else is_sum)
+            # Truncated to whole numbers as the text always was; a strict cast refuses
+            # anything the small type cannot hold.
+            narrow = pl.Int16 if stem.endswith(("ScaleScore", "CSEM")) else pl.Int8
+            value = pl.when(ok).then(pl.col(src).cast(pl.Int64).cast(narrow, strict=True))
+        cols.append(value.alias(stem))
+    return rows.select(cols).unique(subset="ssid_number", keep="first", maintain_order=True)
+
+
+def _prior_years(priors: Mapping[int, pl.DataFrame], out: pl.DataFrame) -> pl.DataFrame:
     """Fill the prior-year fields (SSR score history) from the students' own earlier records."""
-    for k in (1, 2, 3):
-        hist = history.get(spring - k)
-        if hist is None:
-            continue
-        scored = ~pl.col("nt") & ~pl.col("partial")
-        is_sum = pl.col("record_type") == "21"
-        cols = [pl.col("ssid"),
-                pl.when(~pl.col("nt")).then(pl.when(scored).then(pl.lit("Y"))
-                                            .otherwise(pl.lit("N")))
-                .alias(f"x:SSREligibleMinus{k}"),
-                pl.when(pl.col("partial")).then(pl.lit("P")).when(~pl.col("nt"))
-                .then(pl.lit("Y")).alias(f"x:AttemptednessMinus{k}"),
-                pl.when(pl.col("nt")).then(pl.lit("NT")).when(pl.col("exd"))
-                .then(pl.lit("EXD")).alias(f"x:ConditionCodeMinus{k}")]
-        for stem, (src, kind) in _PRIOR.items():
-            if kind == "grade":
-                value = pl.col(src).replace_strict(dict(enumerate(domain.GRADES)),
-                                                   return_dtype=pl.String)
-            elif kind == "score":
-                ok = scored & (is_sum | pl.lit(stem in ("OverallScaleScore", "OverallPL")))
-                value = pl.when(ok).then(pl.col(src).cast(pl.Int64).cast(pl.String))
-            else:
-                value = pl.when(scored & is_sum).then(pl.col(src).cast(pl.Int64)
-                                                      .cast(pl.String))
-            cols.append(value.alias(f"x:{stem}Minus{k}"))
-        prior = hist.select(cols).unique(subset="ssid", keep="first")
-        out = out.join(prior, on="ssid", how="left", maintain_order="left")
+    for k, table in sorted(priors.items()):
+        fields = [c for c in table.columns if c != "ssid_number"]
+        out = out.join(table.rename({c: f"x:{c}Minus{k}" for c in fields}), on="ssid_number",
+                       how="left", maintain_order="left").with_columns(
+            pl.col(f"x:{c}Minus{k}").cast(pl.String) for c in fields)
     return out

@@ -62,7 +62,8 @@ def generate_files(spec: DemoSpec, directory: Path, *, gen: Generator | None = N
 
     Yields (school year, files, number of records, generate seconds, write seconds); 2019-20
     yields no files (spring 2020 testing was suspended) unless ``spec.spring_2020``. The year's
-    rows are not kept: a statewide year is over a million records.
+    rows are built and written a county at a time and not kept: a statewide year is over a
+    million records. "Generate" is the year's draws, "write" building its rows and files.
     """
     gen = gen or Generator(spec.students, spec.seed)
     as_of = spec.as_of_date()
@@ -74,11 +75,11 @@ def generate_files(spec: DemoSpec, directory: Path, *, gen: Generator | None = N
         if spring == 2020 and not spec.spring_2020:
             yield year, [], 0, time.perf_counter() - t0, 0.0
             continue
-        frame = gen.records(year, as_of)
+        records = gen.draw(year, as_of)
         t1 = time.perf_counter()
-        paths = write_toms_files(frame, year, directory)
-        n_records = frame.height
-        del frame
+        paths = write_toms_files(records, year, directory)
+        n_records = records.height
+        del records
         yield year, paths, n_records, t1 - t0, time.perf_counter() - t1
 
 

@@ -26,7 +26,7 @@ import polars as pl
 
 from data import domain
 from data.synth.enrolment import GRADE_SHARE, Enrolment
-from data.synth.frame import store_frame
+from data.synth.frame import YearRecords, prior_table
 from data.synth.people import LANGUAGES, draw_ethnicity, draw_languages, draw_names
 from data.synth.places import Places, build_places
 from data.toms.field_rules import NS_FIELDS
@@ -169,6 +169,10 @@ class Generator:
     # -- one year's records ----------------------------------------------------------------
     def records(self, year: str, as_of: date) -> pl.DataFrame:
         """Store-shaped rows (plus extra text columns) of every record in ``year``'s file."""
+        return self.draw(year, as_of).frame()
+
+    def draw(self, year: str, as_of: date) -> YearRecords:
+        """Draw ``year``'s results; its rows are built from the result, whole or by county."""
         rng = self.rng
         spring = domain.spring_year(year)
         p = self.pop.cols
@@ -294,14 +298,19 @@ class Generator:
             "ssr_date": ssr_date,
         })
         keep = f.get_column("in_file").to_numpy()
-        self._remember(spring, f, keep)
+        drawn = YearRecords(self.places, self.history, year, f, p, keep, created)
+        self._remember(spring, f, p["ssid"], keep)
         p["last_level"] = np.where(keep & scored, np.where(alt, 0, levels["overall"]), 0)
-        return store_frame(self.places, self.history, year, f, p, keep, created)
+        return drawn
 
-    def _remember(self, spring: int, f: pl.DataFrame, keep: np.ndarray) -> None:
-        """Keep this year's results for later years' prior-year (MinusK) fields."""
-        self.history[spring] = f.filter(pl.Series(keep)).select(
-            "ssid", "record_type", "grade_i", "nt", "partial", "alt", "exd", "overall",
-            "overall_level", "oral", "oral_level", "oral_csem", "written", "written_level",
-            "written_csem", "dom0", "dom1", "dom2", "dom3", "raw0", "raw1", "raw2", "raw3",
-            "ns_fields")
+    def _remember(self, spring: int, f: pl.DataFrame, ssid: np.ndarray, keep: np.ndarray
+                  ) -> None:
+        """Keep this year's results for later years' prior-year (MinusK) fields.
+
+        The fields name the springs one, two and three before a year's (``store_frame``):
+        later years can name this spring and the two before it, whether or not a year between
+        wrote a file (with 2019-20 left out, 2021-22's ``Minus3`` fields are 2018-19's).
+        """
+        self.history[spring] = prior_table(f, ssid, keep)
+        for old in [s for s in self.history if s < spring - 2]:
+            del self.history[old]
