@@ -43,7 +43,7 @@ def _in_scope(scope: Scope) -> pl.Expr:
 
 def _rows(snap: Snapshot, year: str, test: str, scope: Scope,
           leas: list[str] | None, schools: list[str] | None, grouping: str | None = "school"
-          ) -> pl.DataFrame:
+          ) -> pl.LazyFrame:
     if year not in snap.years:
         raise ValueError(f"no results for {year} in the store")
     if not scope.all_students:
@@ -62,7 +62,7 @@ def _rows(snap: Snapshot, year: str, test: str, scope: Scope,
         frame = frame.filter(pl.col("lea_code").is_in(leas))
     if schools is not None:
         frame = frame.filter(pl.col("school_code").is_in(schools))
-    return frame.collect()
+    return frame
 
 
 def _counts_of_students(snap: Snapshot, year: str, scope: Scope) -> pl.DataFrame:
@@ -122,7 +122,7 @@ def read_ssr_status(snap: Snapshot, *, year: str, as_of: date, scope: Scope,
     if by in ("lea", "school"):
         aggs.append(pl.col(f"{by}_name").first().alias("own"))
     out = counted.group_by(keys).agg(aggs) if keys else counted.select(aggs)
-    out = out.with_columns(
+    out = out.with_columns(  # one lazy plan, collected once at the end (issue 14: report (d))
         pl.col("n_released").alias("n_english_released"),
         pl.when(pl.col("n_eligible") > 0)
         .then(pl.col("n_released") / pl.col("n_eligible") * 100).alias("pct_released"),
@@ -136,8 +136,8 @@ def read_ssr_status(snap: Snapshot, *, year: str, as_of: date, scope: Scope,
                                .replace_strict(_LANGUAGE_NAMES, default=pl.col("languages"))
                                .alias("language"))
     if by in ("lea", "school"):
-        names = snap.orgs_of([year]).filter(pl.col("org_level") == by).select(
+        names = snap.orgs_of([year]).lazy().filter(pl.col("org_level") == by).select(
             *keys, "name")
         out = (out.join(names, on=keys, how="left")
                .with_columns(pl.coalesce("name", "own").alias("name")).drop("own"))
-    return out.sort(keys) if keys else out
+    return (out.sort(keys) if keys else out).collect()
