@@ -147,7 +147,6 @@ def test_unknown_wrong_and_locked_answer_alike_and_cost_alike(
     # Issue 15, finding 7: a locked account answered in about 57 ms, an unknown e-mail in
     # 180-220 ms. Now each does the same work (one hash verified, one catalog write) and says
     # the same sentence; the timings are compared too (loosely: the machine is shared).
-    import statistics
     import time
 
     import data.catalog.accounts as module
@@ -181,11 +180,13 @@ def test_unknown_wrong_and_locked_answer_alike_and_cost_alike(
 
     monkeypatch.undo()
     times: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(5):
+    for _ in range(7):
         for name, (email, password) in cases.items():
             started = time.perf_counter()
             with pytest.raises(SignInError):
                 accounts.sign_in(email, password, now=T0 + timedelta(minutes=2))
             times[name].append(time.perf_counter() - started)
-    medians = {name: statistics.median(t) for name, t in times.items()}
-    assert max(medians.values()) < 2 * min(medians.values()), medians
+    # The fastest of seven: other work on a shared machine only ever adds time, so the minimum
+    # is each case's own cost (a median flaked once under a busy test run).
+    fastest = {name: min(t) for name, t in times.items()}
+    assert max(fastest.values()) < 2 * min(fastest.values()), fastest
