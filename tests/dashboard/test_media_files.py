@@ -49,12 +49,19 @@ def test_streamlit_alone_loses_the_file_after_two_other_runs() -> None:
         storage.get_file(name)
 
 
-def test_the_file_is_served_after_five_other_runs_and_gone_after_the_linger() -> None:
+def downloaded_then_other_runs(runs: int) -> tuple[Clock, LingeringMediaFileStorage,
+                                                    MediaFileManager, str]:
+    """A lingering storage on a test clock, a download clicked, then ``runs`` other runs."""
     clock = Clock()
     storage = LingeringMediaFileStorage("/media", clock=clock)
     manager = MediaFileManager(storage)
     name = clicked_download(manager)
-    other_sessions_end_their_runs(manager, 5)
+    other_sessions_end_their_runs(manager, runs)
+    return clock, storage, manager, name
+
+
+def test_the_file_is_served_after_five_other_runs_and_gone_after_the_linger() -> None:
+    clock, storage, _, name = downloaded_then_other_runs(5)
     file = storage.get_file(name)
     assert file.content == b"School,Percent\nLincoln,42\n"
     assert file.filename == "report.csv"
@@ -84,11 +91,7 @@ def test_images_are_deleted_at_once_and_lingering_bytes_are_bounded() -> None:
 
 
 def test_a_file_made_again_while_lingering_is_live_again() -> None:
-    clock = Clock()
-    storage = LingeringMediaFileStorage("/media", clock=clock)
-    manager = MediaFileManager(storage)
-    name = clicked_download(manager)
-    other_sessions_end_their_runs(manager, 2)
+    clock, storage, manager, name = downloaded_then_other_runs(2)
     assert storage.lingering_count() == 1
     assert clicked_download(manager) == name
     assert storage.lingering_count() == 0
