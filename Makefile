@@ -44,8 +44,8 @@ test: $(VENV)/.installed-test
 	./scripts/ensure-chromium
 	./scripts/ensure-postgresql
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n auto -m "not browser"
-	$(BIN)/python -m pytest -m browser
+	$(BIN)/python -m pytest -n auto -m "not browser" --durations=15
+	$(BIN)/python -m pytest -m browser --durations=15
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks
