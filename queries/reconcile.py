@@ -279,16 +279,34 @@ def _ordered(wide: pl.DataFrame) -> pl.DataFrame:
                      pl.col("Grade").replace_strict(grades, default=99))
 
 
+XLSX_MAX_CELLS = 200_000
+"""Compared cells an Excel file holds at most (one row each). Every cell of a statewide file is
+61 million rows, past Excel's 1,048,576 (xlsxwriter leaves the rest out without a word), and
+even 760,000 take minutes and gigabytes to write: beyond this, CSV."""
+
+
+def xlsx_refusal(n_cells: int) -> str | None:
+    """Why these cells cannot go in an Excel file, or None when they can."""
+    if n_cells <= XLSX_MAX_CELLS:
+        return None
+    return (f"{n_cells:,} cells are more than an Excel file here holds ({XLSX_MAX_CELLS:,}): "
+            "choose CSV, the differences only, or one LEA")
+
+
 def reconcile_file(result: Reconciliation, fmt: str, *, all_cells: bool = False) -> bytes:
     """The cells to export as a CSV (``queries.spreadsheets.csv_bytes``) or an Excel file.
 
-    The Excel file has the cells, then an ``About`` sheet with the summary line.
+    The Excel file has the cells, then an ``About`` sheet with the summary line. Raises
+    ``ValueError`` for Excel beyond ``XLSX_MAX_CELLS`` cells.
     """
     table = result.table(all_cells=all_cells)
     if fmt == "csv":
         return csv_bytes(table)
     if fmt != "xlsx":
         raise ValueError(f"format must be csv or xlsx, not {fmt!r}")
+    refusal = xlsx_refusal(table.height)
+    if refusal:
+        raise ValueError(refusal)
     import xlsxwriter
 
     buffer = io.BytesIO()

@@ -99,10 +99,18 @@ def test_export_reconcile(store_copy: Store, tmp_path: Path) -> None:
     assert back.select("column", "ours", "published", "status").rows() == [
         ("TotalTested", str(int(cells[10]) + 1), cells[10], "differs")]
     out_xlsx = tmp_path / "reconcile.xlsx"
-    code, _, _ = run("export", "reconcile", "--year", YEAR, "--out", str(out_xlsx), "--all",
-                     "--store", store)
-    assert code == 0
-    assert pl.read_excel(out_xlsx, sheet_name="Reconcile").height == n_rows * 61
+    code, _, err = run("export", "reconcile", "--year", YEAR, "--out", str(out_xlsx), "--all",
+                       "--store", store)
+    assert (code, err.strip()) == (1, (
+        f"error: {n_rows * 61:,} cells are more than an Excel file here holds (200,000): "
+        "choose CSV, the differences only, or one LEA"))
+    assert not out_xlsx.exists()
+    assert not out_xlsx.with_name(out_xlsx.name + ".part").exists()
+    code, _, err = run("export", "reconcile", "--year", YEAR, "--out", str(out_xlsx),
+                       "--store", store)
+    assert code == 0, err
+    assert pl.read_excel(out_xlsx, sheet_name="Reconcile").select("column", "status").rows() == [
+        ("TotalTested", "differs")]
 
 
 @pytest.mark.parametrize("name", ["r.txt", "r"])

@@ -12,7 +12,7 @@ import streamlit as st
 from dashboard import auditing, reconcile_views
 from dashboard.context import page_context, stop
 from queries.labels import TESTS
-from queries.reconcile import reconcile, reconcile_file
+from queries.reconcile import reconcile, reconcile_file, xlsx_refusal
 from queries.scope import ScopeError
 
 ctx = page_context()
@@ -43,6 +43,10 @@ org = ctx.lea_code or "state"
 downloads = st.container(horizontal=True)
 for fmt, label, mime in reconcile_views.FORMATS:
     name = f"elpac-reconcile-{test}-{org}-{ctx.year}.{fmt}"
+    too_big = xlsx_refusal(table.height) if fmt == "xlsx" else None
+    if too_big:
+        downloads.caption(f"Excel: {too_big}.")
+        continue
     downloads.download_button(
         label, key=f"reconcile_{fmt}", on_click="ignore", file_name=name, mime=mime,
         icon=":material/download:",

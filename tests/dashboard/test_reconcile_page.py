@@ -68,6 +68,12 @@ def test_statewide_the_one_changed_cell_is_the_one_shown(
     assert frame[["org_level", "column", "ours", "published", "status"]].values.tolist() == [
         ["lea", "TotalEnrolled", ours, str(int(ours) + 1), "differs"]]
     assert [b.label for b in at.get("download_button")] == ["Download CSV", "Download Excel"]
+    # Every cell of the state is more than an Excel file holds: CSV only, and the page says so.
+    at = ok(at.toggle(key="reconcile_differences").set_value(False).run())
+    assert [b.label for b in at.get("download_button")] == ["Download CSV"]
+    assert any(c.value == (f"Excel: {n_rows * 61:,} cells are more than an Excel file here "
+                           "holds (200,000): choose CSV, the differences only, or one LEA.")
+               for c in at.caption)
 
 
 def test_an_lea_account_sees_its_lea_and_every_cell_when_asked(

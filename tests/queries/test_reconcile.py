@@ -16,7 +16,7 @@ import pytest
 
 from data.published.store import import_research_file
 from data.results.store import Store
-from queries.reconcile import TK_NOTE, reconcile, reconcile_file
+from queries.reconcile import TK_NOTE, XLSX_MAX_CELLS, reconcile, reconcile_file
 from queries.research import research_rows, write_research_file
 from queries.scope import Scope, ScopeError
 from queries.snapshot import Snapshot
@@ -197,7 +197,20 @@ def test_the_files_hold_the_flagged_cells(store_copy: Store, tmp_path: Path) -> 
     back = pl.read_csv(tmp_path / "r.csv", infer_schema=False)
     assert back.select("org_level", "column", "status", "difference").rows() == [
         ("state", "TotalEnrolled", "differs", "-5.0")]
-    (tmp_path / "r.xlsx").write_bytes(reconcile_file(result, "xlsx", all_cells=True))
+    (tmp_path / "r.xlsx").write_bytes(reconcile_file(result, "xlsx"))
     sheet = pl.read_excel(tmp_path / "r.xlsx", sheet_name="Reconcile")
-    assert sheet.height == result.n_cells
-    assert sheet.filter(pl.col("status") == "differs").height == 1
+    assert sheet.select("org_level", "column", "status").rows() == [
+        ("state", "TotalEnrolled", "differs")]
+    # Every cell of the state: more rows than an Excel file here holds, refused in words
+    # (xlsxwriter would leave rows past Excel's limit out without a word).
+    assert result.n_cells > XLSX_MAX_CELLS
+    with pytest.raises(ValueError, match=rf"^{result.n_cells:,} cells are more than an Excel "
+                       rf"file here holds \({XLSX_MAX_CELLS:,}\): choose CSV"):
+        reconcile_file(result, "xlsx", all_cells=True)
+    assert pl.read_csv(reconcile_file(result, "csv", all_cells=True),
+                       infer_schema=False).height == result.n_cells
+    one_lea = reconcile(Snapshot(store_copy), year=YEAR, scope=Scope.state(), lea=LEA)
+    (tmp_path / "lea.xlsx").write_bytes(reconcile_file(one_lea, "xlsx", all_cells=True))
+    sheet = pl.read_excel(tmp_path / "lea.xlsx", sheet_name="Reconcile")
+    assert sheet.height == one_lea.n_cells
+    assert set(sheet.get_column("status")) == {"same"}
