@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from data.catalog.accounts import Account
 from data.results.store import Store
+from data.synth.demo_accounts import create_demo_accounts
 from data.synth.generator import DemoSpec, build_demo, generate_files
 
 # Property tests: reproducible in CI, exploring on a developer's machine. Each test's own
@@ -64,6 +66,12 @@ def store_copy(tiny_store_path: Path, tmp_path: Path) -> Store:
     target = tmp_path / "store"
     shutil.copytree(tiny_store_path, target)
     return Store(target)
+
+
+@pytest.fixture
+def demo(store_copy: Store) -> dict[str, Account]:
+    """The demo accounts of a private tiny store, by role."""
+    return {a.role: a for a in create_demo_accounts(store_copy)}
 
 
 def tree_digest(path: Path) -> dict[str, str]:

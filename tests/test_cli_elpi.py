@@ -13,11 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 import polars as pl
-import pytest
-from typer.testing import CliRunner
 
-from data.synth.demo_accounts import create_demo_accounts
-from elpac.cli import app
 from queries.access import User
 from queries.audit import read_audit
 from queries.elpi_orgs import read_elpi
@@ -25,6 +21,7 @@ from queries.elpi_reclass import read_candidates
 from queries.elpi_students import read_elpi_students
 from queries.scope import Scope
 from queries.snapshot import Snapshot
+from tests.cli_exports import run, year_of
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -36,21 +33,6 @@ ISSUE_COLUMNS = ["org_level", "cds_code", "student_group", "n_counted", "n_progr
                  "n_maintained_level_4", "n_maintained_other", "n_declined", "rate", "status",
                  "change", "color"]
 """Issue 13, item 6: "at least these columns, named exactly so"."""
-
-
-@pytest.fixture
-def demo(store_copy: Store) -> dict[str, Account]:
-    return {a.role: a for a in create_demo_accounts(store_copy)}
-
-
-def run(store: Store, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, ["export", *args, "--store", str(store.path)])
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    return result.exit_code, result.output
-
-
-def year_of(store: Store) -> str:
-    return sorted(store.year_files())[-2]
 
 
 def read(out: Path) -> pl.DataFrame:

@@ -5,32 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import polars as pl
-import pytest
-from typer.testing import CliRunner
 
-from data.synth.demo_accounts import create_demo_accounts
-from elpac.cli import app
+from tests.cli_exports import run, year_of
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from data.catalog.accounts import Account
     from data.results.store import Store
-
-
-@pytest.fixture
-def demo(store_copy: Store) -> dict[str, Account]:
-    return {a.role: a for a in create_demo_accounts(store_copy)}
-
-
-def run(store: Store, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, ["export", *args, "--store", str(store.path)])
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    return result.exit_code, result.output
-
-
-def year_of(store: Store) -> str:
-    return sorted(store.year_files())[-2]
 
 
 def test_an_lea_administrator_exports_their_lea_only(store_copy: Store,
