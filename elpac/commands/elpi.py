@@ -9,12 +9,16 @@ account's access, as the dashboard applies it. Every file written is in the audi
 from __future__ import annotations
 
 from pathlib import Path  # noqa: TC003 (typer reads the annotations at run time)
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from data.problems import InputError
 from elpac.options import StoreOption, UserOption, audit_export, fail, snapshot, user_scope
+
+if TYPE_CHECKING:
+    from queries.scope import Scope
+    from queries.snapshot import Snapshot
 
 OutOption = Annotated[Path, typer.Option("-o", "--output", help="CSV file to write.")]
 YearOption = Annotated[str | None, typer.Option(help="School year, e.g. 2024-25 (default: the "
@@ -27,6 +31,20 @@ def _write(frame: object, out: Path) -> None:
     from queries.spreadsheets import csv_bytes
 
     out.write_bytes(csv_bytes(frame))  # type: ignore[arg-type]
+
+
+def _reading(store: Path | None, user: str | None, year: str | None, lea: str | None, *,
+             pii: bool) -> tuple[Snapshot, str, Scope]:
+    """The store's data, the school year (default the newest) and the scope a command reads.
+
+    The scope is ``--user``'s access, else the operator's (statewide, or ``--lea``).
+    """
+    from queries.scope import Scope
+
+    snap = snapshot(store)
+    scope = user_scope(store, user) or (Scope.lea(lea, pii=pii) if lea
+                                        else Scope.state(pii=pii))
+    return snap, year or snap.latest_year, scope
 
 
 def export_elpi(
@@ -42,12 +60,10 @@ def export_elpi(
     """Write the ELPI per organisation x student group (status, change, colour) as CSV."""
     from queries.elpi_export import elpi_table
     from queries.elpi_orgs import read_elpi
-    from queries.scope import Scope, ScopeError
+    from queries.scope import ScopeError
 
     try:
-        snap = snapshot(store)
-        chosen = year or snap.latest_year
-        scope = user_scope(store, user) or (Scope.lea(lea) if lea else Scope.state())
+        snap, chosen, scope = _reading(store, user, year, lea, pii=False)
         rows = read_elpi(snap, chosen, scope=scope, lea=lea, suppress=not no_suppress)
         table = elpi_table(rows)
         _write(table, out)
@@ -72,13 +88,10 @@ def export_elpi_students(
     """Write each student's ELPI: counted or why not, ELPI levels, outcome, prior-year source."""
     from queries.elpi_export import student_table
     from queries.elpi_students import read_elpi_students
-    from queries.scope import Scope, ScopeError
+    from queries.scope import ScopeError
 
     try:
-        snap = snapshot(store)
-        chosen = year or snap.latest_year
-        scope = user_scope(store, user) or (Scope.lea(lea, pii=True) if lea
-                                            else Scope.state(pii=True))
+        snap, chosen, scope = _reading(store, user, year, lea, pii=True)
         table = student_table(read_elpi_students(snap, chosen, scope=scope, lea=lea,
                                                  school=school))
         _write(table, out)
@@ -108,15 +121,12 @@ def export_reclassification(
         read_local_minimums,
         summarise_candidates,
     )
-    from queries.scope import Scope, ScopeError
+    from queries.scope import ScopeError
 
     if local_minimums and not lea:
         raise fail("--local-minimums needs --lea: minimums are set per LEA")
     try:
-        snap = snapshot(store)
-        chosen = year or snap.latest_year
-        scope = user_scope(store, user) or (Scope.lea(lea, pii=True) if lea
-                                            else Scope.state(pii=True))
+        snap, chosen, scope = _reading(store, user, year, lea, pii=True)
         local = read_local_minimums(snap.store, lea) if local_minimums and lea else None
         students = read_candidates(snap, chosen, scope=scope, lea=lea, local=local,
                                    only_candidates=not summary)
