@@ -15,25 +15,13 @@ last line says whether both count the same students as progressing per school (A
 
 from __future__ import annotations
 
-import statistics
-import time
 from typing import TYPE_CHECKING
 
+from benchmarks import median_ms
+
 if TYPE_CHECKING:
-    from collections.abc import Callable
 
     import polars as pl
-
-
-def _time(fn: Callable[[], object], repeats: int) -> float:
-    for _ in range(2):
-        fn()
-    runs = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - started)
-    return statistics.median(runs) * 1000
 
 
 def _plain_sql(lea_filter: bool) -> str:
@@ -157,7 +145,7 @@ def bench_elpi(store: str, repeats: int = 3) -> list[str]:
              f"of {repeats} (ms)", f"  {'':<32} {'engine':>10} {'duckdb':>10} {'ratio':>7}"]
     agree = ""
     for label, (engine, hand) in cases.items():
-        ms_engine, ms_plain = _time(engine, repeats), _time(hand, repeats)
+        ms_engine, ms_plain = median_ms(engine, repeats, warm=2), median_ms(hand, repeats, warm=2)
         lines.append(f"  {label:<32} {ms_engine:>10,.0f} {ms_plain:>10,.0f} "
                      f"{ms_engine / ms_plain:>6.1f}x")
         agree = _agreement(engine(), hand())

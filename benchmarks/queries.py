@@ -10,18 +10,12 @@ level counts per measure, domain levels).
 from __future__ import annotations
 
 import json
-import statistics
 import subprocess
 import sys
-import time
 from datetime import date
-from typing import TYPE_CHECKING
 
-from benchmarks import peak_rss_mb
+from benchmarks import median_ms, peak_rss_mb
 from benchmarks.store_size import size_line
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
 
 QUERIES = {
     "a": "one LEA, yearly report by grade x ethnicity, all measures",
@@ -54,17 +48,6 @@ def _measure_sql() -> str:
 
 
 _MEASURE_SQL = _measure_sql()
-
-
-def _time(fn: Callable[[], object], repeats: int) -> float:
-    for _ in range(3):
-        fn()
-    runs = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - started)
-    return statistics.median(runs) * 1000
 
 
 def _facts(store: str) -> dict[str, object]:
@@ -116,7 +99,7 @@ def _engine(store: str, facts: dict, repeats: int) -> dict[str, float]:
         "d": lambda: read_ssr_status(snap, year=year, as_of=as_of, scope=scope, by="lea"),
         "e": lambda: read_report(snap, specs["e"], scope=scope, suppress=True),
     }
-    return {k: _time(fn, repeats) for k, fn in runs.items()}
+    return {k: median_ms(fn, repeats) for k, fn in runs.items()}
 
 
 def _duckdb(store: str, facts: dict, repeats: int) -> dict[str, float]:
@@ -149,7 +132,7 @@ def _duckdb(store: str, facts: dict, repeats: int) -> dict[str, float]:
               "GROUP BY GROUPING SETS ((grade_assessed), ())", [year_file, lea]),
     }
     # The SQL texts above are constants of this benchmark; values are bound parameters.
-    return {k: _time(lambda sql=sql, p=p: con.sql(sql, params=p).fetchall(), repeats)
+    return {k: median_ms(lambda sql=sql, p=p: con.sql(sql, params=p).fetchall(), repeats)
             for k, (sql, p) in q.items()}
 
 
@@ -212,7 +195,7 @@ def _pandas(store: str, facts: dict, repeats: int) -> dict[str, float]:
                 .astype(bool) & (df["gender"] == "F")]
         return measures(df, ["grade_assessed"])
 
-    return {k: _time(fn, repeats) for k, fn in {"a": a, "b": b, "c": c, "d": d, "e": e}.items()}
+    return {k: median_ms(fn, repeats) for k, fn in {"a": a, "b": b, "c": c, "d": d, "e": e}.items()}
 
 
 def _child(kind: str, store: str, facts: dict, repeats: int) -> dict[str, object]:
