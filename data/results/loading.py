@@ -1,9 +1,15 @@
 """Load checked files into a store, all or nothing: a new data version, then one commit.
 
-``loads/`` is the record of what each file said. A year's ``part-0.parquet`` is built from the
-current loads of that year: one row per student and test, the newest file's (latest report
-date, then latest load). So when a newer file replaces an older one, a student the newer file
-no longer lists still comes from any other current load that lists them: nothing is lost.
+A year's ``part-0.parquet`` is built from the current loads of that year: one row per student
+and test, the newest file's (latest report date, then latest load). So when a newer file
+replaces an older one, a student the newer file no longer lists still comes from any other
+current load that lists them: nothing is lost.
+
+Every row a file gave is kept once: in its year's ``part-0.parquet`` if it is the row shown,
+else in the year's ``not_current.parquet`` (rows of replaced loads, and rows a newer file's
+row of the same student stands in for). Together the two are the record of what each file of
+the year said, so supersession and undo read them (``load_rows``). Until schema 10 every
+load's rows were also kept in ``loads/``, a second copy of the records (issue 14).
 
 Every load writes a complete new data version beside the current one (unchanged years are
 hard links, so this is cheap), then makes it current in one catalog transaction. A crash, a kill
@@ -36,6 +42,7 @@ from data.problems import InputError
 from data.results.orgs import ORG_SOURCE_COLUMNS, build_orgs
 from data.results.ssr_release import SSR_SOURCE_COLUMNS, build_ssr
 from data.results.store import (
+    NOT_CURRENT,
     SCHEMA_VERSION,
     SORT_KEY,
     YEAR_FILES,
@@ -62,6 +69,8 @@ if TYPE_CHECKING:
 
 Pair = tuple[int, str, str]
 """(load, LEA, school year): one current pair of a data version."""
+YEAR_COLUMNS = [c for c in STORE_SCHEMA if c != "school_year"]
+"""Columns of a year's files: the school year is their directory's (hive partitioning)."""
 ROW_GROUP_SIZE = 131_072
 """Rows per Parquet row group: measured on 9.5 M rows (../shared/TOOLCHAIN.md). A multiple of
 2,048: DuckDB (``build_year``) cuts row groups at its vectors' size."""
@@ -147,7 +156,7 @@ def load(store: Store, pending: list[PendingLoad], *, loaded_by: str | None = No
         if again:
             raise AlreadyLoaded(again)
         ids = list(range(next_id, next_id + len(pending)))
-        replaced = plan(store, pending, ids, active, replace=replace)
+        replaced = plan(store, pending, ids, active, current, replace=replace)
         gone = set(replaced.select("load_id", "lea_code").iter_rows())
         keep = [(r["load_id"], r["lea_code"], r["school_year"]) for r in active.iter_rows(
             named=True) if (r["load_id"], r["lea_code"]) not in gone]
@@ -172,27 +181,30 @@ def preview(store: Store, pending: list[PendingLoad], *,
     """
     if not store.exists():
         return list(range(1, len(pending) + 1)), pl.DataFrame(schema=REPLACEMENT_SCHEMA)
-    with store.catalog.read() as con:
-        next_id = con.execute(select(func.coalesce(func.max(loads.c.load_id), 0) + 1)
-                              ).scalar_one()
-        active = load_history(con).filter(pl.col("is_current"))
-    ids = list(range(next_id, next_id + len(pending)))
-    return ids, plan(store, pending, ids, active, replace=replace)
+    with store.reading() as version:  # the replaced loads' rows are read from its files
+        with store.catalog.read() as con:
+            next_id = con.execute(select(func.coalesce(func.max(loads.c.load_id), 0) + 1)
+                                  ).scalar_one()
+            active = load_history(con, version).filter(pl.col("is_current"))
+        ids = list(range(next_id, next_id + len(pending)))
+        return ids, plan(store, pending, ids, active, version, replace=replace)
 
 
-def plan(store: Store, pending: list[PendingLoad], ids: list[int], active: pl.DataFrame, *,
-         replace: bool) -> pl.DataFrame:
+def plan(store: Store, pending: list[PendingLoad], ids: list[int], active: pl.DataFrame,
+         version: int, *, replace: bool) -> pl.DataFrame:
     """The pairs the new loads replace, with the students each removes.
 
-    ``ReplacementRefused`` by the rules of ``data.results.supersession`` (a removal of
-    students unless ``replace``).
+    ``active`` lists the current pairs of data version ``version``, whose files hold the
+    replaced loads' rows. ``ReplacementRefused`` by the rules of ``data.results.supersession``
+    (a removal of students unless ``replace``).
     """
     frames = {load_id: p.rows for p, load_id in zip(pending, ids, strict=True)}
+    year_of = dict(active.select("load_id", "school_year").iter_rows())
 
     def rows_of(load_id: int) -> pl.LazyFrame:
         if load_id in frames:
             return frames[load_id]
-        return pl.scan_parquet(store.load_file(load_id))
+        return load_rows(store, version, year_of[load_id], load_id)
 
     replaced = with_removed(supersessions(pending, ids, active), rows_of)
     if not replace:
@@ -202,22 +214,25 @@ def plan(store: Store, pending: list[PendingLoad], ids: list[int], active: pl.Da
 
 def publish(store: Store, current: int, keep: list[Pair], years: set[str],
             record: Callable[[Connection, int], None], *,
-            new_loads: Sequence[tuple[PendingLoad, int]] = (),
+            new_loads: Sequence[tuple[PendingLoad, int]] = (), forget: Sequence[int] = (),
             fail_after: str | None = None) -> int:
     """Write a new data version of the ``keep`` pairs and make it current; return it.
 
-    Call under the writer lock. Writes ``new_loads``' rows, rebuilds ``years`` (the other
-    years are hard links of the current version's files), renames the version into place,
-    then commits it with ``record`` in one catalog transaction. Anything failing on the way
-    removes what was written, so the store is as it was.
+    Call under the writer lock. Rebuilds ``years`` from the current version's files and
+    ``new_loads``' rows (the other years are hard links of the current version's files),
+    renames the version into place, then commits it with ``record`` in one catalog
+    transaction. The rows of the ``forget`` loads (an undone load: nothing can make it
+    current again) are not kept. Anything failing on the way removes what was written, so
+    the store is as it was.
     """
     version = max([current, *store.version_numbers()]) + 1
     stage = store.staging_path / f"v{version:06d}"
     final = store.version_path(version)
-    written: list[Path] = []
+    new_rows = store.staging_path / f"rows-v{version:06d}"
     try:
-        _write_loads(store, new_loads, written)
-        _write_version(store, stage, current, keep, years)
+        files = _write_new_rows(new_rows, new_loads)
+        _write_version(store, stage, current, keep, years, files, forget)
+        shutil.rmtree(new_rows, ignore_errors=True)
         _maybe_fail(fail_after, "write")
         final.parent.mkdir(parents=True, exist_ok=True)
         stage.replace(final)
@@ -229,38 +244,49 @@ def publish(store: Store, current: int, keep: list[Pair], years: set[str],
             upsert(con, store_meta, {"key": "schema_version", "value": str(SCHEMA_VERSION)})
             _maybe_fail(fail_after, "catalog")
     except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        shutil.rmtree(final, ignore_errors=True)
-        for path in written:
-            with contextlib.suppress(OSError):
-                path.unlink(missing_ok=True)
-        for directory in (store.loads_path, store.staging_path):
-            with contextlib.suppress(OSError):
-                directory.rmdir()  # only when this load made it: it is empty then
+        for directory in (stage, final, new_rows):
+            shutil.rmtree(directory, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            store.staging_path.rmdir()  # only when this load made it: it is empty then
         raise
     return version
 
 
-def _write_loads(store: Store, new_loads: Sequence[tuple[PendingLoad, int]],
-                 written: list[Path]) -> None:
-    """Write each new load's rows.
+def load_rows(store: Store, version: int, school_year: str, load_id: int) -> pl.LazyFrame:
+    """A stored load's ``source_lea_code`` and ``ssid`` of every row it gave, at ``version``.
 
-    Each file is listed in ``written`` before it is written: a write that fails half way
-    leaves a file the caller must remove.
+    Read within the version's pin (or under the writer lock): from its year's current rows
+    and the rows that are not current.
     """
-    if not new_loads:
-        return
-    store.loads_path.mkdir(exist_ok=True)
+    part = store.year_files(version).get(school_year)
+    if part is None:  # every load of the year was undone: none of their rows is kept
+        return pl.LazyFrame(schema={"source_lea_code": pl.String, "ssid": pl.String})
+    columns = ["load_id", "source_lea_code", "ssid"]
+    return (pl.concat([pl.scan_parquet(f).select(columns)
+                       for f in (part, part.with_name(NOT_CURRENT))])
+            .filter(pl.col("load_id") == load_id).drop("load_id"))
+
+
+def _write_new_rows(directory: Path, new_loads: Sequence[tuple[PendingLoad, int]]
+                    ) -> dict[str, list[Path]]:
+    """Each new load's rows, with its load id, for ``build_year`` to read: year -> files.
+
+    Working files (fast compression, no sync): what is kept is the version ``build_year``
+    writes from them.
+    """
+    files: dict[str, list[Path]] = {}
     for p, load_id in new_loads:
-        path = store.load_file(load_id)
-        written.append(path)
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"load-{load_id:06d}.parquet"
         rows = p.rows.with_columns(pl.lit(load_id, dtype=pl.Int64).alias("load_id"))
-        rows.select(list(STORE_SCHEMA)).sink_parquet(path, compression="zstd")
-        fsync(path)
+        rows.select(YEAR_COLUMNS).sink_parquet(path, compression="lz4", statistics=False)
+        files.setdefault(p.school_year, []).append(path)
+    return files
 
 
 def _write_version(store: Store, stage: Path, current: int, keep: list[Pair],
-                   changed: set[str]) -> None:
+                   changed: set[str], new_rows: dict[str, list[Path]],
+                   forget: Sequence[int]) -> None:
     stage.mkdir(parents=True)
     old_files = store.year_files(current) if current else {}
     for year in sorted(set(old_files) | changed):
@@ -273,12 +299,14 @@ def _write_version(store: Store, stage: Path, current: int, keep: list[Pair],
         pairs = pl.DataFrame([(lid, lea) for lid, lea, y in keep if y == year],
                              schema={"load_id": pl.Int64, "lea_code": pl.String},
                              orient="row")
-        files = [store.load_file(int(i)) for i in pairs.get_column("load_id").unique()]
-        if files:
-            build_year(files, pairs, target)
+        inputs = [*([old_files[year], old_files[year].with_name(NOT_CURRENT)]
+                    if year in old_files else []), *new_rows.get(year, [])]
+        if pairs.height:
+            build_year(inputs, pairs, target, forget=forget)
             build_derived(target)
         else:
-            target.parent.rmdir()  # every load of the year was replaced by nothing
+            _check_nothing_kept(inputs, forget, year)
+            target.parent.rmdir()  # every load of the year was undone
 
 
 def record_load(con: Connection, pending: list[PendingLoad], ids: list[int],
@@ -334,11 +362,9 @@ def collect_garbage(store: Store) -> None:
         shutil.rmtree(store.loads_path, ignore_errors=True)
         return
     with store.catalog.read() as con:
-        known = set(con.execute(select(loads.c.load_id)).scalars())
-    if store.loads_path.exists():
-        for path in store.loads_path.glob("load-*.parquet"):
-            if int(path.stem.removeprefix("load-")) not in known:
-                path.unlink()  # left by a load that never committed
+        schema = meta_int(con, "schema_version")
+    if schema == SCHEMA_VERSION:  # an upgrade moved these rows into the years' files
+        shutil.rmtree(store.loads_path, ignore_errors=True)
     current = store.version()
     for trash in store.data_path.glob(".gone-v*"):  # a clean-up stopped half way
         shutil.rmtree(trash, ignore_errors=True)
@@ -399,28 +425,39 @@ def build_derived(year_file: Path) -> None:
         fsync(path)
 
 
-def build_year(files: list[Path], pairs: pl.DataFrame, target: Path) -> None:
-    """Write a year's file from its current loads: one row per student and test, newest first.
+def build_year(inputs: list[Path], pairs: pl.DataFrame, target: Path, *,
+               forget: Sequence[int] = ()) -> None:
+    """Write a year's files from its loads' rows: the current rows, and the others beside them.
 
-    ``pairs`` lists the current (load, LEA) pairs: a load may be current for some of its LEAs
-    and replaced for others. Newest means the latest report date, then the latest load.
+    ``inputs`` hold every row of the year's loads once, each with its ``load_id`` (the
+    current version's two files of the year, and new loads' rows). ``pairs`` lists the
+    current (load, LEA) pairs: a load may be current for some of its LEAs and replaced for
+    others. ``target`` gets one row per student and test from the current pairs, the newest
+    (latest report date, then latest load); ``NOT_CURRENT`` beside it every other row, but
+    none of the ``forget`` loads.
 
-    DuckDB streams the loads and spills to disk past ``YEAR_MEMORY`` (issue 14: read whole in
+    DuckDB streams the rows and spills to disk past ``YEAR_MEMORY`` (issue 14: read whole in
     Polars, a statewide year of 1.2 M records needed several GB).
     """
     import duckdb
 
-    columns = ", ".join(c for c in STORE_SCHEMA if c != "school_year")
+    columns = ", ".join(YEAR_COLUMNS)
     spill = target.parent / ".spill"
     con = duckdb.connect(config={"memory_limit": YEAR_MEMORY, "threads": 2,
                                  "temp_directory": str(spill),
                                  "preserve_insertion_order": False})
+    key = "load_id, record_type, ssid"
+    kept = " AND ".join(["TRUE", *(f"load_id <> {int(i)}" for i in forget)])
+    options = f"FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_SIZE}"
     try:
         con.execute("SET enable_progress_bar = false")  # a session option, not a global one
         con.register("current_pairs", pairs.rename({"lea_code": "source_lea_code"}).to_arrow())
-        con.read_parquet([str(f) for f in files]).create_view("year_loads")
-        quoted = str(target).replace("'", "''")  # a store path may hold a quote
-        # Text built from this module's constants and the store's own paths.
+        # Every input has ``YEAR_COLUMNS`` in order. Read as one list (not by name), DuckDB
+        # takes no column as never null from the files' statistics, so the files written are
+        # the same bytes whichever files their rows came from (an undo gives back the year
+        # as it was).
+        con.read_parquet([str(f) for f in inputs]).create_view("year_loads")
+        # Text built from this module's constants, load ids and the store's own paths.
         con.execute(f"""
             COPY (
                 SELECT {columns} FROM year_loads AS r
@@ -429,12 +466,38 @@ def build_year(files: list[Path], pairs: pl.DataFrame, target: Path) -> None:
                     PARTITION BY record_type, ssid
                     ORDER BY report_created_date DESC NULLS LAST, load_id DESC) = 1
                 ORDER BY {", ".join(SORT_KEY)}
-            ) TO '{quoted}' (FORMAT parquet, COMPRESSION zstd,
-                             ROW_GROUP_SIZE {ROW_GROUP_SIZE})""")
+            ) TO '{_quoted(target)}' ({options})""")
+        con.execute(f"CREATE VIEW shown AS SELECT {key} "
+                    f"FROM read_parquet('{_quoted(target)}')")
+        con.execute(f"CREATE VIEW kept AS SELECT * FROM year_loads WHERE {kept}")
+        # Most loads keep no other row: count them on the keys before reading every column.
+        others = con.execute(f"SELECT count(*) FROM (SELECT {key} FROM kept) "
+                             f"ANTI JOIN shown USING ({key})").fetchone()
+        which = (f"FROM kept ANTI JOIN shown USING ({key}) "
+                 f"ORDER BY load_id, {', '.join(SORT_KEY)}") if others and others[0] else (
+            "FROM year_loads LIMIT 0")
+        con.execute(f"COPY (SELECT {columns} {which}) "
+                    f"TO '{_quoted(target.with_name(NOT_CURRENT))}' ({options})")
     finally:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
     fsync(target)
+    fsync(target.with_name(NOT_CURRENT))
+
+
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")  # a store path may hold a quote
+
+
+def _check_nothing_kept(inputs: list[Path], forget: Sequence[int], year: str) -> None:
+    """Refuse to drop a year whose files still hold rows of a load that is not forgotten."""
+    if not inputs:
+        return
+    left = (pl.concat([pl.scan_parquet(f).select("load_id") for f in inputs])
+            .filter(~pl.col("load_id").is_in(list(forget))).select(pl.len()).collect().item())
+    if left:
+        raise RuntimeError(f"{year}: no load would be current, yet {left} rows of loads "
+                           "still kept would be lost; nothing was changed")
 
 
 YEAR_MEMORY = "2GB"

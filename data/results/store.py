@@ -43,18 +43,23 @@ if TYPE_CHECKING:
     import duckdb
     from sqlalchemy import Connection
 
-YEAR_FILES = ("part-0.parquet", "summary.arrow", "summary_index.parquet", "headline.arrow",
-              "headline_index.parquet", "totals.arrow", "totals_index.parquet", "orgs.parquet",
-              "ssr.parquet")
-"""A year's records, its summary's cuts and their indexes (``data.results.summary_file``), its
-organisations (``data.results.orgs``) and its SSR release counts (``data.results.ssr_release``)."""
+NOT_CURRENT = "not_current.parquet"
+"""Beside a year's ``part-0.parquet``: every other row its loads hold (``data.results.loading``)."""
+YEAR_FILES = ("part-0.parquet", NOT_CURRENT, "summary.arrow", "summary_index.parquet",
+              "headline.arrow", "headline_index.parquet", "totals.arrow", "totals_index.parquet",
+              "orgs.parquet", "ssr.parquet")
+"""A year's records and the rows of its loads that are not current, its summary's cuts and
+their indexes (``data.results.summary_file``), its organisations (``data.results.orgs``) and
+its SSR release counts (``data.results.ssr_release``)."""
 SORT_KEY = ("reporting_lea_code", "tested_school_code", "grade_assessed", "ssid", "record_type")
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 """Bumped when stored columns or files change; an older store must be rebuilt or upgraded
-(see ``check_schema``). 9: the compact summary (``data.results.summary_file``)."""
-UPGRADABLE_FROM = (8,)
-"""Older schemas whose records this version reads as they are: only derived files changed
-since, and ``elpac store upgrade`` (``data.results.upgrade``) rebuilds them."""
+(see ``check_schema``). 9: the compact summary (``data.results.summary_file``). 10: a load's
+rows are kept once, in its year's files, not a second time in ``loads/`` (issue 14)."""
+UPGRADABLE_FROM = (8, 9)
+"""Older schemas whose records this version reads as they are: only derived files and where
+loads' rows are kept changed since, and ``elpac store upgrade`` (``data.results.upgrade``)
+rebuilds them."""
 DEFAULT_STORE = Path("data/store")
 LOAD_HISTORY_SCHEMA = {
     "load_id": pl.Int32, "file_name": pl.String, "kind": pl.String, "school_year": pl.String,
@@ -91,6 +96,8 @@ class Store:
         self.data_path = self.path / "data"
         self.staging_path = self.path / ".staging"
         self.loads_path = self.path / "loads"
+        """Where a store of schema 9 or older kept each load's rows; ``elpac store upgrade``
+        moves them into the years' files (``data.results.upgrade``)."""
 
     # -- reading ---------------------------------------------------------------------------
     def exists(self) -> bool:
@@ -210,8 +217,8 @@ class Store:
         with self.catalog.read() as con:
             return load_history(con, version)
 
-    def load_file(self, load_id: int) -> Path:
-        """The file holding one load's rows."""
+    def legacy_load_file(self, load_id: int) -> Path:
+        """Where a store of schema 9 or older kept one load's rows."""
         return self.loads_path / f"load-{load_id:06d}.parquet"
 
     def version_numbers(self) -> list[int]:

@@ -6,8 +6,10 @@ version's, and the school year it touched is rebuilt from the loads current afte
 so its records come back byte for byte as they were before that load.
 
 Like a load it is all or nothing (``data.results.loading.publish``): a new version beside the
-current one, made current by one catalog commit. The load and its rows stay in the history
-(``loads/`` keeps every file's rows); the undo is recorded in ``store_meta`` under
+current one, made current by one catalog commit. The load stays in the history, but its rows
+leave the store: nothing can make it current again (its file can be loaded again), and a file
+loaded by mistake should not leave its students' records behind. The undo is recorded in
+``store_meta`` under
 ``undone:<load_id>`` with its data version, when and by whom, and the replaced loads keep
 ``superseded_by`` pointing at the undone load, so the history still says what happened.
 
@@ -85,7 +87,7 @@ def undo(store: Store, load_id: int, *, undone_by: str | None = None,
                 {"data_version": version, "undone_at": when, "undone_by": undone_by})})
 
         version = publish(store, current, keep, set(mine["school_year"]), record,
-                          fail_after=fail_after)
+                          forget=[load_id], fail_after=fail_after)
         collect_garbage(store)
     return Undone(load_id, version, restored.select("load_id", "lea_code", "file_name"))
 

@@ -4,7 +4,10 @@ When only what is derived from the records changes (the summaries, the organisat
 SSR counts: ``data.results.loading.build_derived``), a store of an older schema listed in
 ``UPGRADABLE_FROM`` keeps its records: ``elpac store upgrade`` writes a new data version whose
 records are hard links of the current ones and whose derived files are built again, then makes
-it current in one catalog commit, as a load does. Anything failing on the way removes what was
+it current in one catalog commit, as a load does. A store of schema 9 or older also kept every
+load's rows a second time in ``loads/``: the rows the years' records do not hold move into each
+year's ``not_current.parquet`` (those of undone loads are not kept), and ``loads/`` is removed
+once the new version is committed. Anything failing on the way removes what was
 written, so the store is as it was (still readable by the version that wrote it).
 
 A store of any other older schema has records this version cannot read as they are; it is
@@ -18,17 +21,33 @@ import shutil
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import polars as pl
 from sqlalchemy import select
 
 from data.catalog.db import upsert
 from data.catalog.schema import store_meta
-from data.files import writer_lock
+from data.files import fsync, writer_lock
 from data.problems import InputError
-from data.results.loading import build_derived, collect_garbage
-from data.results.store import SCHEMA_VERSION, UPGRADABLE_FROM, meta_int
+from data.results.loading import (
+    ROW_GROUP_SIZE,
+    YEAR_COLUMNS,
+    YEAR_MEMORY,
+    build_derived,
+    collect_garbage,
+)
+from data.results.store import (
+    NOT_CURRENT,
+    SCHEMA_VERSION,
+    SORT_KEY,
+    UPGRADABLE_FROM,
+    load_history,
+    meta_int,
+)
 from data.results.write_errors import writing
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from data.results.store import Store
 
 
@@ -45,9 +64,11 @@ class Upgraded:
         if not self.years:
             return (f"the store needs no upgrade (store schema {self.found}, data version "
                     f"{self.version}); nothing was changed")
+        moved = ("; each load's rows are now kept once, in its year's files (loads/ is gone)"
+                 if self.found < 10 else "")
         return (f"upgraded the store from schema {self.found} to {SCHEMA_VERSION}: rebuilt the "
                 f"summaries of {len(self.years)} school year(s) "
-                f"({', '.join(self.years) or 'none'}); the store is now at data version "
+                f"({', '.join(self.years) or 'none'}){moved}; the store is now at data version "
                 f"{self.version}")
 
 
@@ -63,6 +84,7 @@ def upgrade(store: Store, *, fail_after: str | None = None) -> Upgraded:
         with store.catalog.read() as con:
             found = meta_int(con, "schema_version")
             current = meta_int(con, "data_version")
+            history = load_history(con)
         if found == SCHEMA_VERSION or current == 0:
             return Upgraded(found, current, [])
         if found not in UPGRADABLE_FROM:
@@ -81,6 +103,14 @@ def upgrade(store: Store, *, fail_after: str | None = None) -> Upgraded:
                 target = stage / f"school_year={year}" / "part-0.parquet"
                 target.parent.mkdir()
                 os.link(records, target)  # the records stay byte for byte
+                old_rows = records.with_name(NOT_CURRENT)
+                if old_rows.exists():
+                    os.link(old_rows, target.with_name(NOT_CURRENT))
+                else:
+                    kept = history.filter(pl.col("school_year") == year, ~pl.col("is_undone"))
+                    not_current_from_loads(
+                        [store.legacy_load_file(i) for i in kept["load_id"].unique().sort()],
+                        records, target.with_name(NOT_CURRENT))
                 build_derived(target)
             _maybe_fail(fail_after, "write")
             stage.replace(final)
@@ -101,6 +131,37 @@ def upgrade(store: Store, *, fail_after: str | None = None) -> Upgraded:
             raise
         collect_garbage(store)
     return Upgraded(found, version, sorted(years))
+
+
+def not_current_from_loads(load_files: list[Path], records: Path, target: Path) -> None:
+    """Write ``target``: the rows of ``load_files`` (schema 9's ``loads/``) not in ``records``."""
+    import duckdb
+
+    files = [str(f) for f in load_files if f.exists()]
+    columns = ", ".join(YEAR_COLUMNS)
+    key = "load_id, record_type, ssid"
+    quoted = {name: str(path).replace("'", "''") for name, path in (
+        ("records", records), ("target", target))}
+    spill = target.parent / ".spill"
+    con = duckdb.connect(config={"memory_limit": YEAR_MEMORY, "threads": 2,
+                                 "temp_directory": str(spill),
+                                 "preserve_insertion_order": False})
+    try:
+        con.execute("SET enable_progress_bar = false")
+        if files:
+            con.read_parquet(files, union_by_name=True).create_view("loaded")
+            which = (f"FROM loaded ANTI JOIN (SELECT {key} FROM read_parquet("
+                     f"'{quoted['records']}')) USING ({key}) "
+                     f"ORDER BY load_id, {', '.join(SORT_KEY)}")
+        else:
+            which = f"FROM read_parquet('{quoted['records']}') LIMIT 0"
+        # Text built from this module's constants and the store's own paths.
+        con.execute(f"COPY (SELECT {columns} {which}) TO '{quoted['target']}' "
+                    f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
+    finally:
+        con.close()
+        shutil.rmtree(spill, ignore_errors=True)
+    fsync(target)
 
 
 def _maybe_fail(fail_after: str | None, step: str) -> None:

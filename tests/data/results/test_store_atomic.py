@@ -213,8 +213,9 @@ def test_killed_load_leaves_committed_data_and_next_load_cleans_up(
     assert store_copy.version() == version
     # The killed load left files behind, and they are all it left.
     left = {k: v for k, v in digest(store_copy.path).items() if before_digest.get(k) != v}
-    # The checked rows (.checking/), the load's own rows (loads/), then the new version.
-    leftover = (".staging/" if point == "staging" else f"data/v{version + 1:06d}/", "loads/",
+    # The checked rows (.checking/), the load's rows to build from (.staging/), then the new
+    # version.
+    leftover = (".staging/" if point == "staging" else f"data/v{version + 1:06d}/",
                 ".checking/")
     assert left
     assert all(k.startswith(leftover) for k in left), sorted(left)
