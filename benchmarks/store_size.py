@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 KINDS = (("records", ("part-0.parquet",)),
+         ("rows not current", ("not_current.parquet",)),
          ("summaries", ("summary", "headline", "totals")),
          ("organisations and SSR counts", ("orgs.parquet", "ssr.parquet")))
 
@@ -43,6 +44,7 @@ def store_sizes(path: str | Path) -> dict[str, int]:
             add(_kind(file.name), file)
     for file in sorted(p for p in store.path.rglob("*") if p.is_file()):
         parts = file.relative_to(store.path).parts
+        # loads/: a store of schema 9 or older, before `elpac store upgrade`.
         kind = {"loads": "loads", "data": "other versions"}.get(parts[0], "catalog")
         add(kind, file)
     return sizes

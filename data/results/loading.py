@@ -448,7 +448,8 @@ def build_year(inputs: list[Path], pairs: pl.DataFrame, target: Path, *,
                                  "preserve_insertion_order": False})
     key = "load_id, record_type, ssid"
     kept = " AND ".join(["TRUE", *(f"load_id <> {int(i)}" for i in forget)])
-    options = f"FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_SIZE}"
+    options = (f"FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {RECORDS_ZSTD_LEVEL}, "
+               f"ROW_GROUP_SIZE {ROW_GROUP_SIZE}")
     try:
         con.execute("SET enable_progress_bar = false")  # a session option, not a global one
         con.register("current_pairs", pairs.rename({"lea_code": "source_lea_code"}).to_arrow())
@@ -500,6 +501,10 @@ def _check_nothing_kept(inputs: list[Path], forget: Sequence[int], year: str) ->
                            "still kept would be lost; nothing was changed")
 
 
+RECORDS_ZSTD_LEVEL = 6
+"""zstd level of a year's records. Measured on a statewide year (1.1 M records, 2024-25):
+112.4 MB at DuckDB's default level (3), 102.7 MB at 6, 98.7 MB at 9; writing took 4.8, 8.0 and
+10.7 s. Reading is no slower: the whole file in Polars 0.61-0.65 s at 3, 0.56-0.66 s at 6."""
 YEAR_MEMORY = "2GB"
 """DuckDB's memory for building a year's file; past it, it spills to the store's disk. Measured
 on a statewide year (1.2 M records, 2020-21): 93 s at 1 GB (spilling), 43 s at 3 GB."""

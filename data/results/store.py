@@ -4,8 +4,11 @@ Layout of a store directory::
 
     catalog.sqlite                      the catalog (``data.catalog``): load history, data
                                         version, accounts, rosters, audit, ...
-    loads/load-000123.parquet           the rows of one load, as checked (never changed)
-    data/v000007/school_year=2024-25/part-0.parquet
+    data/v000007/school_year=2024-25/part-0.parquet      the year's records: one row per
+                                        student and test, the newest file's
+    data/v000007/school_year=2024-25/not_current.parquet every other row the year's files
+                                        gave (replaced files, older rows), for undo
+    data/v000007/school_year=2024-25/summary.arrow, ...  built from the records at load
     .staging/                           a version being written; never read
 
 This module reads a store: which data version is committed, its files, its load history. Loads

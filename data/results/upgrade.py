@@ -29,6 +29,7 @@ from data.catalog.schema import store_meta
 from data.files import fsync, writer_lock
 from data.problems import InputError
 from data.results.loading import (
+    RECORDS_ZSTD_LEVEL,
     ROW_GROUP_SIZE,
     YEAR_COLUMNS,
     YEAR_MEMORY,
@@ -157,7 +158,8 @@ def not_current_from_loads(load_files: list[Path], records: Path, target: Path) 
             which = f"FROM read_parquet('{quoted['records']}') LIMIT 0"
         # Text built from this module's constants and the store's own paths.
         con.execute(f"COPY (SELECT {columns} {which}) TO '{quoted['target']}' "
-                    f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
+                    f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {RECORDS_ZSTD_LEVEL}, "
+                    f"ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
     finally:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)

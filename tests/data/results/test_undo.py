@@ -16,7 +16,7 @@ from polars.testing import assert_frame_equal
 import data.results.loading
 from data.problems import InputError
 from data.results.ingest import ingest
-from data.results.store import Store
+from data.results.store import NOT_CURRENT, Store
 from data.results.undo import undo
 from tests.data.results.conftest import YEAR, Toms, directories, records
 
@@ -52,6 +52,12 @@ def test_undo_restores_the_records_byte_for_byte(
     new_id = load_of(store_copy, path, replace=True)
     loaded_version = store_copy.version()
     assert records(store_copy).height == before_records.height - 2
+    # The replaced load's rows are kept once, beside the records, for the undo to read.
+    replaced = store_copy.loads().filter(pl.col("superseded_by") == new_id)
+    kept = pl.read_parquet(store_copy.year_files()[YEAR].with_name(NOT_CURRENT))
+    assert kept.height == replaced["n_records"].sum() > 0
+    assert set(kept["load_id"]) == set(replaced["load_id"])
+    assert set(kept["source_lea_code"]) == set(replaced["lea_code"])
 
     done = undo(store_copy, new_id, undone_by="tester")
 
