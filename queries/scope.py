@@ -122,14 +122,18 @@ class Scope:
 
     def visible_orgs(self, orgs: pl.DataFrame) -> pl.DataFrame:
         """The rows of an organisation list (``data.results.orgs``) this scope fully covers."""
+        return orgs if self.statewide else orgs.filter(self.covers())
+
+    def covers(self) -> pl.Expr:
+        """True for the rows of an organisation list this scope fully covers."""
         if self.statewide:
-            return orgs
+            return pl.lit(True)
         county_ok = pl.col("county_code").is_in(list(self.counties))
         lea_ok = county_ok | pl.col("lea_code").is_in(list(self.leas))
         school_ok = lea_ok | pl.col("school_code").is_in(list(self.schools))
         level = pl.col("org_level")
-        return orgs.filter(((level == "county") & county_ok) | ((level == "lea") & lea_ok)
-                           | ((level == "school") & school_ok))
+        return (((level == "county") & county_ok) | ((level == "lea") & lea_ok)
+                | ((level == "school") & school_ok))
 
     def record_keys(self, orgs: pl.DataFrame) -> pl.DataFrame:
         """The (LEA, school) pairs of records in scope, to semi-join records on.
