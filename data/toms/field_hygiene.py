@@ -106,13 +106,22 @@ def hygiene_checks(frame: pl.DataFrame, fields: dict[str, Field], *,
 
     The checks are one per such field, named ``h:<field>``, as ``data.toms.field_rules.Check``.
     ``lengths_only``: the caller found no control character and no ``^`` in the cells' bytes
-    (``clean_bytes``), so only the lengths are left to check.
+    (``clean_bytes``), so only the lengths are left to check, and only in the columns whose
+    longest cell has more bytes than the column's width.
 
     One pass over the file finds the fields with a problem (usually none); only those get
     columns.
     """
     if lengths_only:
         fields = {c: f for c, f in fields.items() if f.kind.max_length}
+        if fields:
+            # A cell has no more characters, stripped or not, than bytes: only a column whose
+            # longest cell has more bytes than its width can break it (usually none), and
+            # counting bytes copies nothing (stripping copied every cell: 118 -> 12 ms for a
+            # block of 22,000 records).
+            longest = frame.select(pl.col(c).str.len_bytes().max() for c in fields).row(0)
+            fields = {c: f for (c, f), n in zip(fields.items(), longest, strict=True)
+                      if n is not None and n > f.kind.max_length}
     if not fields:
         return frame, []
     found = frame.select(_breaks_a_rule(c, f) for c, f in fields.items()).row(0, named=True)
@@ -137,6 +146,8 @@ def clean_bytes(data: bytes, delimiter: str) -> bool:
     other character with these bytes), and no ``^`` unless it is the delimiter: one scan of
     the bytes instead of a regular expression over each of 376 columns (issue 14).
     """
+    if delimiter == "," and b'"' in data:
+        return False  # a quoted cell of a comma file may hold a line break
     controls = _CONTROL_BYTES_TAB if delimiter == "\t" else _CONTROL_BYTES
     # Deleting them is one table lookup a byte: four times a regular expression's speed.
     if len(data.translate(None, controls)) != len(data):

@@ -145,6 +145,9 @@ def test_blocks_in_memory_stay_few_whatever_the_file_size(tiny_files, tmp_path, 
     (b"21^123^Smith\tJones\n", "^", False),  # a tab inside a caret file's cell
     (b"21\t123\tSmith\n", "\t", True),
     (b'21,123,"Smith^Jones"\n', ",", False),  # a caret inside a comma file's cell
+    (b'21,123,"12 Main St\nApt 4"\n', ",", False),  # a quoted line break
+    (b'21,123,"Smith, Jr"\n', ",", False),  # quoted: may hold a line break; checked cell by cell
+    (b"21,123,Smith\r\n", ",", True),
     (b"21^123^Smith\x7f\n", "^", False),
 ])
 def test_one_scan_of_the_bytes_tells_whether_cells_need_the_character_checks(
