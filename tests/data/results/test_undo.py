@@ -84,6 +84,28 @@ def test_undo_restores_the_records_byte_for_byte(
     assert not then.filter(pl.col("superseded_by") == new_id)["is_current"].any()
 
 
+def test_two_undos_in_turn_give_back_each_earlier_year(
+        store_copy: Store, toms: Callable[..., Toms],
+        digest: Callable[[Path], dict[str, str]]) -> None:
+    """The replaced files' rows survive two rebuilds beside the records (``not_current``)."""
+    original = version_digest(store_copy, digest)
+    second = load_of(store_copy, newer_file(toms, "2025-10-01", "second", drop=2),
+                     replace=True)
+    after_second = version_digest(store_copy, digest)
+    third = load_of(store_copy, newer_file(toms, "2025-11-01", "third", drop=3), replace=True)
+    part = store_copy.year_files()[YEAR]
+    kept = pl.read_parquet(part.with_name(NOT_CURRENT), columns=["load_id"])
+    assert {second} < set(kept["load_id"])  # the first file's rows and the second's
+    shown = pl.read_parquet(part, columns=["load_id", "record_type", "ssid"])
+    assert shown.join(pl.read_parquet(part.with_name(NOT_CURRENT), columns=shown.columns),
+                      on=shown.columns).height == 0
+
+    undo(store_copy, third)
+    assert version_digest(store_copy, digest) == after_second
+    undo(store_copy, second)
+    assert version_digest(store_copy, digest) == original
+
+
 def test_an_undone_file_can_be_loaded_again(store_copy: Store,
                                             toms: Callable[..., Toms]) -> None:
     path = newer_file(toms, "2025-10-01", "newer", drop=0)
