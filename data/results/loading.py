@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
     from pathlib import Path
 
+    import duckdb
     from sqlalchemy import Connection
 
 Pair = tuple[int, str, str]
@@ -439,19 +440,11 @@ def build_year(inputs: list[Path], pairs: pl.DataFrame, target: Path, *,
     DuckDB streams the rows and spills to disk past ``YEAR_MEMORY`` (issue 14: read whole in
     Polars, a statewide year of 1.2 M records needed several GB).
     """
-    import duckdb
-
     columns = ", ".join(YEAR_COLUMNS)
-    spill = target.parent / ".spill"
-    con = duckdb.connect(config={"memory_limit": YEAR_MEMORY, "threads": 2,
-                                 "temp_directory": str(spill),
-                                 "preserve_insertion_order": False})
-    key = "load_id, record_type, ssid"
+    key = ", ".join(ROW_KEY)
     kept = " AND ".join(["TRUE", *(f"load_id <> {int(i)}" for i in forget)])
-    options = (f"FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {RECORDS_ZSTD_LEVEL}, "
-               f"ROW_GROUP_SIZE {ROW_GROUP_SIZE}")
-    try:
-        con.execute("SET enable_progress_bar = false")  # a session option, not a global one
+    options = records_copy_options()
+    with year_duckdb(target.parent) as con:
         con.register("current_pairs", pairs.rename({"lea_code": "source_lea_code"}).to_arrow())
         # Every input has ``YEAR_COLUMNS`` in order. Read as one list (not by name), DuckDB
         # takes no column as never null from the files' statistics, so the files written are
@@ -467,9 +460,9 @@ def build_year(inputs: list[Path], pairs: pl.DataFrame, target: Path, *,
                     PARTITION BY record_type, ssid
                     ORDER BY report_created_date DESC NULLS LAST, load_id DESC) = 1
                 ORDER BY {", ".join(SORT_KEY)}
-            ) TO '{_quoted(target)}' ({options})""")
+            ) TO '{quoted(target)}' ({options})""")
         con.execute(f"CREATE VIEW shown AS SELECT {key} "
-                    f"FROM read_parquet('{_quoted(target)}')")
+                    f"FROM read_parquet('{quoted(target)}')")
         con.execute(f"CREATE VIEW kept AS SELECT * FROM year_loads WHERE {kept}")
         # Most loads keep no other row: count them on the keys before reading every column.
         others = con.execute(f"SELECT count(*) FROM (SELECT {key} FROM kept) "
@@ -478,16 +471,43 @@ def build_year(inputs: list[Path], pairs: pl.DataFrame, target: Path, *,
                  f"ORDER BY load_id, {', '.join(SORT_KEY)}") if others and others[0] else (
             "FROM year_loads LIMIT 0")
         con.execute(f"COPY (SELECT {columns} {which}) "
-                    f"TO '{_quoted(target.with_name(NOT_CURRENT))}' ({options})")
-    finally:
-        con.close()
-        shutil.rmtree(spill, ignore_errors=True)
+                    f"TO '{quoted(target.with_name(NOT_CURRENT))}' ({options})")
     fsync(target)
     fsync(target.with_name(NOT_CURRENT))
 
 
-def _quoted(path: Path) -> str:
-    return str(path).replace("'", "''")  # a store path may hold a quote
+@contextlib.contextmanager
+def year_duckdb(directory: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB connection for writing a year's files in ``directory``.
+
+    It spills to ``directory/.spill`` past ``YEAR_MEMORY``, removed afterwards.
+    """
+    import duckdb
+
+    spill = directory / ".spill"
+    con = duckdb.connect(config={"memory_limit": YEAR_MEMORY, "threads": 2,
+                                 "temp_directory": str(spill),
+                                 "preserve_insertion_order": False})
+    try:
+        con.execute("SET enable_progress_bar = false")  # a session option, not a global one
+        yield con
+    finally:
+        con.close()
+        shutil.rmtree(spill, ignore_errors=True)
+
+
+def records_copy_options() -> str:
+    """How DuckDB writes a year's records and the rows beside them.
+
+    Read when called: tests set a smaller ``ROW_GROUP_SIZE``.
+    """
+    return (f"FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {RECORDS_ZSTD_LEVEL}, "
+            f"ROW_GROUP_SIZE {ROW_GROUP_SIZE}")
+
+
+def quoted(path: Path) -> str:
+    """``path`` inside a SQL string literal (a store path may hold a quote)."""
+    return str(path).replace("'", "''")
 
 
 def _check_nothing_kept(inputs: list[Path], forget: Sequence[int], year: str) -> None:
@@ -505,6 +525,8 @@ RECORDS_ZSTD_LEVEL = 6
 """zstd level of a year's records. Measured on a statewide year (1.1 M records, 2024-25):
 112.4 MB at DuckDB's default level (3), 102.7 MB at 6, 98.7 MB at 9; writing took 4.8, 8.0 and
 10.7 s. Reading is no slower: the whole file in Polars 0.61-0.65 s at 3, 0.56-0.66 s at 6."""
+ROW_KEY = ("load_id", "record_type", "ssid")
+"""One row of one load: a file lists a student once per test (the duplicate rule)."""
 YEAR_MEMORY = "2GB"
 """DuckDB's memory for building a year's file; past it, it spills to the store's disk. Measured
 on a statewide year (1.2 M records, 2020-21): 93 s at 1 GB (spilling), 43 s at 3 GB."""

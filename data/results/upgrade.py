@@ -29,12 +29,13 @@ from data.catalog.schema import store_meta
 from data.files import fsync, writer_lock
 from data.problems import InputError
 from data.results.loading import (
-    RECORDS_ZSTD_LEVEL,
-    ROW_GROUP_SIZE,
+    ROW_KEY,
     YEAR_COLUMNS,
-    YEAR_MEMORY,
     build_derived,
     collect_garbage,
+    quoted,
+    records_copy_options,
+    year_duckdb,
 )
 from data.results.store import (
     NOT_CURRENT,
@@ -136,33 +137,19 @@ def upgrade(store: Store, *, fail_after: str | None = None) -> Upgraded:
 
 def not_current_from_loads(load_files: list[Path], records: Path, target: Path) -> None:
     """Write ``target``: the rows of ``load_files`` (schema 9's ``loads/``) not in ``records``."""
-    import duckdb
-
     files = [str(f) for f in load_files if f.exists()]
-    columns = ", ".join(YEAR_COLUMNS)
-    key = "load_id, record_type, ssid"
-    quoted = {name: str(path).replace("'", "''") for name, path in (
-        ("records", records), ("target", target))}
-    spill = target.parent / ".spill"
-    con = duckdb.connect(config={"memory_limit": YEAR_MEMORY, "threads": 2,
-                                 "temp_directory": str(spill),
-                                 "preserve_insertion_order": False})
-    try:
-        con.execute("SET enable_progress_bar = false")
+    key = ", ".join(ROW_KEY)
+    with year_duckdb(target.parent) as con:
         if files:
             con.read_parquet(files, union_by_name=True).create_view("loaded")
             which = (f"FROM loaded ANTI JOIN (SELECT {key} FROM read_parquet("
-                     f"'{quoted['records']}')) USING ({key}) "
+                     f"'{quoted(records)}')) USING ({key}) "
                      f"ORDER BY load_id, {', '.join(SORT_KEY)}")
         else:
-            which = f"FROM read_parquet('{quoted['records']}') LIMIT 0"
+            which = f"FROM read_parquet('{quoted(records)}') LIMIT 0"
         # Text built from this module's constants and the store's own paths.
-        con.execute(f"COPY (SELECT {columns} {which}) TO '{quoted['target']}' "
-                    f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {RECORDS_ZSTD_LEVEL}, "
-                    f"ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
-    finally:
-        con.close()
-        shutil.rmtree(spill, ignore_errors=True)
+        con.execute(f"COPY (SELECT {', '.join(YEAR_COLUMNS)} {which}) "
+                    f"TO '{quoted(target)}' ({records_copy_options()})")
     fsync(target)
 
 
