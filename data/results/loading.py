@@ -517,7 +517,7 @@ def _check_nothing_kept(inputs: list[Path], forget: Sequence[int], year: str) ->
     left = (pl.concat([pl.scan_parquet(f).select("load_id") for f in inputs])
             .filter(~pl.col("load_id").is_in(list(forget))).select(pl.len()).collect().item())
     if left:
-        raise RuntimeError(f"{year}: no load would be current, yet {left} rows of loads "
+        raise RuntimeError(f"{year}: no load would be current, yet {left:,} row(s) of loads "
                            "still kept would be lost; nothing was changed")
 
 

@@ -202,3 +202,13 @@ def test_full_disk_during_an_undo_is_a_sentence(store_copy: Store, toms: Callabl
         undo(store_copy, load_id)
     assert "nothing was undone, and the store is as it was" in str(refused.value)
     assert digest(store_copy.path) == before
+
+
+def test_a_year_is_never_dropped_while_its_files_hold_rows_of_a_load_still_kept(
+        tmp_path: Path) -> None:
+    """Only the undone loads' rows may go with a year no load is current in."""
+    rows = tmp_path / "rows.parquet"
+    pl.DataFrame({"load_id": [4, 4, 7]}).write_parquet(rows)
+    data.results.loading._check_nothing_kept([rows], [4, 7], YEAR)  # all undone: fine
+    with pytest.raises(RuntimeError, match=r"1 row\(s\) of loads still kept would be lost"):
+        data.results.loading._check_nothing_kept([rows], [4], YEAR)
